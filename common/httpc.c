@@ -1,0 +1,379 @@
+/* libcurl multi on libuv (see httpc.h). The integration is the classic one:
+ * CURLMOPT_SOCKETFUNCTION starts and stops a uv_poll_t per socket,
+ * CURLMOPT_TIMERFUNCTION arms one uv_timer_t, and both callbacks hand control
+ * back to curl_multi_socket_action, after which finished transfers are
+ * collected with curl_multi_info_read. */
+#include "httpc.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct httpc {
+	uv_loop_t *loop;
+	CURLM *multi;
+	uv_timer_t timer;
+	int in_curl; /* > 0 while inside curl_multi_socket_action */
+	int active;
+	int handles_open; /* timer + polls not yet closed */
+	bool closing;
+	struct httpc_req *reqs;	    /* every request in flight */
+	struct sock_ctx *socks;	    /* every socket being polled */
+	void (*close_cb)(void *);
+	void *close_data;
+};
+
+struct httpc_req {
+	struct httpc *h;
+	struct httpc_req *prev, *next;
+	CURL *easy;
+	struct curl_slist *headers;
+	struct httpc_opts o;
+	char *body; /* collected response body when o.on_data is NULL */
+	size_t body_len, body_cap;
+	bool response_seen, cancelled, too_big;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct sock_ctx {
+	uv_poll_t poll; /* first: the handle pointer is the context pointer */
+	struct httpc *h;
+	struct sock_ctx *prev, *next;
+	curl_socket_t fd;
+};
+
+#define LIST_INSERT(head, e)                                                                       \
+	do {                                                                                       \
+		(e)->prev = NULL;                                                                  \
+		(e)->next = (head);                                                                \
+		if (head)                                                                          \
+			(head)->prev = (e);                                                        \
+		(head) = (e);                                                                      \
+	} while (0)
+#define LIST_REMOVE(head, e)                                                                       \
+	do {                                                                                       \
+		if ((e)->prev)                                                                     \
+			(e)->prev->next = (e)->next;                                               \
+		else                                                                               \
+			(head) = (e)->next;                                                        \
+		if ((e)->next)                                                                     \
+			(e)->next->prev = (e)->prev;                                               \
+	} while (0)
+
+static void check_done(struct httpc *h);
+static void maybe_finish_close(struct httpc *h);
+
+static void handle_closed(uv_handle_t *hd)
+{
+	struct httpc *h = hd->data;
+	if (hd->type == UV_POLL)
+		free((struct sock_ctx *)hd);
+	h->handles_open--;
+	maybe_finish_close(h);
+}
+
+static void sock_close(struct httpc *h, struct sock_ctx *s)
+{
+	uv_poll_stop(&s->poll);
+	LIST_REMOVE(h->socks, s);
+	uv_close((uv_handle_t *)&s->poll, handle_closed);
+}
+
+static void socket_action(struct httpc *h, curl_socket_t fd, int ev)
+{
+	int running;
+	h->in_curl++;
+	curl_multi_socket_action(h->multi, fd, ev, &running);
+	h->in_curl--;
+	check_done(h);
+}
+
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+	struct sock_ctx *s = (struct sock_ctx *)p;
+	int ev = 0;
+	if (status < 0)
+		ev = CURL_CSELECT_ERR;
+	if (events & UV_READABLE)
+		ev |= CURL_CSELECT_IN;
+	if (events & UV_WRITABLE)
+		ev |= CURL_CSELECT_OUT;
+	socket_action(s->h, s->fd, ev);
+}
+
+static void on_timer(uv_timer_t *t) { socket_action(t->data, CURL_SOCKET_TIMEOUT, 0); }
+
+static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *sockp)
+{
+	struct httpc *h = userp;
+	struct sock_ctx *s = sockp;
+
+	if (what == CURL_POLL_REMOVE) {
+		if (s) {
+			curl_multi_assign(h->multi, fd, NULL);
+			sock_close(h, s);
+		}
+		return 0;
+	}
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -1;
+		s->h = h;
+		s->fd = fd;
+		if (uv_poll_init_socket(h->loop, &s->poll, fd) < 0) {
+			free(s);
+			return -1;
+		}
+		s->poll.data = h;
+		h->handles_open++;
+		LIST_INSERT(h->socks, s);
+		curl_multi_assign(h->multi, fd, s);
+	}
+	int events = 0;
+	if (what & CURL_POLL_IN)
+		events |= UV_READABLE;
+	if (what & CURL_POLL_OUT)
+		events |= UV_WRITABLE;
+	uv_poll_start(&s->poll, events, on_poll);
+	return 0;
+}
+
+static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct httpc *h = userp;
+	if (timeout_ms < 0)
+		uv_timer_stop(&h->timer);
+	else
+		uv_timer_start(&h->timer, on_timer, (uint64_t)timeout_ms, 0);
+	return 0;
+}
+
+struct httpc *httpc_new(uv_loop_t *loop)
+{
+	static int global_ok = -1;
+	if (global_ok < 0)
+		global_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+	if (!global_ok)
+		return NULL;
+
+	struct httpc *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->loop = loop;
+	h->multi = curl_multi_init();
+	if (!h->multi) {
+		free(h);
+		return NULL;
+	}
+	uv_timer_init(loop, &h->timer);
+	h->timer.data = h;
+	h->handles_open = 1;
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+	return h;
+}
+
+static size_t header_cb(char *buf, size_t size, size_t n, void *userp)
+{
+	struct httpc_req *r = userp;
+	size_t len = size * n;
+	long status = 0;
+
+	/* The blank line ends a header block; 1xx blocks are skipped. */
+	if (len <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
+		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && !r->response_seen) {
+			r->response_seen = true;
+			char *ct = NULL;
+			curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &ct);
+			if (r->o.on_response && r->o.on_response(r->o.data, status, ct))
+				return 0;
+		}
+	}
+	return len;
+}
+
+static size_t write_cb(char *buf, size_t size, size_t n, void *userp)
+{
+	struct httpc_req *r = userp;
+	size_t len = size * n;
+
+	if (r->cancelled)
+		return 0;
+	if (r->o.on_data)
+		return r->o.on_data(r->o.data, buf, len) ? 0 : len;
+	if (r->body_len + len > HTTPC_MAX_BODY) {
+		r->too_big = true;
+		return 0;
+	}
+	if (r->body_len + len + 1 > r->body_cap) {
+		size_t cap = r->body_cap ? r->body_cap : 1024;
+		while (cap < r->body_len + len + 1)
+			cap *= 2;
+		char *nb = realloc(r->body, cap);
+		if (!nb)
+			return 0;
+		r->body = nb;
+		r->body_cap = cap;
+	}
+	memcpy(r->body + r->body_len, buf, len);
+	r->body_len += len;
+	r->body[r->body_len] = '\0';
+	return len;
+}
+
+static void req_free(struct httpc_req *r)
+{
+	curl_easy_cleanup(r->easy);
+	curl_slist_free_all(r->headers);
+	free(r->body);
+	free(r);
+}
+
+struct httpc_req *httpc_start(struct httpc *h, const struct httpc_opts *o)
+{
+	if (h->closing)
+		return NULL;
+	struct httpc_req *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->h = h;
+	r->o = *o;
+	r->easy = curl_easy_init();
+	if (!r->easy) {
+		free(r);
+		return NULL;
+	}
+	CURL *e = r->easy;
+	curl_easy_setopt(e, CURLOPT_URL, o->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (o->unix_socket)
+		curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, o->unix_socket);
+	if (o->timeout_ms)
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+	if (o->connect_timeout_ms)
+		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+	if (o->insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (o->follow_redirects) {
+		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+	}
+	if (o->fresh_connect)
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+	if (o->forbid_reuse)
+		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	/* No "Expect: 100-continue": libprocess would make curl wait a second. */
+	r->headers = curl_slist_append(NULL, "Expect:");
+	for (const char *const *hd = o->headers; hd && *hd; hd++)
+		r->headers = curl_slist_append(r->headers, *hd);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+	if (o->body) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
+		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, o->body);
+	}
+	if (o->method && strcmp(o->method, o->body ? "POST" : "GET") != 0) {
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);
+		if (strcmp(o->method, "HEAD") == 0)
+			curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	}
+	if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
+		req_free(r);
+		return NULL;
+	}
+	h->active++;
+	LIST_INSERT(h->reqs, r);
+	return r;
+}
+
+/* Removes and frees finished transfers, calling their on_done. */
+static void check_done(struct httpc *h)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(h->multi, &left))) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		struct httpc_req *r;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+		CURLcode code = m->data.result;
+		curl_multi_remove_handle(h->multi, r->easy);
+		h->active--;
+		LIST_REMOVE(h->reqs, r);
+		if (!r->cancelled && r->o.on_done) {
+			struct httpc_result res = {.curl_code = code};
+			char *ct = NULL;
+			curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &res.status);
+			curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &ct);
+			curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME, &res.total_secs);
+			res.content_type = ct;
+			if (code != CURLE_OK)
+				res.error = r->too_big ? "response body too large"
+					    : r->errbuf[0] ? r->errbuf
+							   : curl_easy_strerror(code);
+			res.body = r->body ? r->body : "";
+			res.body_len = r->body_len;
+			r->o.on_done(r->o.data, &res);
+		}
+		req_free(r);
+	}
+}
+
+void httpc_cancel(struct httpc_req *r)
+{
+	struct httpc *h = r->h;
+	r->cancelled = true;
+	r->o.on_done = NULL;
+	if (h->in_curl)
+		return; /* write_cb aborts it; check_done frees it */
+	curl_multi_remove_handle(h->multi, r->easy);
+	h->active--;
+	LIST_REMOVE(h->reqs, r);
+	req_free(r);
+}
+
+int httpc_active(const struct httpc *h) { return h->active; }
+
+static void maybe_finish_close(struct httpc *h)
+{
+	if (!h->closing || h->handles_open > 0)
+		return;
+	void (*cb)(void *) = h->close_cb;
+	void *data = h->close_data;
+	free(h);
+	if (cb)
+		cb(data);
+}
+
+void httpc_close(struct httpc *h, void (*cb)(void *data), void *data)
+{
+	h->closing = true;
+	h->close_cb = cb;
+	h->close_data = data;
+	while (h->reqs) {
+		struct httpc_req *r = h->reqs;
+		LIST_REMOVE(h->reqs, r);
+		curl_multi_remove_handle(h->multi, r->easy);
+		req_free(r);
+	}
+	h->active = 0;
+	curl_multi_cleanup(h->multi);
+	h->multi = NULL;
+	while (h->socks)
+		sock_close(h, h->socks);
+	uv_timer_stop(&h->timer);
+	uv_close((uv_handle_t *)&h->timer, handle_closed);
+}

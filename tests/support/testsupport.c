@@ -1,0 +1,248 @@
+/* Shared cmocka test helpers (see testsupport.h). */
+#include "testsupport.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *ts_env(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : fallback;
+}
+
+char *ts_mkdtemp(const char *prefix)
+{
+	char *p;
+	if (asprintf(&p, "%s/%s.XXXXXX", ts_env("TMPDIR", "/tmp"), prefix) < 0)
+		return NULL;
+	if (!mkdtemp(p)) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+void ts_rmtree(const char *path)
+{
+	if (path)
+		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int64_t ts_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void ts_sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+size_t ts_read_stdout(struct ts_proc *p, char *buf, size_t len, int timeout_ms)
+{
+	size_t n = 0;
+	int64_t end = ts_now_ms() + timeout_ms;
+	while (n + 1 < len) {
+		int left = (int)(end - ts_now_ms());
+		struct pollfd pfd = {.fd = p->out_fd, .events = POLLIN};
+		if (left <= 0 || poll(&pfd, 1, left) <= 0)
+			break;
+		ssize_t r = read(p->out_fd, buf + n, len - n - 1);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		buf[n] = '\0';
+		if (memchr(buf, '\n', n))
+			break;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+int ts_spawn(struct ts_proc *p, char *const argv[], char *const envp[], bool wait_listen)
+{
+	int fds[2];
+	memset(p, 0, sizeof(*p));
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	snprintf(p->log, sizeof(p->log), "%s/ts-%s-%d-%lld.log", ts_env("TMPDIR", "/tmp"),
+		 strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0], (int)getpid(),
+		 (long long)ts_now_ms());
+	p->pid = fork();
+	if (p->pid < 0)
+		return -1;
+	if (p->pid == 0) {
+		int log = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fds[1], 1);
+		if (log >= 0)
+			dup2(log, 2);
+		setpgid(0, 0);
+		if (envp)
+			execve(argv[0], argv, envp);
+		else
+			execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	p->out_fd = fds[0];
+	if (!wait_listen)
+		return 0;
+	char line[512];
+	ts_read_stdout(p, line, sizeof(line), 10000);
+	const char *at = strstr(line, "listening on http://");
+	if (!at)
+		return -1;
+	at += strlen("listening on http://");
+	size_t i = 0;
+	while (at[i] && at[i] != '\n' && at[i] != '\r' && i + 1 < sizeof(p->addr)) {
+		p->addr[i] = at[i];
+		i++;
+	}
+	p->addr[i] = '\0';
+	return 0;
+}
+
+int ts_wait(struct ts_proc *p, int timeout_ms)
+{
+	int st;
+	int64_t end = ts_now_ms() + timeout_ms;
+	for (;;) {
+		pid_t r = waitpid(p->pid, &st, WNOHANG);
+		if (r == p->pid) {
+			p->pid = 0;
+			if (p->out_fd > 0)
+				close(p->out_fd);
+			p->out_fd = -1;
+			return st;
+		}
+		if (r < 0 || ts_now_ms() > end)
+			return -1;
+		ts_sleep_ms(10);
+	}
+}
+
+int ts_stop(struct ts_proc *p, int sig, int timeout_ms)
+{
+	if (p->pid <= 0)
+		return -1;
+	kill(p->pid, sig);
+	int st = ts_wait(p, timeout_ms);
+	if (st == -1 && p->pid > 0) {
+		kill(-p->pid, SIGKILL);
+		kill(p->pid, SIGKILL);
+		st = ts_wait(p, 5000);
+	}
+	return st;
+}
+
+struct body_buf {
+	char *data;
+	size_t len;
+};
+
+static size_t collect(char *ptr, size_t size, size_t n, void *ud)
+{
+	struct body_buf *b = ud;
+	size_t len = size * n;
+	char *nd = realloc(b->data, b->len + len + 1);
+	if (!nd)
+		return 0;
+	b->data = nd;
+	memcpy(b->data + b->len, ptr, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return len;
+}
+
+static size_t collect_headers(char *ptr, size_t size, size_t n, void *ud)
+{
+	struct ts_http *res = ud;
+	size_t len = size * n, have = strlen(res->headers);
+	if (have + len + 1 < sizeof(res->headers)) {
+		memcpy(res->headers + have, ptr, len);
+		res->headers[have + len] = '\0';
+	}
+	return len;
+}
+
+int ts_http(struct ts_http *res, const char *method, const char *url, const char *const *headers,
+	    const void *body, size_t body_len)
+{
+	struct body_buf b = {0};
+	struct curl_slist *hl = curl_slist_append(NULL, "Expect:");
+	CURL *c = curl_easy_init();
+	memset(res, 0, sizeof(*res));
+	for (const char *const *h = headers; h && *h; h++)
+		hl = curl_slist_append(hl, *h);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect_headers);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, res);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body_len);
+	}
+	CURLcode rc = curl_easy_perform(c);
+	char *ct = NULL;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
+	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+	if (ct)
+		snprintf(res->content_type, sizeof(res->content_type), "%s", ct);
+	res->body = b.data ? b.data : strdup("");
+	res->body_len = b.len;
+	curl_easy_cleanup(c);
+	curl_slist_free_all(hl);
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+void ts_http_free(struct ts_http *res)
+{
+	free(res->body);
+	res->body = NULL;
+}
+
+char *ts_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)n + 1);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	if (buf) {
+		buf[n] = '\0';
+		if (len)
+			*len = (size_t)n;
+	}
+	return buf;
+}

@@ -1,0 +1,61 @@
+/* Helpers shared by the cmocka tests: paths of the real binaries, temporary
+ * directories, starting a fake server and reading its address, waiting with
+ * a deadline, and tiny HTTP requests. Integration tests only ever talk to
+ * 127.0.0.1. */
+#ifndef TESTSUPPORT_H
+#define TESTSUPPORT_H
+
+/* cmocka needs these before its header. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* $NAME from the environment (set by ctest), or the fallback. */
+const char *ts_env(const char *name, const char *fallback);
+/* A fresh directory under $TMPDIR; malloc'd path. */
+char *ts_mkdtemp(const char *prefix);
+/* rm -rf, for directories made by ts_mkdtemp. */
+void ts_rmtree(const char *path);
+
+struct ts_proc {
+	pid_t pid;
+	int out_fd;	  /* child's stdout, readable */
+	char addr[128];	  /* "127.0.0.1:PORT" from its "listening on http://..." line */
+	char log[512];	  /* path of its stderr log */
+};
+
+/* Starts argv[0] with stdout on a pipe and stderr to a log file; when
+ * `wait_listen`, waits (up to 10 s) for the "listening on http://" line.
+ * Returns 0 or -1. */
+int ts_spawn(struct ts_proc *p, char *const argv[], char *const envp[], bool wait_listen);
+/* Sends sig and waits up to timeout_ms; SIGKILL after. Returns the wait status. */
+int ts_stop(struct ts_proc *p, int sig, int timeout_ms);
+/* Waits for exit up to timeout_ms; returns the wait status or -1 on timeout. */
+int ts_wait(struct ts_proc *p, int timeout_ms);
+/* Reads what the process printed on stdout so far into buf (NUL-terminated). */
+size_t ts_read_stdout(struct ts_proc *p, char *buf, size_t len, int timeout_ms);
+
+struct ts_http {
+	long status;
+	char *body; /* malloc'd, NUL-terminated */
+	size_t body_len;
+	char content_type[128];
+	char headers[4096]; /* raw response headers */
+};
+/* One blocking request; headers are "Name: value" strings ended by NULL. */
+int ts_http(struct ts_http *res, const char *method, const char *url, const char *const *headers,
+	    const void *body, size_t body_len);
+void ts_http_free(struct ts_http *res);
+
+/* Reads a whole file; malloc'd, NUL-terminated, or NULL. */
+char *ts_read_file(const char *path, size_t *len);
+/* Milliseconds on the monotonic clock. */
+int64_t ts_now_ms(void);
+void ts_sleep_ms(int ms);
+
+#endif
