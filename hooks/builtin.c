@@ -1,0 +1,54 @@
+/* The hooks compiled into the executor, in the order they run (VaaS before
+ * Consul, as the Go executor ran them), and the settings each one reads, for
+ * `executor --help` and the docs. Keep hook_settings in step with the
+ * init() functions of vaas.c, consul.c and exec.c. */
+#include "hook.h"
+
+extern struct hook hook_vaas, hook_consul, hook_exec;
+
+struct hook *const hook_builtin[] = {&hook_vaas, &hook_consul, &hook_exec, NULL};
+
+/* ALLEGRO_EXECUTOR_X settings also accept the bare X, as the Go executor did. */
+const struct hook_setting hook_settings[] = {
+    /* VaaS */
+    {"ALLEGRO_EXECUTOR_VAAS_HOOK_ENABLED", "true",
+     "Register tasks with a 'director' label as VaaS backends (also VAAS_HOOK_ENABLED)"},
+    {"ALLEGRO_EXECUTOR_VAAS_HOST", "",
+     "VaaS base URL, e.g. http://vaas.example:3030 (also VAAS_HOST)"},
+    {"ALLEGRO_EXECUTOR_VAAS_USERNAME", "", "VaaS user (also VAAS_USERNAME)"},
+    {"ALLEGRO_EXECUTOR_VAAS_TOKEN", "",
+     "VaaS API key, sent only as 'Authorization: ApiKey user:key', never logged (also "
+     "VAAS_TOKEN)"},
+    {"ALLEGRO_EXECUTOR_VAAS_TIMEOUT", "10s", "Timeout of each VaaS request (4 tries at most)"},
+    {"ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT", "90s",
+     "How long to wait for VaaS to apply a backend it accepted with 202"},
+    {"CLOUD_DC", "", "VaaS datacenter symbol (required for VaaS)"},
+    {"VAAS_INITIAL_WEIGHT", "",
+     "In the TASK's environment: backend weight 0-100, over a 'weight:N'='tag' label"},
+    /* Consul */
+    {"ALLEGRO_EXECUTOR_CONSUL_HOOK_ENABLED", "true",
+     "Register tasks with a 'consul' label in the local Consul agent (also "
+     "CONSUL_HOOK_ENABLED)"},
+    {"CONSUL_HTTP_ADDR", "127.0.0.1:8500",
+     "Consul agent: host:port, http://host:port or https://host:port"},
+    {"CONSUL_HTTP_SSL", "false", "Use https when CONSUL_HTTP_ADDR has no scheme"},
+    {"ALLEGRO_EXECUTOR_CONSUL_TOKEN", "",
+     "Consul ACL token, else CONSUL_TOKEN, else CONSUL_HTTP_TOKEN; sent only as "
+     "X-Consul-Token, never logged"},
+    {"ALLEGRO_EXECUTOR_CONSUL_GLOBAL_TAG", "marathon",
+     "Tag on every service (marathon-consul reconciles by it; empty: none)"},
+    {"ALLEGRO_EXECUTOR_INITIAL_HEALTH_CHECK_STATUS", "passing",
+     "Initial status of the Consul check: passing, warning or critical"},
+    {"ALLEGRO_EXECUTOR_CONSUL_TIMEOUT", "5s", "Timeout of each Consul request (4 tries at most)"},
+    /* Both */
+    {"CLOUD_PUBLIC_IP", "",
+     "Address of the services; else the agent host's IPv4, else MESOS_AGENT_ENDPOINT's, else "
+     "127.0.0.1"},
+    /* exec */
+    {"ALLEGRO_EXECUTOR_EXEC_HOOK", "",
+     "Shell command run for every hook event with the event and task as JSON on stdin; on "
+     "BeforeTaskStart its KEY=VALUE output lines join the task's environment"},
+    {"ALLEGRO_EXECUTOR_EXEC_HOOK_TIMEOUT", "30s",
+     "The exec hook command is killed (with its process group) after this"},
+    {0},
+};

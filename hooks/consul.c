@@ -1,0 +1,299 @@
+/* The Consul hook: registers the task's services in the local Consul agent
+ * once the task is healthy, and deregisters every one of them before the task
+ * receives SIGTERM. What gets registered is consul_map.c's business; this
+ * file reads the settings and talks to the agent (PUT
+ * /v1/agent/service/register, PUT /v1/agent/service/deregister/<id>).
+ *
+ * Unlike the Go executor: the address is never "<nil>" (CLOUD_PUBLIC_IP, the
+ * agent host's address, MESOS_AGENT_ENDPOINT's, 127.0.0.1), every service
+ * carries `marathon-task:<taskId>`, requests have timeouts and bounded
+ * retries, and the token travels only in the X-Consul-Token header and is
+ * registered as a log secret. */
+#include "common/duration.h"
+#include "common/log.h"
+#include "consul_map.h"
+#include "hook.h"
+#include "http.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONSUL_ATTEMPTS        4
+#define CONSUL_BACKOFF_MS      250
+#define CONSUL_DEFAULT_ADDR    "127.0.0.1:8500"
+#define CONSUL_DEFAULT_TIMEOUT (5 * DURATION_NS_PER_SEC)
+
+struct consul_state {
+	char *base;           /* "http://127.0.0.1:8500", no trailing slash (owned) */
+	char *token_header;   /* "X-Consul-Token: ..." or NULL (owned) */
+	char *global_tag;     /* (owned) */
+	char *initial_status; /* (owned) */
+	char *public_ip;      /* CLOUD_PUBLIC_IP or NULL (owned) */
+	char *agent_endpoint; /* MESOS_AGENT_ENDPOINT or NULL (owned) */
+	int64_t timeout_ms;   /* per request attempt */
+	char **registered;    /* IDs of the services registered so far (owned) */
+	size_t nregistered;
+};
+
+static char *dup_or_null(const char *s)
+{
+	return s && *s ? strdup(s) : NULL;
+}
+
+static void state_free(struct consul_state *st)
+{
+	if (!st)
+		return;
+	free(st->base);
+	free(st->token_header);
+	free(st->global_tag);
+	free(st->initial_status);
+	free(st->public_ip);
+	free(st->agent_endpoint);
+	for (size_t i = 0; i < st->nregistered; i++)
+		free(st->registered[i]);
+	free(st->registered);
+	free(st);
+}
+
+/* CONSUL_HTTP_ADDR ("host:port", "http://host:port" or "https://...") as a
+ * base URL; NULL (with an envcfg error) when it cannot be used. */
+static char *agent_base(struct envcfg *cfg, const char *addr, bool ssl)
+{
+	const char *name = "CONSUL_HTTP_ADDR";
+	const char *rest = addr;
+	const char *scheme = ssl ? "https" : "http";
+	if (strncmp(addr, "http://", 7) == 0) {
+		scheme = "http";
+		rest = addr + 7;
+	} else if (strncmp(addr, "https://", 8) == 0) {
+		scheme = "https";
+		rest = addr + 8;
+	}
+	size_t n = strlen(rest);
+	while (n && rest[n - 1] == '/')
+		n--;
+	if (n == 0 || strstr(rest, "://") || memchr(rest, '@', n) || strcspn(rest, " \t/") < n) {
+		envcfg_fail(cfg,
+		            "%s: expected host:port or http(s)://host:port (a token belongs in "
+		            "CONSUL_HTTP_TOKEN), got '%s'",
+		            name, strchr(addr, '@') ? "[redacted]" : addr);
+		return NULL;
+	}
+	char *base;
+	if (asprintf(&base, "%s://%.*s", scheme, (int)n, rest) < 0)
+		return NULL;
+	return base;
+}
+
+static int consul_init(struct hook *h, struct envcfg *cfg)
+{
+	const char *used;
+	const char *v = envcfg_allegro(cfg, "CONSUL_HOOK_ENABLED", &used);
+	if (!envcfg_bool(cfg, used, v, true))
+		return 0;
+
+	int errors = cfg->nerrors;
+	struct consul_state *st = calloc(1, sizeof(*st));
+	if (!st) {
+		envcfg_fail(cfg, "consul hook: out of memory");
+		return 0;
+	}
+
+	/* The first token that is set and non-empty. */
+	static const char *const token_vars[] = {"ALLEGRO_EXECUTOR_CONSUL_TOKEN", "CONSUL_TOKEN",
+	                                         "CONSUL_HTTP_TOKEN"};
+	for (size_t i = 0; i < 3 && !st->token_header; i++) {
+		const char *tok = envcfg_get(cfg, token_vars[i]);
+		if (tok && *tok) {
+			log_add_secret(tok);
+			if (asprintf(&st->token_header, "X-Consul-Token: %s", tok) < 0)
+				st->token_header = NULL;
+		}
+	}
+
+	v = envcfg_allegro(cfg, "CONSUL_GLOBAL_TAG", NULL);
+	st->global_tag = strdup(v ? v : "marathon");
+
+	v = envcfg_allegro(cfg, "INITIAL_HEALTH_CHECK_STATUS", &used);
+	if (v && strcmp(v, "passing") != 0 && strcmp(v, "warning") != 0 &&
+	    strcmp(v, "critical") != 0)
+		envcfg_fail(cfg, "%s: expected passing, warning or critical, got '%s'", used, v);
+	st->initial_status = strdup(v ? v : "passing");
+
+	v = envcfg_allegro(cfg, "CONSUL_TIMEOUT", &used);
+	int64_t timeout = envcfg_duration(cfg, used, v, CONSUL_DEFAULT_TIMEOUT);
+	if (timeout < DURATION_NS_PER_MS)
+		envcfg_fail(cfg, "%s: expected a duration of at least 1ms, got '%s'", used, v);
+	st->timeout_ms = timeout / DURATION_NS_PER_MS;
+
+	bool ssl = envcfg_bool(cfg, "CONSUL_HTTP_SSL", envcfg_get(cfg, "CONSUL_HTTP_SSL"), false);
+	v = envcfg_get(cfg, "CONSUL_HTTP_ADDR");
+	st->base = agent_base(cfg, v && *v ? v : CONSUL_DEFAULT_ADDR, ssl);
+
+	v = envcfg_get(cfg, "CLOUD_PUBLIC_IP");
+	if (v && *v && !hookhttp_ip_family(v))
+		envcfg_fail(cfg, "CLOUD_PUBLIC_IP: expected an IPv4 or IPv6 address, got '%s'", v);
+	st->public_ip = dup_or_null(v);
+	st->agent_endpoint = dup_or_null(envcfg_get(cfg, "MESOS_AGENT_ENDPOINT"));
+
+	if (cfg->nerrors > errors || !st->base || !st->global_tag || !st->initial_status) {
+		if (cfg->nerrors == errors)
+			envcfg_fail(cfg, "consul hook: out of memory");
+		state_free(st);
+		return 0;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	h->state = st;
+	/* Every registration of a task, each with its retries. */
+	h->timeout_ms = 120 * 1000 + 8 * CONSUL_ATTEMPTS * st->timeout_ms;
+	return 1;
+}
+
+static int put(struct consul_state *st, const char *url, const char *body, struct hookhttp_res *res)
+{
+	const char *headers[] = {"Content-Type: application/json", st->token_header, NULL};
+	return hookhttp_do(&(struct hookhttp_req){.method = "PUT",
+	                                          .url = url,
+	                                          .headers = headers,
+	                                          .body = body ? body : "",
+	                                          .body_len = body ? strlen(body) : 0,
+	                                          .timeout_ms = st->timeout_ms,
+	                                          .attempts = CONSUL_ATTEMPTS,
+	                                          .backoff_ms = CONSUL_BACKOFF_MS},
+	                   res);
+}
+
+static int remember(struct consul_state *st, const char *id)
+{
+	for (size_t i = 0; i < st->nregistered; i++)
+		if (strcmp(st->registered[i], id) == 0)
+			return 0;
+	char **v = realloc(st->registered, (st->nregistered + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	st->registered = v;
+	if (!(v[st->nregistered] = strdup(id)))
+		return -1;
+	st->nregistered++;
+	return 0;
+}
+
+static int do_register(struct consul_state *st, const struct hook_call *call,
+                       struct hook_result *res)
+{
+	char addr[64], err[256];
+	const char *source;
+	hookhttp_local_address(st->public_ip, 1, call->env ? call->env->agent_hostname : NULL,
+	                       st->agent_endpoint, addr, sizeof(addr), &source);
+	struct consul_map_settings s = {
+	    .global_tag = st->global_tag, .initial_status = st->initial_status, .address = addr};
+	struct consul_regs regs;
+	if (consul_map(call->task, &s, &regs, err, sizeof(err)) < 0)
+		return hook_fail(res, "cannot register in Consul: %s", err);
+	if (regs.n == 0) {
+		log_info("consul hook: task has no 'consul' label; not registering in Consul");
+		return 0;
+	}
+
+	char *url;
+	if (asprintf(&url, "%s/v1/agent/service/register", st->base) < 0) {
+		consul_regs_free(&regs);
+		return hook_fail(res, "out of memory");
+	}
+	int ret = 0;
+	for (size_t i = 0; i < regs.n && ret == 0; i++) {
+		const struct consul_reg *r = &regs.v[i];
+		char port[16];
+		snprintf(port, sizeof(port), "%u", r->port);
+		struct hookhttp_res hr;
+		if (put(st, url, r->body, &hr) == 0 && hr.status == 200) {
+			log_fields(LOG_INFO, "registered in Consul", "service_id", r->id, "service",
+			           r->name, "address", addr, "address_from", source, "port", port,
+			           NULL);
+			if (remember(st, r->id) < 0)
+				ret = hook_fail(res, "out of memory");
+		} else {
+			char why[256];
+			hookhttp_describe(&hr, why, sizeof(why));
+			log_fields(LOG_ERROR, "Consul registration failed", "service_id", r->id,
+			           "agent", st->base, "error", why, NULL);
+			ret = hook_fail(res, "registering service ID %s in Consul at %s: %s", r->id,
+			                st->base, why);
+		}
+		hookhttp_res_free(&hr);
+	}
+	free(url);
+	consul_regs_free(&regs);
+	return ret;
+}
+
+static int do_deregister(struct consul_state *st, struct hook_result *res)
+{
+	size_t kept = 0, failed = 0;
+	char first[384] = "";
+	for (size_t i = 0; i < st->nregistered; i++) {
+		char *id = st->registered[i];
+		char *esc = hookhttp_escape(id), *url = NULL;
+		struct hookhttp_res hr = {0};
+		int rc = -1;
+		if (esc && asprintf(&url, "%s/v1/agent/service/deregister/%s", st->base, esc) >= 0)
+			rc = put(st, url, NULL, &hr);
+		else
+			url = NULL, snprintf(hr.error, sizeof(hr.error), "out of memory");
+		free(esc);
+		free(url);
+		if (rc == 0 && (hr.status == 200 || hr.status == 404)) {
+			log_fields(LOG_INFO,
+			           hr.status == 200 ? "deregistered from Consul"
+			                            : "already gone from Consul",
+			           "service_id", id, NULL);
+			free(id);
+		} else {
+			char why[256];
+			hookhttp_describe(&hr, why, sizeof(why));
+			log_fields(LOG_ERROR, "Consul deregistration failed", "service_id", id,
+			           "agent", st->base, "error", why, NULL);
+			if (!failed++)
+				snprintf(first, sizeof(first), "%s: %s", id, why);
+			st->registered[kept++] = id; /* kept for another try */
+		}
+		hookhttp_res_free(&hr);
+	}
+	st->nregistered = kept;
+	if (failed)
+		return hook_fail(res, "deregistering %zu service(s) from Consul at %s failed: %s",
+		                 failed, st->base, first);
+	return 0;
+}
+
+static int consul_handle(struct hook *h, const struct hook_call *call, struct hook_result *res)
+{
+	struct consul_state *st = h->state;
+	switch (call->event) {
+	case HOOK_AFTER_TASK_HEALTHY:
+		return do_register(st, call, res);
+	case HOOK_BEFORE_TERMINATE:
+		return do_deregister(st, res);
+	default:
+		return 0;
+	}
+}
+
+static void consul_destroy(struct hook *h)
+{
+	if (!h->state)
+		return;
+	state_free(h->state);
+	h->state = NULL;
+	curl_global_cleanup();
+}
+
+struct hook hook_consul = {
+    .name = "consul",
+    .init = consul_init,
+    .handle = consul_handle,
+    .destroy = consul_destroy,
+};

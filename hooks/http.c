@@ -1,0 +1,284 @@
+/* Blocking HTTP for the built-in hooks: libcurl's easy interface with
+ * timeouts, bounded retries with exponential backoff, and the host's address
+ * (see http.h). */
+#include "http.h"
+
+#include "common/log.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+/* The answer being read. */
+struct sink {
+	char *buf; /* owned until handed to the result */
+	size_t len, cap;
+	bool too_big;
+	char location[1024];
+};
+
+static size_t on_body(char *data, size_t size, size_t n, void *userp)
+{
+	struct sink *s = userp;
+	size_t len = size * n;
+	if (s->len + len > HOOKHTTP_MAX_BODY) {
+		s->too_big = true;
+		return 0; /* makes curl fail with CURLE_WRITE_ERROR */
+	}
+	if (s->len + len + 1 > s->cap) {
+		size_t cap = s->cap ? s->cap : 1024;
+		while (cap < s->len + len + 1)
+			cap *= 2;
+		char *b = realloc(s->buf, cap);
+		if (!b)
+			return 0;
+		s->buf = b;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, data, len);
+	s->len += len;
+	s->buf[s->len] = '\0';
+	return len;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *userp)
+{
+	struct sink *s = userp;
+	size_t len = size * n;
+	static const char name[] = "location:";
+	if (len > sizeof(name) - 1 && strncasecmp(data, name, sizeof(name) - 1) == 0) {
+		const char *v = data + sizeof(name) - 1;
+		size_t vlen = len - (sizeof(name) - 1);
+		while (vlen && (*v == ' ' || *v == '\t'))
+			v++, vlen--;
+		while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+			vlen--;
+		if (vlen >= sizeof(s->location))
+			vlen = sizeof(s->location) - 1;
+		memcpy(s->location, v, vlen);
+		s->location[vlen] = '\0';
+	}
+	return len;
+}
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* One try. Returns 0 with res->status set, or -1 with res->error. */
+static int attempt(const struct hookhttp_req *req, struct curl_slist *hdrs,
+                   struct hookhttp_res *res)
+{
+	struct sink s = {0};
+	char curlerr[CURL_ERROR_SIZE] = "";
+	CURL *c = curl_easy_init();
+	if (!c) {
+		snprintf(res->error, sizeof(res->error), "curl_easy_init failed");
+		return -1;
+	}
+	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)req->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curlerr);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
+	if (hdrs)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	if (strcmp(req->method, "GET") != 0)
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+	if (req->body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
+	}
+
+	CURLcode rc = curl_easy_perform(c);
+	int ret = 0;
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
+		free(res->body);
+		res->body = s.buf ? s.buf : strdup("");
+		res->body_len = s.len;
+		s.buf = NULL;
+		memcpy(res->location, s.location, sizeof(res->location));
+		res->error[0] = '\0';
+	} else {
+		res->status = 0;
+		free(res->body);
+		res->body = NULL;
+		res->body_len = 0;
+		res->location[0] = '\0';
+		if (s.too_big)
+			snprintf(res->error, sizeof(res->error), "response body exceeds %u bytes",
+			         HOOKHTTP_MAX_BODY);
+		else
+			snprintf(res->error, sizeof(res->error), "%s",
+			         curlerr[0] ? curlerr : curl_easy_strerror(rc));
+		ret = -1;
+	}
+	free(s.buf);
+	curl_easy_cleanup(c);
+	return ret;
+}
+
+int hookhttp_do(const struct hookhttp_req *req, struct hookhttp_res *res)
+{
+	memset(res, 0, sizeof(*res));
+	struct curl_slist *hdrs = NULL;
+	/* No "Expect: 100-continue" round trip for bodies. */
+	struct curl_slist *h = curl_slist_append(NULL, "Expect:");
+	if (!h) {
+		snprintf(res->error, sizeof(res->error), "out of memory");
+		return -1;
+	}
+	hdrs = h;
+	for (const char *const *p = req->headers; p && *p; p++) {
+		if (!(h = curl_slist_append(hdrs, *p))) {
+			curl_slist_free_all(hdrs);
+			snprintf(res->error, sizeof(res->error), "out of memory");
+			return -1;
+		}
+		hdrs = h;
+	}
+
+	int tries = req->attempts < 1 ? 1 : req->attempts;
+	int64_t backoff = req->backoff_ms;
+	int ret = -1;
+	for (int i = 1; i <= tries; i++) {
+		res->attempts = i;
+		ret = attempt(req, hdrs, res);
+		bool retry = ret < 0 || res->status >= 500;
+		if (ret == 0)
+			log_debug("%s %s -> %ld", req->method, req->url, res->status);
+		if (!retry || i == tries)
+			break;
+		if (ret < 0)
+			log_warn("%s %s failed (%s); retrying in %lldms (attempt %d of %d)",
+			         req->method, req->url, res->error, (long long)backoff, i + 1,
+			         tries);
+		else
+			log_warn("%s %s answered HTTP %ld; retrying in %lldms (attempt %d of %d)",
+			         req->method, req->url, res->status, (long long)backoff, i + 1,
+			         tries);
+		sleep_ms(backoff);
+		backoff *= 2;
+	}
+	curl_slist_free_all(hdrs);
+	return ret;
+}
+
+void hookhttp_res_free(struct hookhttp_res *res)
+{
+	free(res->body);
+	res->body = NULL;
+	res->body_len = 0;
+}
+
+void hookhttp_describe(const struct hookhttp_res *res, char *buf, size_t len)
+{
+	char tries[32] = "";
+	if (res->attempts > 1)
+		snprintf(tries, sizeof(tries), " (%d attempts)", res->attempts);
+	if (res->status == 0) {
+		snprintf(buf, len, "%s%s", res->error[0] ? res->error : "no answer", tries);
+		return;
+	}
+	/* The start of the body, on one line. */
+	char snippet[160] = "";
+	size_t n = 0;
+	for (size_t i = 0; res->body && i < res->body_len && n + 1 < sizeof(snippet); i++) {
+		char ch = res->body[i];
+		snippet[n++] = (ch == '\n' || ch == '\r' || ch == '\t') ? ' ' : ch;
+	}
+	snippet[n] = '\0';
+	while (n && snippet[n - 1] == ' ')
+		snippet[--n] = '\0';
+	snprintf(buf, len, "HTTP %ld%s%s%s%s", res->status, tries, n ? ": " : "", snippet,
+	         res->body_len >= sizeof(snippet) ? "..." : "");
+}
+
+char *hookhttp_escape(const char *s)
+{
+	char *e = curl_easy_escape(NULL, s, 0);
+	if (!e)
+		return NULL;
+	char *copy = strdup(e); /* plain free() for callers */
+	curl_free(e);
+	return copy;
+}
+
+int hookhttp_ip_family(const char *s)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	if (!s || !*s)
+		return 0;
+	if (inet_pton(AF_INET, s, buf) == 1)
+		return 4;
+	if (inet_pton(AF_INET6, s, buf) == 1)
+		return 6;
+	return 0;
+}
+
+/* The first IPv4 address of host, or -1. */
+static int resolve_ipv4(const char *host, char *out, size_t len)
+{
+	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *ai = NULL;
+	int rc = getaddrinfo(host, NULL, &hints, &ai);
+	if (rc != 0) {
+		log_debug("resolving agent hostname %s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	int ret = -1;
+	if (ai && ai->ai_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ai->ai_addr;
+		if (inet_ntop(AF_INET, &sin->sin_addr, out, (socklen_t)len))
+			ret = 0;
+	}
+	freeaddrinfo(ai);
+	return ret;
+}
+
+void hookhttp_local_address(const char *public_ip, int allow_ipv6, const char *agent_hostname,
+                            const char *agent_endpoint, char *out, size_t len, const char **source)
+{
+	const char *src = "the default 127.0.0.1";
+	int fam = hookhttp_ip_family(public_ip);
+	if (fam == 4 || (fam == 6 && allow_ipv6)) {
+		snprintf(out, len, "%s", public_ip);
+		src = "CLOUD_PUBLIC_IP";
+	} else if (agent_hostname && *agent_hostname &&
+	           resolve_ipv4(agent_hostname, out, len) == 0) {
+		src = "the agent's hostname";
+	} else {
+		char host[64] = "";
+		const char *colon = agent_endpoint ? strrchr(agent_endpoint, ':') : NULL;
+		size_t n = colon ? (size_t)(colon - agent_endpoint) : 0;
+		if (n && n < sizeof(host)) {
+			memcpy(host, agent_endpoint, n);
+			host[n] = '\0';
+		}
+		if (hookhttp_ip_family(host) == 4 && strcmp(host, "0.0.0.0") != 0) {
+			snprintf(out, len, "%s", host);
+			src = "MESOS_AGENT_ENDPOINT";
+		} else {
+			snprintf(out, len, "127.0.0.1");
+		}
+	}
+	if (source)
+		*source = src;
+}
