@@ -18,6 +18,7 @@ struct httpc {
 	int handles_open; /* timer + polls not yet closed */
 	bool closing;
 	struct httpc_req *reqs;	    /* every request in flight */
+	struct httpc_req *pending;  /* started from inside a curl callback: added later */
 	struct sock_ctx *socks;	    /* every socket being polled */
 	void (*close_cb)(void *);
 	void *close_data;
@@ -32,6 +33,7 @@ struct httpc_req {
 	char *body; /* collected response body when o.on_data is NULL */
 	size_t body_len, body_cap;
 	bool response_seen, cancelled, too_big;
+	bool is_pending; /* in h->pending, not yet in the multi handle */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -79,6 +81,29 @@ static void sock_close(struct httpc *h, struct sock_ctx *s)
 	uv_close((uv_handle_t *)&s->poll, handle_closed);
 }
 
+static void req_free(struct httpc_req *r);
+
+/* libcurl refuses curl_multi_add_handle from inside its callbacks, so
+ * requests started there wait until control is back here. */
+static void add_pending(struct httpc *h)
+{
+	while (h->pending && !h->in_curl) {
+		struct httpc_req *r = h->pending;
+		LIST_REMOVE(h->pending, r);
+		r->is_pending = false;
+		if (curl_multi_add_handle(h->multi, r->easy) != CURLM_OK) {
+			struct httpc_result res = {.curl_code = -1, .error = "cannot start request",
+						   .body = ""};
+			if (r->o.on_done)
+				r->o.on_done(r->o.data, &res);
+			req_free(r);
+			continue;
+		}
+		h->active++;
+		LIST_INSERT(h->reqs, r);
+	}
+}
+
 static void socket_action(struct httpc *h, curl_socket_t fd, int ev)
 {
 	int running;
@@ -86,6 +111,7 @@ static void socket_action(struct httpc *h, curl_socket_t fd, int ev)
 	curl_multi_socket_action(h->multi, fd, ev, &running);
 	h->in_curl--;
 	check_done(h);
+	add_pending(h);
 }
 
 static void on_poll(uv_poll_t *p, int status, int events)
@@ -289,6 +315,11 @@ struct httpc_req *httpc_start(struct httpc *h, const struct httpc_opts *o)
 		if (strcmp(o->method, "HEAD") == 0)
 			curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 	}
+	if (h->in_curl) {
+		r->is_pending = true;
+		LIST_INSERT(h->pending, r);
+		return r;
+	}
 	if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
 		req_free(r);
 		return NULL;
@@ -335,6 +366,11 @@ static void check_done(struct httpc *h)
 void httpc_cancel(struct httpc_req *r)
 {
 	struct httpc *h = r->h;
+	if (r->is_pending) {
+		LIST_REMOVE(h->pending, r);
+		req_free(r);
+		return;
+	}
 	r->cancelled = true;
 	r->o.on_done = NULL;
 	if (h->in_curl)
@@ -363,6 +399,11 @@ void httpc_close(struct httpc *h, void (*cb)(void *data), void *data)
 	h->closing = true;
 	h->close_cb = cb;
 	h->close_data = data;
+	while (h->pending) {
+		struct httpc_req *r = h->pending;
+		LIST_REMOVE(h->pending, r);
+		req_free(r);
+	}
 	while (h->reqs) {
 		struct httpc_req *r = h->reqs;
 		LIST_REMOVE(h->reqs, r);

@@ -63,7 +63,8 @@ struct httpc_opts {
 /* Returns NULL when libcurl cannot be initialised. */
 struct httpc *httpc_new(uv_loop_t *loop);
 /* Cancels every request (no callbacks), closes the handles; `cb` runs once
- * they are all closed and the client is freed. */
+ * they are all closed and the client is freed. Not from inside an httpc
+ * callback. */
 void httpc_close(struct httpc *h, void (*cb)(void *data), void *data);
 
 /* Returns the request, or NULL (and no callback) when it cannot be started. */

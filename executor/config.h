@@ -1,0 +1,54 @@
+/* The executor's configuration, from the environment the Mesos agent gives
+ * it (spec §7) and ALLEGRO_EXECUTOR_* variables (the Go executor's names and
+ * defaults). One table describes every variable: it drives both parsing and
+ * `executor --help`, so the two cannot disagree. */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include "common/envcfg.h"
+#include "proto/mesos.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct ex_config {
+	/* from the agent (all strings owned) */
+	char *framework_id, *executor_id, *agent_id;
+	char *agent_endpoint; /* "IP:PORT" */
+	char *agent_pid;      /* "slave(1)@IP:PORT" */
+	char *directory, *sandbox;
+	char *domain_socket;
+	char *auth_token; /* removed from the environment once read; never logged */
+	bool checkpoint;
+	int64_t shutdown_grace_ns, recovery_timeout_ns, backoff_max_ns;
+
+	/* ALLEGRO_EXECUTOR_* */
+	bool debug;
+	char *api_path, *api_scheme;
+	enum mesos_encoding encoding;
+	bool tls_verify;
+	int64_t http_timeout_ns;
+	int64_t kill_grace_ns;
+	long update_buffer;
+	int64_t update_wait_ns;
+	int64_t hook_timeout_ns;
+	char *sigterm_exclude; /* comma-separated process names spared from SIGTERM */
+
+	/* derived */
+	char *url;	  /* the executor API URL */
+	char *unix_path;  /* connect through this socket (MESOS_DOMAIN_SOCKET) */
+};
+
+/* Reads everything; problems are collected in e (one message per variable).
+ * `lookup` NULL means getenv. Returns 0, or -1 when e->nerrors > 0. */
+int ex_config_load(struct ex_config *c, struct envcfg *e);
+void ex_config_free(struct ex_config *c);
+/* Prints every variable with its default and meaning. */
+void ex_config_help(FILE *out);
+
+/* Whether an environment entry ("NAME=value") must never reach the task:
+ * ALLEGRO_EXECUTOR_*, tokens and keys of the executor. */
+bool ex_config_is_secret_env(const char *entry);
+
+#endif

@@ -1,0 +1,396 @@
+/* The executor's event loop (see runtime.h). Each effect of executor.c is a
+ * function here; each libuv callback turns into an input of executor.c. */
+#include "runtime.h"
+
+#include "common/httpc.h"
+#include "common/log.h"
+#include "common/uuid4.h"
+#include "executor/agent.h"
+#include "executor/executor.h"
+#include "executor/health.h"
+#include "executor/proc.h"
+#include "executor/task.h"
+#include "hooks/manager.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct runtime {
+	uv_loop_t *loop;
+	const struct ex_config *cfg;
+	struct executor ex;
+	struct httpc *http;
+	struct agent *agent;
+	struct hook_manager *hooks;
+	struct health *health;
+	struct hook_env henv;
+	char *agent_hostname, *agent_id; /* for hooks: set once, never changed */
+	uv_timer_t timers[EX_TIMER_COUNT];
+	uv_timer_t exit_guard, teardown;
+	uv_signal_t sigterm, sigint;
+	pid_t task_pid;
+	bool main_exited, tree_reported;
+	char **task_env; /* owned */
+	int exit_code;
+	bool exiting;
+};
+
+static struct runtime *the_rt; /* for hook_env.run, which has no context argument */
+
+/* ------------------------------------------------------------ effects */
+
+static int64_t fx_now(void *ctx) { return (int64_t)uv_hrtime(); }
+
+static double fx_wallclock(void *ctx)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void fx_uuid(void *ctx, uint8_t out[16]) { uuid4_new(out); }
+
+static void fx_post_update(void *ctx, const Mesos__V1__TaskStatus *st)
+{
+	struct runtime *rt = ctx;
+	size_t len = 0;
+	uint8_t *body = ex_update_body(&rt->ex, st, rt->cfg->encoding, &len);
+	agent_call(rt->agent, "UPDATE", body, len);
+}
+
+static void check_tree(void *data)
+{
+	struct runtime *rt = data;
+	if (rt->main_exited && !rt->tree_reported && !rt->exiting && !proc_tree_alive()) {
+		rt->tree_reported = true;
+		ex_tree_gone(&rt->ex);
+	}
+}
+
+static void on_task_exit(void *data, pid_t pid, int status)
+{
+	struct runtime *rt = data;
+	rt->main_exited = true;
+	ex_task_exited(&rt->ex, status);
+	check_tree(rt);
+}
+
+static int fx_launch(void *ctx, const Mesos__V1__TaskInfo *task, char *const *extra, char *err,
+		     size_t errlen)
+{
+	struct runtime *rt = ctx;
+	task_env_free(rt->task_env);
+	rt->task_env = task_environment(task, extra);
+	if (!rt->task_env) {
+		snprintf(err, errlen, "out of memory building the environment");
+		return -1;
+	}
+	rt->task_pid = task_spawn(rt->cfg, task, rt->task_env, on_task_exit, rt, err, errlen);
+	if (rt->task_pid < 0)
+		return -1;
+	log_info("task started as pid %d", (int)rt->task_pid);
+	return 0;
+}
+
+static void fx_signal_tree(void *ctx, int sig)
+{
+	size_t n = proc_signal_tree(sig);
+	log_info("%s sent to %zu process%s of the task", sig == SIGKILL ? "SIGKILL" : "SIGTERM", n,
+		 n == 1 ? "" : "es");
+	check_tree(ctx);
+}
+
+static bool fx_tree_alive(void *ctx) { return proc_tree_alive(); }
+
+static void on_timer(uv_timer_t *t)
+{
+	struct runtime *rt = t->loop->data;
+	ex_timer_fired(&rt->ex, (enum ex_timer)(t - rt->timers));
+}
+
+static void fx_timer(void *ctx, enum ex_timer t, int64_t delay_ns)
+{
+	struct runtime *rt = ctx;
+	if (rt->exiting)
+		return;
+	if (delay_ns < 0)
+		uv_timer_stop(&rt->timers[t]);
+	else
+		uv_timer_start(&rt->timers[t], on_timer, (uint64_t)((delay_ns + 999999) / 1000000),
+			       0);
+}
+
+static void on_hooks_done(void *data, enum hook_event ev, const char *error, char **env,
+			  size_t nenv)
+{
+	struct runtime *rt = data;
+	ex_hooks_done(&rt->ex, ev, error, env, nenv);
+}
+
+static void fx_run_hooks(void *ctx, enum hook_event ev, const Mesos__V1__TaskInfo *task)
+{
+	struct runtime *rt = ctx;
+	if (!rt->agent_hostname && rt->ex.agent_hostname) {
+		rt->agent_hostname = strdup(rt->ex.agent_hostname);
+		rt->henv.agent_hostname = rt->agent_hostname;
+	}
+	if (!rt->agent_id && rt->ex.agent_id) {
+		rt->agent_id = strdup(rt->ex.agent_id);
+		rt->henv.agent_id = rt->agent_id;
+	}
+	hooks_run(rt->hooks, ev, task, rt->task_env, on_hooks_done, rt);
+}
+
+static void on_health(void *data, enum health_verdict v, const char *message)
+{
+	struct runtime *rt = data;
+	ex_health(&rt->ex, v, message);
+}
+
+static void on_check(void *data, const Mesos__V1__CheckStatusInfo *status)
+{
+	struct runtime *rt = data;
+	ex_check(&rt->ex, status);
+}
+
+static void fx_health(void *ctx, bool start, const Mesos__V1__TaskInfo *task)
+{
+	struct runtime *rt = ctx;
+	if (rt->health) {
+		health_stop(rt->health);
+		rt->health = NULL;
+	}
+	if (start)
+		rt->health = health_start(&(struct health_opts){
+			.loop = rt->loop,
+			.http = rt->http,
+			.task = task,
+			.task_env = rt->task_env,
+			.sandbox = rt->cfg->sandbox,
+			.cbs = {.on_health = on_health, .on_check = on_check, .data = rt},
+		});
+}
+
+static void close_cb(uv_handle_t *h) {}
+
+static void on_exit_guard(uv_timer_t *t)
+{
+	struct runtime *rt = t->loop->data;
+	log_warn("a hook is still running; exiting without waiting for it");
+	exit(rt->exit_code);
+}
+
+static void teardown(uv_timer_t *t);
+
+/* Effects may run inside libcurl callbacks, where nothing may be closed:
+ * the teardown happens on the next loop iteration. */
+static void fx_exit(void *ctx, int code)
+{
+	struct runtime *rt = ctx;
+	if (rt->exiting)
+		return;
+	rt->exiting = true;
+	rt->exit_code = code;
+	log_info("executor exiting with status %d", code);
+	uv_timer_start(&rt->teardown, teardown, 0, 0);
+}
+
+static void teardown(uv_timer_t *t)
+{
+	struct runtime *rt = t->loop->data;
+	uv_close((uv_handle_t *)&rt->teardown, close_cb);
+	if (rt->health)
+		health_stop(rt->health);
+	rt->health = NULL;
+	agent_close(rt->agent);
+	hooks_close(rt->hooks);
+	for (int i = 0; i < EX_TIMER_COUNT; i++)
+		uv_close((uv_handle_t *)&rt->timers[i], close_cb);
+	uv_close((uv_handle_t *)&rt->sigterm, close_cb);
+	uv_close((uv_handle_t *)&rt->sigint, close_cb);
+	proc_set_reap_observer(NULL, NULL);
+	proc_shutdown();
+	httpc_close(rt->http, NULL, NULL);
+	/* Only a hook stuck on a worker thread can keep the loop alive now. */
+	uv_timer_start(&rt->exit_guard, on_exit_guard, 2000, 0);
+	uv_unref((uv_handle_t *)&rt->exit_guard);
+}
+
+/* ------------------------------------------------------------ agent */
+
+static void on_event(void *data, mesos_event *ev)
+{
+	struct runtime *rt = data;
+	ex_event(&rt->ex, ev);
+}
+
+static void on_disconnected(void *data)
+{
+	struct runtime *rt = data;
+	ex_disconnected(&rt->ex);
+	/* Without checkpointing the agent will not take us back once we were
+	 * subscribed; before that, keep trying like the agent's registration
+	 * timeout allows. */
+	if (!rt->cfg->checkpoint && rt->ex.framework && rt->agent)
+		agent_stop_reconnecting(rt->agent);
+}
+
+static uint8_t *subscribe_body(void *data, enum mesos_encoding enc, size_t *len)
+{
+	struct runtime *rt = data;
+	return ex_subscribe_body(&rt->ex, enc, len);
+}
+
+/* ------------------------------------------------------------ hook commands */
+
+static int hook_run(char *const argv[], char *const envp[], const char *input, char *output,
+		    size_t out_len, int64_t timeout_ms)
+{
+	struct runtime *rt = the_rt;
+	int in = memfd_create("hook-stdin", MFD_CLOEXEC);
+	int out = output ? memfd_create("hook-stdout", MFD_CLOEXEC) : -1;
+	char err[256];
+	int rc = -1;
+
+	if (in < 0 || (output && out < 0))
+		goto done;
+	if (input && write(in, input, strlen(input)) < 0)
+		goto done;
+	lseek(in, 0, SEEK_SET);
+	char *const *env = envp;
+	char **fallback = NULL;
+	if (!env)
+		env = rt->task_env;
+	struct proc_spec spec = {.argv = argv, .envp = env, .cwd = rt->cfg->sandbox,
+				 .new_pgroup = true, .stdin_fd = in, .stdout_fd = out,
+				 .stderr_fd = -1};
+	rc = proc_run_blocking(&spec, timeout_ms, err, sizeof(err));
+	if (rc < 0)
+		log_warn("hook command %s: %s", argv[0], err);
+	if (output && out_len) {
+		ssize_t n = pread(out, output, out_len - 1, 0);
+		output[n > 0 ? n : 0] = '\0';
+	}
+	free(fallback);
+done:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return rc;
+}
+
+static const char *env_get(const char *name) { return getenv(name); }
+
+/* ------------------------------------------------------------ signals */
+
+static void on_signal(uv_signal_t *s, int sig)
+{
+	struct runtime *rt = s->loop->data;
+	log_info("received %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	ex_sigterm(&rt->ex);
+}
+
+/* ------------------------------------------------------------ run */
+
+int runtime_run(const struct ex_config *cfg)
+{
+	struct runtime rt;
+	uv_loop_t loop;
+	char err[256];
+	struct envcfg hookcfg = {0};
+
+	memset(&rt, 0, sizeof(rt));
+	the_rt = &rt;
+	rt.cfg = cfg;
+	if (uv_loop_init(&loop) < 0) {
+		log_error("cannot create the event loop");
+		return EX_EXIT_INTERNAL;
+	}
+	loop.data = &rt;
+	rt.loop = &loop;
+	signal(SIGPIPE, SIG_IGN);
+
+	if (proc_init(&loop, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return EX_EXIT_INTERNAL;
+	}
+	proc_set_reap_observer(check_tree, &rt);
+	rt.http = httpc_new(&loop);
+	if (!rt.http) {
+		log_error("cannot initialise libcurl");
+		return EX_EXIT_INTERNAL;
+	}
+	rt.henv = (struct hook_env){.executor_id = cfg->executor_id,
+				    .framework_id = cfg->framework_id,
+				    .agent_id = cfg->agent_id,
+				    .sandbox = cfg->sandbox,
+				    .getenv = env_get,
+				    .run = hook_run};
+	rt.hooks = hooks_new(&loop, &rt.henv, cfg->hook_timeout_ns / 1000000);
+	hooks_load(rt.hooks, hook_builtin, &hookcfg);
+	if (hookcfg.nerrors) {
+		fprintf(stderr, "executor: bad configuration: %s\n", hookcfg.errors);
+		log_error("bad configuration: %s", hookcfg.errors);
+		return EX_EXIT_CONFIG;
+	}
+	const char *names[8];
+	size_t nh = hooks_enabled(rt.hooks, names, 8);
+	char list[128] = "";
+	for (size_t i = 0; i < nh; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? "," : "",
+			 names[i]);
+
+	for (int i = 0; i < EX_TIMER_COUNT; i++)
+		uv_timer_init(&loop, &rt.timers[i]);
+	uv_timer_init(&loop, &rt.exit_guard);
+	uv_timer_init(&loop, &rt.teardown);
+	uv_signal_init(&loop, &rt.sigterm);
+	uv_signal_init(&loop, &rt.sigint);
+	uv_signal_start(&rt.sigterm, on_signal, SIGTERM);
+	uv_signal_start(&rt.sigint, on_signal, SIGINT);
+
+	struct ex_effects fx = {.ctx = &rt,
+				.now = fx_now,
+				.wallclock = fx_wallclock,
+				.uuid = fx_uuid,
+				.post_update = fx_post_update,
+				.launch = fx_launch,
+				.signal_tree = fx_signal_tree,
+				.tree_alive = fx_tree_alive,
+				.timer = fx_timer,
+				.run_hooks = fx_run_hooks,
+				.health = fx_health,
+				.exit = fx_exit};
+	ex_init(&rt.ex, cfg, &fx);
+	rt.agent = agent_new(&loop, rt.http, cfg,
+			     &(struct agent_cbs){.on_event = on_event,
+						 .on_disconnected = on_disconnected,
+						 .subscribe_body = subscribe_body,
+						 .data = &rt});
+	log_fields(LOG_INFO, "executor starting", "version", EXECUTOR_VERSION, "agent", cfg->url,
+		   "encoding", cfg->encoding == MESOS_JSON ? "json" : "protobuf", "checkpoint",
+		   cfg->checkpoint ? "true" : "false", "hooks", list[0] ? list : "none", NULL);
+	agent_start(rt.agent);
+
+	uv_run(&loop, UV_RUN_DEFAULT);
+
+	uv_close((uv_handle_t *)&rt.exit_guard, close_cb);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&loop) != 0)
+		log_debug("event loop closed with handles still open");
+	ex_free(&rt.ex);
+	task_env_free(rt.task_env);
+	free(rt.agent_hostname);
+	free(rt.agent_id);
+	the_rt = NULL;
+	return rt.exit_code;
+}

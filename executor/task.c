@@ -1,0 +1,174 @@
+/* The task's command line and environment (see task.h). */
+#include "task.h"
+
+#include "common/log.h"
+#include "executor/executor.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+extern char **environ;
+
+struct envb {
+	char **v;
+	size_t n, cap;
+};
+
+static size_t key_len(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	return eq ? (size_t)(eq - kv) : strlen(kv);
+}
+
+/* Adds or replaces NAME=... (kv is copied). */
+static int envb_put(struct envb *b, const char *kv)
+{
+	size_t kl = key_len(kv);
+	for (size_t i = 0; i < b->n; i++) {
+		if (key_len(b->v[i]) == kl && strncmp(b->v[i], kv, kl) == 0) {
+			char *c = strdup(kv);
+			if (!c)
+				return -1;
+			free(b->v[i]);
+			b->v[i] = c;
+			return 0;
+		}
+	}
+	if (b->n + 2 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		char **nv = realloc(b->v, cap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		b->v = nv;
+		b->cap = cap;
+	}
+	if (!(b->v[b->n] = strdup(kv)))
+		return -1;
+	b->v[++b->n] = NULL;
+	return 0;
+}
+
+static int envb_put2(struct envb *b, const char *k, const char *v)
+{
+	size_t n = strlen(k) + strlen(v) + 2;
+	char *kv = malloc(n);
+	if (!kv)
+		return -1;
+	snprintf(kv, n, "%s=%s", k, v);
+	int rc = envb_put(b, kv);
+	free(kv);
+	return rc;
+}
+
+void task_env_free(char **env)
+{
+	for (char **e = env; e && *e; e++)
+		free(*e);
+	free(env);
+}
+
+const char *task_env_get(char *const *env, const char *name)
+{
+	size_t l = strlen(name);
+	for (char *const *e = env; e && *e; e++)
+		if (strncmp(*e, name, l) == 0 && (*e)[l] == '=')
+			return *e + l + 1;
+	return NULL;
+}
+
+char **task_environment(const Mesos__V1__TaskInfo *task, char *const *extra)
+{
+	struct envb b = {0};
+	bool owned;
+	const char *value;
+	const Mesos__V1__CommandInfo *cmd = ex_task_command(task, &value, &owned);
+
+	if (owned)
+		free((char *)value);
+	for (char **e = environ; e && *e; e++)
+		if (!ex_config_is_secret_env(*e) && envb_put(&b, *e) < 0)
+			goto oom;
+	/* The role the task's resources were allocated to, as Mesos sets it. */
+	for (size_t i = 0; i < task->n_resources; i++) {
+		const Mesos__V1__Resource *r = task->resources[i];
+		if (r->allocation_info && r->allocation_info->role) {
+			if (envb_put2(&b, "MESOS_ALLOCATION_ROLE", r->allocation_info->role) < 0)
+				goto oom;
+			break;
+		}
+	}
+	if (envb_put2(&b, "MESOS_TASK_ID", task->task_id->value) < 0)
+		goto oom;
+	const Mesos__V1__Environment *env = cmd ? cmd->environment : NULL;
+	for (size_t i = 0; env && i < env->n_variables; i++) {
+		const Mesos__V1__Environment__Variable *v = env->variables[i];
+		if (v->has_type && v->type == MESOS__V1__ENVIRONMENT__VARIABLE__TYPE__SECRET)
+			continue; /* secrets are resolved by the agent, not by executors */
+		if (envb_put2(&b, v->name, v->value ? v->value : "") < 0)
+			goto oom;
+	}
+	for (char *const *e = extra; e && *e; e++)
+		if (envb_put(&b, *e) < 0)
+			goto oom;
+	if (!b.v && envb_put2(&b, "PATH", "/usr/local/bin:/usr/bin:/bin") < 0)
+		goto oom;
+	return b.v;
+oom:
+	task_env_free(b.v);
+	return NULL;
+}
+
+pid_t task_spawn(const struct ex_config *cfg, const Mesos__V1__TaskInfo *task, char *const *env,
+		 proc_exit_cb on_exit, void *data, char *err, size_t errlen)
+{
+	bool owned;
+	const char *value;
+	const Mesos__V1__CommandInfo *cmd = ex_task_command(task, &value, &owned);
+	struct proc_spec spec = {.envp = env, .cwd = cfg->sandbox, .new_session = true,
+				 .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+	char *shell_argv[] = {"/bin/sh", "-c", (char *)value, NULL};
+	char *one[] = {(char *)value, NULL};
+	char **args = NULL; /* protobuf-c arrays are not NULL-terminated */
+	pid_t pid = -1;
+
+	if (!cmd) {
+		snprintf(err, errlen, "the task has no command (neither TaskInfo.command nor "
+				      "ExecutorInfo.command)");
+		goto out;
+	}
+	spec.user = cmd->user;
+	args = calloc(cmd->n_arguments + 1, sizeof(char *));
+	if (!args) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	memcpy(args, cmd->arguments, cmd->n_arguments * sizeof(char *));
+	if (cmd->shell) {
+		if (!value) {
+			snprintf(err, errlen, "shell command without a value");
+			goto out;
+		}
+		spec.argv = shell_argv;
+	} else if (owned && cmd->n_arguments > 0) {
+		/* Marathon's `args` app as a custom executor: the arguments are the
+		 * whole command; the value only carried the prefix. */
+		spec.path = cmd->arguments[0];
+		spec.argv = args;
+	} else {
+		if (!value || !*value) {
+			snprintf(err, errlen, "command without a value");
+			goto out;
+		}
+		spec.path = value;
+		spec.argv = cmd->n_arguments ? args : one;
+	}
+	log_fields(LOG_INFO, "starting the command", "command",
+		   spec.path ? spec.path : value, "shell", cmd->shell ? "true" : "false", "cwd",
+		   cfg->sandbox, "user", spec.user, NULL);
+	pid = proc_spawn(&spec, on_exit, data, err, errlen);
+out:
+	free(args);
+	if (owned)
+		free((char *)value);
+	return pid;
+}

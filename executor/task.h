@@ -1,0 +1,27 @@
+/* What the task runs and with which environment, from its TaskInfo: the
+ * command (shell or exec form, Marathon's custom-executor prefix removed),
+ * the environment (the executor's, minus its own settings and secrets, then
+ * CommandInfo.environment, then what BeforeTaskStart hooks added), the
+ * sandbox as working directory, and CommandInfo.user. */
+#ifndef TASK_H
+#define TASK_H
+
+#include "executor/config.h"
+#include "executor/proc.h"
+#include "proto/mesos.h"
+
+#include <sys/types.h>
+
+/* The task's environment: a malloc'd NULL-terminated array of malloc'd
+ * "KEY=VALUE" strings (free with task_env_free). */
+char **task_environment(const Mesos__V1__TaskInfo *task, char *const *extra);
+void task_env_free(char **env);
+/* Looks a name up in such an array. */
+const char *task_env_get(char *const *env, const char *name);
+
+/* Starts the task's command in its own session. `env` is borrowed until
+ * the call returns. Returns the pid or -1 with err. */
+pid_t task_spawn(const struct ex_config *cfg, const Mesos__V1__TaskInfo *task, char *const *env,
+		 proc_exit_cb on_exit, void *data, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,266 @@
+/* The hook manager (see manager.h).
+ *
+ * A chain runs in a uv_work_t. Its result travels back in a job struct that
+ * both sides reference: the worker fills it, the loop reads it in the after
+ * callback. When the watchdog timer fires first, the loop reports a timeout
+ * and marks the job abandoned; the after callback then only frees it. */
+#include "manager.h"
+
+#include "common/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_HOOKS 8
+
+struct job {
+	struct hook_manager *m;
+	uv_work_t work;
+	enum hook_event ev;
+	const Mesos__V1__TaskInfo *task;
+	char *const *task_env;
+	/* results, written by the worker */
+	char error[700];
+	char **env;
+	size_t nenv;
+	bool abandoned; /* the loop already reported a timeout */
+	hooks_done_cb cb;
+	void *data;
+};
+
+struct hook_manager {
+	uv_loop_t *loop;
+	const struct hook_env *env;
+	int64_t default_timeout_ms;
+	struct hook *hooks[MAX_HOOKS];
+	size_t n;
+	struct job *running;
+	uv_timer_t watchdog, idle; /* idle: completes events when no hook is enabled */
+	struct job *idle_job;
+	bool closing;
+	int open_handles;
+	int jobs_alive;
+};
+
+struct hook_manager *hooks_new(uv_loop_t *loop, const struct hook_env *env,
+			       int64_t default_timeout_ms)
+{
+	struct hook_manager *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->loop = loop;
+	m->env = env;
+	m->default_timeout_ms = default_timeout_ms > 0 ? default_timeout_ms : 120000;
+	uv_timer_init(loop, &m->watchdog);
+	uv_timer_init(loop, &m->idle);
+	m->watchdog.data = m->idle.data = m;
+	m->open_handles = 2;
+	return m;
+}
+
+void hooks_load(struct hook_manager *m, struct hook *const *hooks, struct envcfg *cfg)
+{
+	for (struct hook *const *h = hooks; h && *h && m->n < MAX_HOOKS; h++) {
+		int errors = cfg->nerrors;
+		int on = (*h)->init ? (*h)->init(*h, cfg) : 1;
+		if (on > 0 && cfg->nerrors == errors) {
+			m->hooks[m->n++] = *h;
+		} else if ((*h)->destroy) {
+			(*h)->destroy(*h);
+		}
+	}
+}
+
+size_t hooks_enabled(const struct hook_manager *m, const char **names, size_t max)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < m->n && k < max; i++)
+		names[k++] = m->hooks[i]->name;
+	return k;
+}
+
+static void append_env(struct job *j, struct hook_result *res)
+{
+	char **n = realloc(j->env, (j->nenv + res->nsetenv + 1) * sizeof(*n));
+	if (!n) {
+		for (size_t i = 0; i < res->nsetenv; i++)
+			free(res->setenv[i]);
+	} else {
+		j->env = n;
+		for (size_t i = 0; i < res->nsetenv; i++)
+			j->env[j->nenv++] = res->setenv[i];
+		j->env[j->nenv] = NULL;
+	}
+	free(res->setenv);
+	res->setenv = NULL;
+	res->nsetenv = 0;
+}
+
+/* On a worker thread. */
+static void run_chain(uv_work_t *w)
+{
+	struct job *j = w->data;
+	struct hook_manager *m = j->m;
+	struct hook_call call = {.event = j->ev, .task = j->task, .task_env = j->task_env,
+				 .env = m->env};
+	bool all = j->ev == HOOK_BEFORE_TERMINATE;
+	size_t failed = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		struct hook *h = m->hooks[i];
+		struct hook_result res;
+		memset(&res, 0, sizeof(res));
+		uint64_t t0 = uv_hrtime();
+		int rc = h->handle(h, &call, &res);
+		double ms = (double)(uv_hrtime() - t0) / 1e6;
+		if (rc == 0) {
+			log_debug("hook %s %s done in %.1f ms", h->name, hook_event_name(j->ev), ms);
+			if (j->ev == HOOK_BEFORE_TASK_START)
+				append_env(j, &res);
+		} else {
+			log_fields(LOG_ERROR, "hook failed", "hook", h->name, "event",
+				   hook_event_name(j->ev), "error",
+				   res.error[0] ? res.error : "(no message)", NULL);
+			if (!failed++)
+				snprintf(j->error, sizeof(j->error), "%s: %s", h->name,
+					 res.error[0] ? res.error : "failed");
+		}
+		for (size_t k = 0; k < res.nsetenv; k++)
+			free(res.setenv[k]);
+		free(res.setenv);
+		if (rc != 0 && !all)
+			break;
+	}
+}
+
+static void free_env(char **env, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(env[i]);
+	free(env);
+}
+
+static void job_free(struct job *j)
+{
+	j->m->jobs_alive--;
+	free_env(j->env, j->nenv);
+	free(j);
+}
+
+static void maybe_free_manager(struct hook_manager *m)
+{
+	if (!m->closing || m->open_handles || m->jobs_alive)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->hooks[i]->destroy)
+			m->hooks[i]->destroy(m->hooks[i]);
+	free(m);
+}
+
+static void report(struct job *j)
+{
+	struct hook_manager *m = j->m;
+	char **env = j->env;
+	size_t nenv = j->nenv;
+	j->env = NULL;
+	j->nenv = 0;
+	m->running = NULL;
+	uv_timer_stop(&m->watchdog);
+	if (!m->closing)
+		j->cb(j->data, j->ev, j->error[0] ? j->error : NULL, env, nenv);
+	else
+		free_env(env, nenv);
+}
+
+static void after_chain(uv_work_t *w, int status)
+{
+	struct job *j = w->data;
+	struct hook_manager *m = j->m;
+	if (!j->abandoned)
+		report(j);
+	else
+		log_warn("hook chain for %s finished after its timeout; result ignored",
+			 hook_event_name(j->ev));
+	job_free(j);
+	maybe_free_manager(m);
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+	struct hook_manager *m = t->data;
+	struct job *j = m->running;
+	if (!j)
+		return;
+	/* The worker still owns j->error and j->env until after_chain. */
+	char msg[160];
+	snprintf(msg, sizeof(msg), "hooks did not finish %s in time", hook_event_name(j->ev));
+	j->abandoned = true;
+	m->running = NULL;
+	log_error("%s", msg);
+	j->cb(j->data, j->ev, msg, NULL, 0);
+}
+
+static void on_idle(uv_timer_t *t)
+{
+	struct hook_manager *m = t->data;
+	struct job *j = m->idle_job;
+	m->idle_job = NULL;
+	if (j) {
+		report(j);
+		job_free(j);
+		maybe_free_manager(m);
+	}
+}
+
+void hooks_run(struct hook_manager *m, enum hook_event ev, const Mesos__V1__TaskInfo *task,
+	       char *const *task_env, hooks_done_cb cb, void *data)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	if (!j) {
+		cb(data, ev, "out of memory", NULL, 0);
+		return;
+	}
+	j->m = m;
+	j->ev = ev;
+	j->task = task;
+	j->task_env = task_env;
+	j->cb = cb;
+	j->data = data;
+	j->work.data = j;
+	m->jobs_alive++;
+	m->running = j;
+	if (m->n == 0) {
+		m->idle_job = j;
+		uv_timer_start(&m->idle, on_idle, 0, 0);
+		return;
+	}
+	int64_t timeout = 0;
+	for (size_t i = 0; i < m->n; i++)
+		timeout += m->hooks[i]->timeout_ms ? m->hooks[i]->timeout_ms : m->default_timeout_ms;
+	uv_timer_start(&m->watchdog, on_watchdog, (uint64_t)timeout, 0);
+	if (uv_queue_work(m->loop, &j->work, run_chain, after_chain) < 0) {
+		m->running = NULL;
+		uv_timer_stop(&m->watchdog);
+		job_free(j);
+		cb(data, ev, "cannot queue the hook chain", NULL, 0);
+	}
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+	struct hook_manager *m = h->data;
+	m->open_handles--;
+	maybe_free_manager(m);
+}
+
+void hooks_close(struct hook_manager *m)
+{
+	m->closing = true;
+	if (m->idle_job) {
+		job_free(m->idle_job);
+		m->idle_job = NULL;
+	}
+	uv_close((uv_handle_t *)&m->watchdog, handle_closed);
+	uv_close((uv_handle_t *)&m->idle, handle_closed);
+}
