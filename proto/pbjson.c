@@ -206,34 +206,49 @@ static int fail(char *err, size_t errlen, const struct path *path, const char *f
 static ProtobufCMessage *parse_message(const ProtobufCMessageDescriptor *d, const cJSON *j,
 				       struct path *path, char *err, size_t errlen);
 
-/* A number from a JSON number or a string holding one. */
+/* A number from a JSON number or a string holding one. Integer literals too
+ * long for a double keep their text in valuestring (see keep_literals), and
+ * pbjson_to_json() writes 64-bit integers as raw nodes: both are read from
+ * their text so that every 64-bit value comes back exactly. */
 static int get_number(const cJSON *j, bool is_int, bool is_signed, double *dv, int64_t *iv,
 		      uint64_t *uv)
 {
-	if (cJSON_IsNumber(j)) {
+	const char *text;
+
+	if (cJSON_IsNumber(j) && (!is_int || !j->valuestring)) {
 		double v = j->valuedouble;
 		if (is_int && (v != floor(v) || !isfinite(v)))
 			return -1;
-		if (is_int && !is_signed && v < 0)
+		/* Range first: converting an out-of-range double is undefined. */
+		if (is_int && (is_signed ? v < -0x1p63 || v >= 0x1p63 : v < 0 || v >= 0x1p64))
 			return -1;
 		*dv = v;
-		*iv = (int64_t)v;
-		*uv = (uint64_t)(v < 0 ? 0 : v);
+		if (is_int && !is_signed) {
+			*uv = (uint64_t)v;
+			*iv = (int64_t)*uv;
+		} else if (is_int) {
+			*iv = (int64_t)v;
+			*uv = (uint64_t)(v < 0 ? 0 : v);
+		}
 		return 0;
 	}
-	if (!cJSON_IsString(j) || !*j->valuestring)
+	if (cJSON_IsNumber(j) || cJSON_IsString(j) || cJSON_IsRaw(j))
+		text = j->valuestring;
+	else
+		return -1;
+	if (!text || !*text)
 		return -1;
 	char *end;
 	errno = 0;
 	if (!is_int) {
-		*dv = strtod(j->valuestring, &end);
+		*dv = strtod(text, &end);
 	} else if (is_signed) {
-		*iv = strtoll(j->valuestring, &end, 10);
+		*iv = strtoll(text, &end, 10);
 		*dv = (double)*iv;
 	} else {
-		if (j->valuestring[0] == '-')
+		if (text[0] == '-')
 			return -1;
-		*uv = strtoull(j->valuestring, &end, 10);
+		*uv = strtoull(text, &end, 10);
 		*iv = (int64_t)*uv;
 		*dv = (double)*uv;
 	}
@@ -435,10 +450,106 @@ ProtobufCMessage *pbjson_from_json(const ProtobufCMessageDescriptor *desc, const
 	return parse_message(desc, json, &path, err, errlen);
 }
 
+/* cJSON keeps every number as a double, exact for integers only up to 2^53,
+ * yet Mesos writes 64-bit integers (TimeInfo nanoseconds, uint64 ranges) as
+ * plain numbers. So the text is scanned for number tokens in document order,
+ * which is also the order of a depth-first walk of cJSON's tree, and every
+ * integer literal of more than 15 digits is stored in its number node's
+ * valuestring (freed by cJSON_Delete), where get_number() finds it. */
+struct literal {
+	size_t index; /* among all number tokens */
+	size_t start, len;
+};
+
+struct literals {
+	struct literal *v; /* owned */
+	size_t n, cap;
+	size_t tokens; /* number tokens seen */
+};
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int scan_literals(const char *text, size_t len, struct literals *L)
+{
+	bool in_string = false;
+
+	for (size_t i = 0; i < len;) {
+		char c = text[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+			i++;
+			continue;
+		}
+		if (c == '"') {
+			in_string = true;
+			i++;
+			continue;
+		}
+		if (c != '-' && !is_digit(c)) {
+			i++;
+			continue;
+		}
+		size_t start = i, digits = 0;
+		bool integer = true;
+		if (c == '-')
+			i++;
+		for (; i < len && is_digit(text[i]); i++)
+			digits++;
+		while (i < len && (is_digit(text[i]) || text[i] == '.' || text[i] == 'e' ||
+				   text[i] == 'E' || text[i] == '+' || text[i] == '-')) {
+			integer = false;
+			i++;
+		}
+		if (integer && digits > 15) {
+			if (L->n == L->cap) {
+				size_t cap = L->cap ? 2 * L->cap : 8;
+				struct literal *v = realloc(L->v, cap * sizeof(*v));
+				if (!v)
+					return -1;
+				L->v = v;
+				L->cap = cap;
+			}
+			L->v[L->n++] = (struct literal){L->tokens, start, i - start};
+		}
+		L->tokens++;
+	}
+	return 0;
+}
+
+/* Walks the tree in document order; *index counts number nodes, *next is
+ * the next literal to place. */
+static int keep_literals(cJSON *node, const char *text, const struct literals *L, size_t *index,
+			 size_t *next)
+{
+	for (; node; node = node->next) {
+		if (cJSON_IsNumber(node)) {
+			if (*next < L->n && L->v[*next].index == *index) {
+				const struct literal *lit = &L->v[(*next)++];
+				node->valuestring = cJSON_malloc(lit->len + 1);
+				if (!node->valuestring)
+					return -1;
+				memcpy(node->valuestring, text + lit->start, lit->len);
+				node->valuestring[lit->len] = '\0';
+			}
+			(*index)++;
+		} else if (node->child && keep_literals(node->child, text, L, index, next) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
 ProtobufCMessage *pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *text,
 				size_t len, char *err, size_t errlen)
 {
 	const char *end = NULL;
+	struct literals lits = {0};
 	cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!j) {
 		if (err && errlen)
@@ -446,6 +557,28 @@ ProtobufCMessage *pbjson_decode(const ProtobufCMessageDescriptor *desc, const ch
 				 end && end >= text ? (size_t)(end - text) : (size_t)0);
 		return NULL;
 	}
+	/* cJSON stops after the first value; anything but whitespace after it
+	 * makes the body invalid, as it does for the agent. */
+	size_t used = (size_t)(end - text);
+	while (used < len && (text[used] == ' ' || text[used] == '\t' || text[used] == '\n' ||
+			      text[used] == '\r'))
+		used++;
+	if (used < len) {
+		if (err && errlen)
+			snprintf(err, errlen, "invalid JSON: unexpected text at byte %zu", used);
+		cJSON_Delete(j);
+		return NULL;
+	}
+	size_t index = 0, next = 0;
+	if (scan_literals(text, len, &lits) < 0 ||
+	    keep_literals(j, text, &lits, &index, &next) < 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "out of memory reading JSON");
+		free(lits.v);
+		cJSON_Delete(j);
+		return NULL;
+	}
+	free(lits.v);
 	ProtobufCMessage *m = pbjson_from_json(desc, j, err, errlen);
 	cJSON_Delete(j);
 	return m;
