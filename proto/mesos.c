@@ -102,6 +102,16 @@ int mesos_validate_call(const mesos_call *c, char *err, size_t errlen)
 		snprintf(err, errlen, "Expecting 'type' to be present");
 		return -1;
 	}
+	/* Decoded calls always have both (they are required fields); a call
+	 * built by hand might not. */
+	if (!c->executor_id || !c->executor_id->value) {
+		snprintf(err, errlen, "Expecting 'executor_id' to be present");
+		return -1;
+	}
+	if (!c->framework_id || !c->framework_id->value) {
+		snprintf(err, errlen, "Expecting 'framework_id' to be present");
+		return -1;
+	}
 	switch (c->type) {
 	case MESOS__V1__EXECUTOR__CALL__TYPE__SUBSCRIBE:
 		if (!c->subscribe) {
@@ -126,6 +136,10 @@ int mesos_validate_call(const mesos_call *c, char *err, size_t errlen)
 	}
 	const Mesos__V1__TaskStatus *st = c->update->status;
 	const char *eid = c->executor_id->value;
+	if (!st) {
+		snprintf(err, errlen, "Expecting 'update.status' to be present");
+		return -1;
+	}
 	if (!st->has_uuid) {
 		snprintf(err, errlen, "Expecting 'uuid' to be present");
 		return -1;
