@@ -1,7 +1,7 @@
 /* Duration parsing and formatting in stout's and Go's syntax (see duration.h). */
 #include "duration.h"
 
-#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,60 +27,80 @@ static const struct unit go_units[] = {
 	{"h", 3600 * DURATION_NS_PER_SEC}, {"m", 60 * DURATION_NS_PER_SEC},
 	{"s", DURATION_NS_PER_SEC},	   {"ms", DURATION_NS_PER_MS},
 	{"us", DURATION_NS_PER_US},	   {"\xc2\xb5s", DURATION_NS_PER_US},
+	{"\xce\xbcs", DURATION_NS_PER_US}, /* Greek mu, which Go accepts too */
 	{"ns", 1},
 };
 
-/* Parses "[digits][.digits]" at *s; advances *s. Returns -1 when there is no
- * digit at all. */
-static int parse_number(const char **s, double *out)
+/* Reads "[digits][.digits]" at *s and scales it by `unit` exactly, as Go's
+ * time.ParseDuration does: the integer part as a uint64, the fraction as an
+ * integer over a power of ten (digits past the 18th are ignored, they are
+ * far below a nanosecond), truncated to whole nanoseconds. Advances *s.
+ * Returns -1 when there is no digit or the result does not fit in int64. */
+static int parse_term(const char **s, uint64_t unit, uint64_t *ns)
 {
 	const char *p = *s;
-	double v = 0, scale = 1;
+	uint64_t whole = 0, frac = 0, scale = 1;
 	int digits = 0;
 
-	while (*p >= '0' && *p <= '9') {
-		v = v * 10 + (*p++ - '0');
-		digits++;
+	for (; *p >= '0' && *p <= '9'; p++, digits++) {
+		if (whole > (UINT64_MAX - 9) / 10)
+			return -1;
+		whole = whole * 10 + (uint64_t)(*p - '0');
 	}
 	if (*p == '.') {
-		p++;
-		while (*p >= '0' && *p <= '9') {
-			scale /= 10;
-			v += (*p++ - '0') * scale;
-			digits++;
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
+			if (scale < 1000000000000000000ULL) {
+				frac = frac * 10 + (uint64_t)(*p - '0');
+				scale *= 10;
+			}
 		}
 	}
-	if (!digits)
+	if (!digits || whole > (uint64_t)INT64_MAX / unit)
+		return -1;
+	/* 128 bits: frac * unit reaches 10^18 * 6.048 * 10^14. */
+	uint64_t v = whole * unit + (uint64_t)((unsigned __int128)frac * unit / scale);
+	if (v > (uint64_t)INT64_MAX)
 		return -1;
 	*s = p;
-	*out = v;
+	*ns = v;
 	return 0;
 }
 
-static int to_ns(double v, int64_t unit, int64_t *ns)
+/* The unit named at the start of s: the longest match ("ms" before "m"). */
+static const struct unit *match_unit(const char *s, const struct unit *units, size_t n)
 {
-	double total = v * (double)unit;
-	if (!isfinite(total) || total > 9.2e18)
-		return -1;
-	*ns = (int64_t)llround(total);
-	return 0;
+	const struct unit *best = NULL;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(units[i].name);
+		if (strncmp(s, units[i].name, l) == 0 && (!best || l > strlen(best->name)))
+			best = &units[i];
+	}
+	return best;
 }
 
 int duration_parse_mesos(const char *s, int64_t *ns)
 {
-	double v;
+	const char *unit_at = s;
+	uint64_t v;
 
-	if (!s || parse_number(&s, &v) < 0)
+	if (!s)
 		return -1;
-	for (size_t i = 0; i < sizeof(mesos_units) / sizeof(mesos_units[0]); i++)
-		if (strcmp(s, mesos_units[i].name) == 0)
-			return to_ns(v, mesos_units[i].ns, ns);
+	while ((*unit_at >= '0' && *unit_at <= '9') || *unit_at == '.')
+		unit_at++;
+	for (size_t i = 0; i < sizeof(mesos_units) / sizeof(mesos_units[0]); i++) {
+		if (strcmp(unit_at, mesos_units[i].name) != 0)
+			continue;
+		if (parse_term(&s, (uint64_t)mesos_units[i].ns, &v) < 0 || s != unit_at)
+			return -1;
+		*ns = (int64_t)v;
+		return 0;
+	}
 	return -1;
 }
 
 int duration_parse_go(const char *s, int64_t *ns)
 {
-	int64_t total = 0;
+	uint64_t total = 0;
 
 	if (!s || !*s)
 		return -1;
@@ -89,27 +109,21 @@ int duration_parse_go(const char *s, int64_t *ns)
 		return 0;
 	}
 	while (*s) {
-		double v;
-		int64_t part;
-		size_t best = 0;
-		const struct unit *u = NULL;
+		const char *num = s;
+		uint64_t part;
 
-		if (parse_number(&s, &v) < 0)
-			return -1;
-		/* Longest unit name that matches ("ms" before "m"). */
-		for (size_t i = 0; i < sizeof(go_units) / sizeof(go_units[0]); i++) {
-			size_t l = strlen(go_units[i].name);
-			if (l > best && strncmp(s, go_units[i].name, l) == 0) {
-				best = l;
-				u = &go_units[i];
-			}
-		}
-		if (!u || to_ns(v, u->ns, &part) < 0 || total > INT64_MAX - part)
+		while ((*s >= '0' && *s <= '9') || *s == '.')
+			s++;
+		const struct unit *u =
+			match_unit(s, go_units, sizeof(go_units) / sizeof(go_units[0]));
+		const char *p = num;
+		if (!u || parse_term(&p, (uint64_t)u->ns, &part) < 0 || p != s ||
+		    total > (uint64_t)INT64_MAX - part)
 			return -1;
 		total += part;
-		s += best;
+		s += strlen(u->name);
 	}
-	*ns = total;
+	*ns = (int64_t)total;
 	return 0;
 }
 
@@ -120,72 +134,115 @@ int duration_parse(const char *s, int64_t *ns)
 	return duration_parse_go(s, ns);
 }
 
+static uint64_t gcd(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* Writes ns in `unit` as a terminating decimal if there is one:
+ * rem/unit terminates when unit/gcd(rem, unit) has no prime factor but 2
+ * and 5, and then needs max(twos, fives) digits. Returns 0, or -1. */
+static int format_exact(uint64_t ns, const struct unit *u, char *buf, size_t len)
+{
+	uint64_t unit = (uint64_t)u->ns, whole = ns / unit, rem = ns % unit;
+	if (!rem) {
+		snprintf(buf, len, "%llu%s", (unsigned long long)whole, u->name);
+		return 0;
+	}
+	uint64_t g = gcd(rem, unit), d = unit / g, pow10 = 1;
+	int twos = 0, fives = 0;
+	for (; d % 2 == 0; d /= 2)
+		twos++;
+	for (; d % 5 == 0; d /= 5)
+		fives++;
+	if (d != 1)
+		return -1;
+	int digits = twos > fives ? twos : fives;
+	for (int i = 0; i < digits; i++)
+		pow10 *= 10; /* at most 10^16: the largest unit is 2^16 * 5^11 * 189 ns */
+	uint64_t frac = rem / g * (pow10 / (unit / g));
+	snprintf(buf, len, "%llu.%0*llu%s", (unsigned long long)whole, digits,
+		 (unsigned long long)frac, u->name);
+	return 0;
+}
+
 void duration_format_mesos(int64_t ns, char *buf, size_t len)
 {
 	if (ns < 0)
 		ns = 0;
 	for (size_t i = 0; i < sizeof(mesos_units) / sizeof(mesos_units[0]); i++) {
 		const struct unit *u = &mesos_units[i];
-		if (ns < u->ns && u->ns != 1)
-			continue;
-		/* Up to 6 decimals, and only if they reproduce ns exactly. */
-		for (int prec = 0; prec <= 6; prec++) {
-			char tmp[48];
-			int64_t back;
-			snprintf(tmp, sizeof(tmp), "%.*f%s", prec, (double)ns / (double)u->ns, u->name);
-			if (duration_parse_mesos(tmp, &back) == 0 && back == ns) {
-				snprintf(buf, len, "%s", tmp);
-				return;
-			}
-		}
+		if ((ns >= u->ns || u->ns == 1) && format_exact((uint64_t)ns, u, buf, len) == 0)
+			return;
 	}
-	snprintf(buf, len, "%lldns", (long long)ns);
+}
+
+/* Appends to buf at *n without running past len (snprintf returns the
+ * length it wanted, which may exceed what fit). */
+static void append(char *buf, size_t len, size_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t len, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	if (*n >= len)
+		return;
+	va_start(ap, fmt);
+	int w = vsnprintf(buf + *n, len - *n, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		*n = *n + (size_t)w < len ? *n + (size_t)w : len;
 }
 
 /* Go's fractional formatting: integer part, then the fraction without
  * trailing zeros. */
-static int fmt_frac(char *buf, size_t len, int64_t v, int64_t unit, const char *name)
+static void append_frac(char *buf, size_t len, size_t *n, uint64_t v, uint64_t unit,
+			const char *name)
 {
-	int64_t whole = v / unit, frac = v % unit;
+	uint64_t whole = v / unit, frac = v % unit;
 	char digits[24] = "";
 	if (frac) {
 		int width = 0; /* at most 9 digits */
-		for (int64_t u = unit; u > 1; u /= 10)
+		for (uint64_t u = unit; u > 1; u /= 10)
 			width++;
-		snprintf(digits, sizeof(digits), ".%0*lld", width & 15, (long long)frac);
+		snprintf(digits, sizeof(digits), ".%0*llu", width & 15, (unsigned long long)frac);
 		size_t l = strlen(digits);
 		while (l > 1 && digits[l - 1] == '0')
 			digits[--l] = '\0';
 	}
-	return snprintf(buf, len, "%lld%s%s", (long long)whole, digits, name);
+	append(buf, len, n, "%llu%s%s", (unsigned long long)whole, digits, name);
 }
 
 void duration_format_go(int64_t ns, char *buf, size_t len)
 {
-	const char *sign = "";
-	if (ns < 0) {
-		sign = "-";
-		ns = -ns;
-	}
-	if (ns == 0) {
-		snprintf(buf, len, "0s");
-	} else if (ns < DURATION_NS_PER_US) {
-		snprintf(buf, len, "%s%lldns", sign, (long long)ns);
-	} else if (ns < DURATION_NS_PER_MS) {
-		int n = snprintf(buf, len, "%s", sign);
-		fmt_frac(buf + n, len - (size_t)n, ns, DURATION_NS_PER_US, "\xc2\xb5s");
-	} else if (ns < DURATION_NS_PER_SEC) {
-		int n = snprintf(buf, len, "%s", sign);
-		fmt_frac(buf + n, len - (size_t)n, ns, DURATION_NS_PER_MS, "ms");
+	/* The magnitude as unsigned: -INT64_MIN does not fit in int64. */
+	uint64_t v = ns < 0 ? 0 - (uint64_t)ns : (uint64_t)ns;
+	const uint64_t us = DURATION_NS_PER_US, ms = DURATION_NS_PER_MS, sec = DURATION_NS_PER_SEC;
+	size_t n = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	if (ns < 0)
+		append(buf, len, &n, "-");
+	if (v == 0) {
+		append(buf, len, &n, "0s");
+	} else if (v < us) {
+		append(buf, len, &n, "%lluns", (unsigned long long)v);
+	} else if (v < ms) {
+		append_frac(buf, len, &n, v, us, "\xc2\xb5s");
+	} else if (v < sec) {
+		append_frac(buf, len, &n, v, ms, "ms");
 	} else {
-		int64_t h = ns / (3600 * DURATION_NS_PER_SEC);
-		int64_t m = ns / (60 * DURATION_NS_PER_SEC) % 60;
-		int64_t rest = ns % (60 * DURATION_NS_PER_SEC);
-		int n = snprintf(buf, len, "%s", sign);
+		uint64_t h = v / (3600 * sec), m = v / (60 * sec) % 60, rest = v % (60 * sec);
 		if (h)
-			n += snprintf(buf + n, len - (size_t)n, "%lldh", (long long)h);
+			append(buf, len, &n, "%lluh", (unsigned long long)h);
 		if (h || m)
-			n += snprintf(buf + n, len - (size_t)n, "%lldm", (long long)m);
-		fmt_frac(buf + n, len - (size_t)n, rest, DURATION_NS_PER_SEC, "s");
+			append(buf, len, &n, "%llum", (unsigned long long)m);
+		append_frac(buf, len, &n, rest, sec, "s");
 	}
 }

@@ -28,6 +28,18 @@ void duration_format_mesos(int64_t ns, char *buf, size_t len);
 void duration_format_go(int64_t ns, char *buf, size_t len);
 
 static inline double duration_to_secs(int64_t ns) { return (double)ns / 1e9; }
-static inline int64_t duration_from_secs(double s) { return (int64_t)(s * 1e9 + (s >= 0 ? 0.5 : -0.5)); }
+/* Rounded to the nearest nanosecond; NaN gives 0 and values beyond int64
+ * saturate (converting them would be undefined). */
+static inline int64_t duration_from_secs(double s)
+{
+	double ns = s * 1e9 + (s >= 0 ? 0.5 : -0.5);
+	if (ns != ns)
+		return 0;
+	if (ns >= 0x1p63)
+		return INT64_MAX;
+	if (ns <= -0x1p63)
+		return INT64_MIN;
+	return (int64_t)ns;
+}
 
 #endif
