@@ -41,9 +41,10 @@ uint8_t *b64_decode(const char *text, size_t text_len, size_t *out_len)
 			goto out;
 		clean[n++] = c;
 	}
-	if (pad > 2 || n % 4 == 1)
-		goto out;
+	/* Padding, when present, must be exactly what the last block lacks. */
 	size_t missing = (4 - n % 4) % 4;
+	if (n % 4 == 1 || (pad && pad != missing))
+		goto out;
 	for (size_t i = 0; i < missing; i++)
 		clean[n++] = '=';
 	out = malloc(n / 4 * 3 + 1);
