@@ -3,6 +3,8 @@
 
 #include "duration.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,8 +92,10 @@ long envcfg_long(struct envcfg *e, const char *name, const char *v, long def, lo
 	char *end;
 	if (!v)
 		return def;
+	errno = 0;
 	long n = strtol(v, &end, 10);
-	if (!*v || *end || n < min || n > max) {
+	/* strtol skips leading blanks and saturates on overflow: refuse both. */
+	if (!*v || isspace((unsigned char)*v) || *end || errno || n < min || n > max) {
 		envcfg_fail(e, "%s: expected an integer from %ld to %ld, got '%s'", name, min, max, v);
 		return def;
 	}
