@@ -100,8 +100,11 @@ struct line {
 	size_t len;
 };
 
+/* Appends what fits, keeping two bytes for the newline and the NUL. */
 static void put(struct line *l, const char *s, size_t n)
 {
+	if (l->len >= sizeof(l->buf) - 2)
+		return;
 	if (l->len + n > sizeof(l->buf) - 2)
 		n = sizeof(l->buf) - 2 - l->len;
 	memcpy(l->buf + l->len, s, n);
@@ -147,31 +150,44 @@ static void put_value(struct line *l, const char *v)
 	put(l, "\"", 1);
 }
 
+/* Copies v into out (len bytes) with every registered secret replaced by
+ * "[redacted]", longest secret first where two start at the same place.
+ * Works on the raw value, before quoting, so a secret holding a quote or a
+ * backslash is found too. Called with L.mu held. */
+static const char *redact(const char *v, char *out, size_t len)
+{
+	static const char mark[] = "[redacted]";
+	size_t n = 0;
+
+	while (*v) {
+		size_t hit = 0;
+		for (int i = 0; i < MAX_SECRETS && L.secrets[i]; i++) {
+			size_t sl = strlen(L.secrets[i]);
+			if (sl > hit && strncmp(v, L.secrets[i], sl) == 0)
+				hit = sl;
+		}
+		if (hit) {
+			for (size_t k = 0; k < sizeof(mark) - 1 && n + 1 < len; k++)
+				out[n++] = mark[k];
+			v += hit;
+		} else {
+			if (n + 1 < len)
+				out[n++] = *v;
+			v++;
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
+/* Appends " key=value". Called with L.mu held. */
 static void put_field(struct line *l, const char *k, const char *v)
 {
+	char clean[LINE_MAX_BYTES];
 	put(l, " ", 1);
 	put(l, k, strlen(k));
 	put(l, "=", 1);
-	put_value(l, v ? v : "");
-}
-
-static void redact(struct line *l)
-{
-	l->buf[l->len] = '\0';
-	for (int i = 0; i < MAX_SECRETS && L.secrets[i]; i++) {
-		size_t sl = strlen(L.secrets[i]);
-		char *hit, *from = l->buf;
-		while ((hit = strstr(from, L.secrets[i]))) {
-			static const char mark[] = "[redacted]";
-			size_t ml = sizeof(mark) - 1, tail = strlen(hit + sl);
-			if (ml > sl && l->len + ml - sl >= sizeof(l->buf) - 2)
-				tail = sizeof(l->buf) - 2 - (size_t)(hit - l->buf) - ml;
-			memmove(hit + ml, hit + sl, tail + 1);
-			memcpy(hit, mark, ml);
-			l->len = strlen(l->buf);
-			from = hit + ml;
-		}
-	}
+	put_value(l, redact(v ? v : "", clean, sizeof(clean)));
 }
 
 static void emit(enum log_level lvl, const char *msg, va_list *kv)
@@ -186,6 +202,7 @@ static void emit(enum log_level lvl, const char *msg, va_list *kv)
 	size_t n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(ts + n, sizeof(ts) - n, ".%03dZ", (int)(tv.tv_usec / 1000));
 
+	pthread_mutex_lock(&L.mu);
 	put(&l, "level=", 6);
 	put(&l, level_name[lvl], strlen(level_name[lvl]));
 	put_field(&l, "time", ts);
@@ -197,11 +214,9 @@ static void emit(enum log_level lvl, const char *msg, va_list *kv)
 			put_field(&l, k, v);
 		}
 	}
-	pthread_mutex_lock(&L.mu);
 	for (int i = 0; i < MAX_CONTEXT; i++)
 		if (L.ctx[i].key)
 			put_field(&l, L.ctx[i].key, L.ctx[i].value);
-	redact(&l);
 	pthread_mutex_unlock(&L.mu);
 	l.buf[l.len] = '\0';
 	if (L.sink && lvl >= L.sink_min)
@@ -213,12 +228,19 @@ static void emit(enum log_level lvl, const char *msg, va_list *kv)
 
 void log_vprintf(enum log_level lvl, const char *fmt, va_list ap)
 {
-	char msg[LINE_MAX_BYTES / 2];
+	char fallback[LINE_MAX_BYTES / 2];
+	char *msg = NULL;
 
 	if (lvl < L.min)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	emit(lvl, msg, NULL);
+	/* Formatted whole, so that truncation to the line length happens after
+	 * redaction and cannot leave half a secret behind. */
+	if (vasprintf(&msg, fmt, ap) < 0) {
+		msg = NULL;
+		snprintf(fallback, sizeof(fallback), "(log message lost: out of memory)");
+	}
+	emit(lvl, msg ? msg : fallback, NULL);
+	free(msg);
 }
 
 void log_printf(enum log_level lvl, const char *fmt, ...)
