@@ -1,0 +1,4 @@
+int fakeagent_scenario(int argc, char **argv)
+{
+	return 2;
+}

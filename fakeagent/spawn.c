@@ -1,0 +1,427 @@
+/* Executor processes as the Mesos containerizer starts them: a fresh sandbox
+ * (slaves/<agent>/frameworks/<fw>/executors/<id>/runs/<container>) with
+ * `stdout` and `stderr` files, the binary placed there as the fetcher would,
+ * the agent's executor environment (spec §7) and nothing inherited from the
+ * fake agent itself, a new session, ExecutorInfo.command run with /bin/sh -c
+ * (or exec'd with its arguments when shell is false). Destroying the
+ * "container" SIGKILLs the executor's process group and every process left
+ * in its session. */
+#include "internal.h"
+
+#include "common/duration.h"
+#include "common/uuid4.h"
+#include "reaper.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+extern char **environ;
+
+/* ------------------------------------------------------------ environment */
+
+struct envb {
+	char **v; /* owned "K=V" strings, NULL-ended */
+	size_t n, cap;
+};
+
+static void env_set(struct envb *b, const char *name, const char *value)
+{
+	size_t nl = strlen(name);
+	char *kv;
+	if (asprintf(&kv, "%s=%s", name, value ? value : "") < 0)
+		return;
+	for (size_t i = 0; i < b->n; i++) {
+		if (strncmp(b->v[i], name, nl) == 0 && b->v[i][nl] == '=') {
+			free(b->v[i]);
+			b->v[i] = kv;
+			return;
+		}
+	}
+	if (b->n + 2 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 32;
+		char **nv = realloc(b->v, cap * sizeof(*nv));
+		if (!nv) {
+			free(kv);
+			return;
+		}
+		b->v = nv;
+		b->cap = cap;
+	}
+	b->v[b->n++] = kv;
+	b->v[b->n] = NULL;
+}
+
+static void env_set_kv(struct envb *b, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	if (!eq || eq == kv)
+		return;
+	char name[256];
+	size_t nl = (size_t)(eq - kv);
+	if (nl >= sizeof(name))
+		return;
+	memcpy(name, kv, nl);
+	name[nl] = '\0';
+	env_set(b, name, eq + 1);
+}
+
+static bool env_has(const struct envb *b, const char *name)
+{
+	size_t nl = strlen(name);
+	for (size_t i = 0; i < b->n; i++)
+		if (strncmp(b->v[i], name, nl) == 0 && b->v[i][nl] == '=')
+			return true;
+	return false;
+}
+
+static void build_env(struct fa_executor *e, const struct fa_launch *l)
+{
+	struct fa_agent *a = e->agent;
+	struct envb b = {0};
+	char d[32], pid[160];
+
+	/* --executor_environment_variables first; everything below wins. */
+	for (const char *const *kv = a->cfg.executor_env; kv && *kv; kv++)
+		env_set_kv(&b, *kv);
+	for (const char *const *kv = l->extra_env; kv && *kv; kv++)
+		env_set_kv(&b, *kv);
+	if (!env_has(&b, "PATH"))
+		env_set(&b, "PATH", DEFAULT_PATH);
+	env_set(&b, "LIBPROCESS_PORT", "0");
+	env_set(&b, "MESOS_FRAMEWORK_ID", a->framework_id);
+	env_set(&b, "MESOS_EXECUTOR_ID", e->info->executor_id->value);
+	env_set(&b, "MESOS_DIRECTORY", e->sandbox);
+	env_set(&b, "MESOS_SANDBOX", e->sandbox);
+	env_set(&b, "MESOS_SLAVE_ID", a->agent_id);
+	snprintf(pid, sizeof(pid), "slave(1)@%s", fa_agent_address(a));
+	env_set(&b, "MESOS_SLAVE_PID", pid);
+	env_set(&b, "MESOS_AGENT_ENDPOINT", fa_agent_address(a));
+	env_set(&b, "MESOS_CHECKPOINT", a->cfg.checkpoint ? "1" : "0");
+	env_set(&b, "MESOS_HTTP_COMMAND_EXECUTOR", "0");
+	duration_format_mesos(e->info->shutdown_grace_period
+	                          ? e->info->shutdown_grace_period->nanoseconds
+	                          : a->cfg.shutdown_grace,
+	                      d, sizeof(d));
+	env_set(&b, "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", d);
+	if (a->cfg.checkpoint) {
+		duration_format_mesos(a->cfg.recovery_timeout, d, sizeof(d));
+		env_set(&b, "MESOS_RECOVERY_TIMEOUT", d);
+		duration_format_mesos(a->cfg.reregistration_timeout, d, sizeof(d));
+		env_set(&b, "MESOS_SUBSCRIPTION_BACKOFF_MAX", d);
+	}
+	if (a->domain_socket)
+		env_set(&b, "MESOS_DOMAIN_SOCKET", a->domain_socket);
+	if (e->token)
+		env_set(&b, "MESOS_EXECUTOR_AUTHENTICATION_TOKEN", e->token);
+	/* ExecutorInfo.command.environment overrides all. */
+	const Mesos__V1__CommandInfo *cmd = e->info->command;
+	if (cmd && cmd->environment)
+		for (size_t i = 0; i < cmd->environment->n_variables; i++) {
+			const Mesos__V1__Environment__Variable *v = cmd->environment->variables[i];
+			if (v->type == MESOS__V1__ENVIRONMENT__VARIABLE__TYPE__VALUE)
+				env_set(&b, v->name, v->value);
+		}
+	if (!b.v)
+		b.v = calloc(1, sizeof(char *));
+	e->env = b.v;
+}
+
+/* ------------------------------------------------------------ sandbox */
+
+static int mkdirs(char *path)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		int rc = mkdir(path, 0755);
+		*p = '/';
+		if (rc < 0 && errno != EEXIST)
+			return -1;
+	}
+	return mkdir(path, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void safe_component(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src);
+	for (char *p = dst; *p; p++)
+		if (*p == '/')
+			*p = '_';
+}
+
+static int copy_file(const char *src, const char *dst, mode_t mode, char *err, size_t errlen)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		snprintf(err, errlen, "executor binary %s: %s", src, strerror(errno));
+		return -1;
+	}
+	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (out < 0) {
+		snprintf(err, errlen, "%s: %s", dst, strerror(errno));
+		close(in);
+		return -1;
+	}
+	char buf[65536];
+	ssize_t n;
+	int rc = 0;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			snprintf(err, errlen, "%s: %s", dst, strerror(errno));
+			rc = -1;
+			break;
+		}
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", src, strerror(errno));
+		rc = -1;
+	}
+	close(in);
+	if (close(out) < 0 && rc == 0) {
+		snprintf(err, errlen, "%s: %s", dst, strerror(errno));
+		rc = -1;
+	}
+	return rc;
+}
+
+int fa_spawn_prepare(struct fa_executor *e, const struct fa_launch *l, char *err, size_t errlen)
+{
+	struct fa_agent *a = e->agent;
+	char eid[256];
+
+	safe_component(eid, sizeof(eid), e->info->executor_id->value);
+	if (asprintf(&e->sandbox, "%s/slaves/%s/frameworks/%s/executors/%s/runs/%s", a->work_dir,
+	             a->agent_id, a->framework_id, eid, e->container_id) < 0) {
+		e->sandbox = NULL;
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (mkdirs(e->sandbox) < 0) {
+		snprintf(err, errlen, "sandbox %s: %s", e->sandbox, strerror(errno));
+		return -1;
+	}
+	if (a->cfg.executor_auth) {
+		uint8_t r[16];
+		char h1[37], h2[37];
+		uuid4_new(r);
+		uuid4_format(r, h1);
+		uuid4_new(r);
+		uuid4_format(r, h2);
+		if (asprintf(&e->token, "%s.%s", h1, h2) < 0)
+			e->token = NULL;
+	}
+	if (l->executor_bin)
+		e->place_from = strdup(l->executor_bin);
+	if (l->place_as)
+		e->place_as = strdup(l->place_as);
+	build_env(e, l);
+	return 0;
+}
+
+/* Local URIs are copied into the sandbox as the fetcher would; anything that
+ * needs a network is skipped (with a warning) unless it is the executor
+ * binary already placed there. */
+static int fetch_uris(struct fa_executor *e, char *err, size_t errlen)
+{
+	const Mesos__V1__CommandInfo *cmd = e->info->command;
+	for (size_t i = 0; cmd && i < cmd->n_uris; i++) {
+		const Mesos__V1__CommandInfo__URI *u = cmd->uris[i];
+		const char *src = u->value;
+		if (strncmp(src, "file://", 7) == 0)
+			src += 7;
+		const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
+		const char *name = u->output_file ? u->output_file : base;
+		const char *placed = e->place_as ? strrchr(e->place_as, '/') : NULL;
+		placed = placed ? placed + 1 : e->place_as;
+		if (src[0] != '/') {
+			if (!placed || strcmp(base, placed) != 0)
+				fa_note(e->agent, FA_NOTE_WARN, e, NULL,
+				        "fetch of %s skipped: fakeagent fetches only local files",
+				        u->value);
+			continue;
+		}
+		char *dst;
+		if (asprintf(&dst, "%s/%s", e->sandbox, name) < 0)
+			return -1;
+		int rc = copy_file(src, dst, u->executable ? 0755 : 0644, err, errlen);
+		free(dst);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ processes */
+
+static void on_exit_cb(void *data, pid_t pid, int status)
+{
+	struct fa_executor *e = data;
+	e->exited = true;
+	e->wait_status = status;
+	if (e->agent->phase == FA_PHASE_DOWN && !e->destroying)
+		return;       /* the agent is "down": noticed when it recovers */
+	fa_spawn_kill_all(e); /* the container goes with its executor */
+	fa_executor_terminated(e, e->destroying ? e->destroy_why : FA_DESTROY_EXITED);
+}
+
+static __attribute__((noreturn)) void child_exec(struct fa_executor *e, const char *prog,
+                                                 char **argv, int out, int errfd)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	setsid();
+	int in = open("/dev/null", O_RDONLY);
+	dup2(in, 0);
+	dup2(out, 1);
+	dup2(errfd, 2);
+	if (chdir(e->sandbox) < 0) {
+		dprintf(2, "fakeagent: chdir %s: %s\n", e->sandbox, strerror(errno));
+		_exit(127);
+	}
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 3U, ~0U, 0) < 0)
+#endif
+		for (int fd = 3; fd < 65536; fd++)
+			close(fd);
+	environ = e->env;
+	execvp(prog, argv);
+	dprintf(2, "fakeagent: cannot run %s: %s\n", prog, strerror(errno));
+	_exit(127);
+}
+
+int fa_spawn_start(struct fa_executor *e, char *err, size_t errlen)
+{
+	const Mesos__V1__CommandInfo *cmd = e->info->command;
+	if (!cmd || !cmd->value) {
+		snprintf(err, errlen, "executor %s: ExecutorInfo.command.value is missing",
+		         e->info->executor_id->value);
+		return -1;
+	}
+	if (e->place_from && e->place_as) {
+		char *dst;
+		if (asprintf(&dst, "%s/%s", e->sandbox, e->place_as) < 0)
+			return -1;
+		char *slash = strrchr(dst, '/');
+		*slash = '\0';
+		mkdirs(dst);
+		*slash = '/';
+		int rc = copy_file(e->place_from, dst, 0755, err, errlen);
+		free(dst);
+		if (rc < 0)
+			return -1;
+	}
+	if (fetch_uris(e, err, errlen) < 0)
+		return -1;
+
+	/* shell: sh -c value; otherwise exec value with arguments as the whole
+	 * argv (protobuf-c keeps no NULL terminator, hence the copy). */
+	char *shell_argv[] = {"/bin/sh", "-c", cmd->value, NULL};
+	char *plain_argv[] = {cmd->value, NULL};
+	char **argv = cmd->shell ? shell_argv : plain_argv;
+	char **args = NULL;
+	if (!cmd->shell && cmd->n_arguments) {
+		args = calloc(cmd->n_arguments + 1, sizeof(*args));
+		if (!args)
+			return -1;
+		memcpy(args, cmd->arguments, cmd->n_arguments * sizeof(*args));
+		argv = args;
+	}
+
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/stdout", e->sandbox);
+	int out = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	snprintf(path, sizeof(path), "%s/stderr", e->sandbox);
+	int errfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (out < 0 || errfd < 0) {
+		snprintf(err, errlen, "sandbox %s: %s", e->sandbox, strerror(errno));
+		if (out >= 0)
+			close(out);
+		if (errfd >= 0)
+			close(errfd);
+		free(args);
+		return -1;
+	}
+	const char *prog = cmd->shell ? "/bin/sh" : cmd->value;
+	pid_t pid = fork();
+	if (pid == 0)
+		child_exec(e, prog, argv, out, errfd);
+	int fork_errno = errno;
+	close(out);
+	close(errfd);
+	free(args);
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(fork_errno));
+		return -1;
+	}
+	e->spawned = true;
+	e->pid = pid;
+	reaper_watch(pid, on_exit_cb, e);
+	fa_note(e->agent, FA_NOTE_EXEC_UP, e, NULL, "executor %s started: pid %d, sandbox %s",
+	        e->info->executor_id->value, (int)pid, e->sandbox);
+	return 0;
+}
+
+void fa_spawn_kill_all(struct fa_executor *e)
+{
+	if (!e->spawned)
+		return;
+	pid_t sid = e->pid;
+	if (!e->exited)
+		kill(-sid, SIGKILL);
+	DIR *d = opendir("/proc");
+	if (!d)
+		return;
+	struct dirent *de;
+	pid_t self = getpid();
+	while ((de = readdir(d))) {
+		char *end;
+		long p = strtol(de->d_name, &end, 10);
+		if (*end || p <= 0 || p == self)
+			continue;
+		char path[64], buf[512];
+		snprintf(path, sizeof(path), "/proc/%ld/stat", p);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		const char *rp = strrchr(buf, ')');
+		char state;
+		int ppid, pgrp, session;
+		if (!rp || sscanf(rp + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4)
+			continue;
+		if (state != 'Z' && (session == sid || pgrp == sid))
+			kill((pid_t)p, SIGKILL);
+	}
+	closedir(d);
+}
+
+void fa_executor_destroy(struct fa_executor *e, enum fa_destroy_reason why)
+{
+	if (e->state == FA_EXEC_TERMINATED || e->destroying)
+		return;
+	e->destroying = true;
+	e->destroy_why = why;
+	uv_timer_stop(&e->deadline);
+	if (e->spawned && !e->exited)
+		fa_spawn_kill_all(e); /* terminated when reaped */
+	else
+		fa_executor_terminated(e, why);
+}
