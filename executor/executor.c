@@ -441,7 +441,9 @@ static void finish(struct executor *ex)
 	ex->phase = EX_DONE;
 	send_status(ex, status_build(ex, &s));
 	ex->terminal_sent = true;
-	if (ex->cause == EX_CAUSE_AGENT_LOST && !ex->subscribed) {
+	/* The agent is gone for good (no checkpointing, or the recovery timeout
+	 * passed), whatever stopped the task. */
+	if (!ex->subscribed && (ex->cause == EX_CAUSE_AGENT_LOST || ex->exit_code_pending >= 0)) {
 		log_error("exiting without an acknowledgement: the agent is gone");
 		do_exit(ex, EX_EXIT_AGENT_LOST);
 	} else if (ex->subscribed) {
@@ -586,11 +588,16 @@ static bool only_unlaunched_left(const struct executor *ex)
 static void on_ack(struct executor *ex, const Mesos__V1__Executor__Event__Acknowledged *a)
 {
 	int64_t state;
+	bool task_acked = ex->ledger.task_acked;
 	if (ledger_ack(&ex->ledger, &a->uuid, a->task_id->value, &state) < 0) {
 		log_warn("acknowledgement of an unknown update for task %s ignored",
 			 a->task_id->value);
 		return;
 	}
+	/* Only an update of the launched task acknowledges that task (a refused
+	 * second LAUNCH or a KILL before LAUNCH is another task). */
+	if (!ex->task || strcmp(a->task_id->value, task_id(ex)) != 0)
+		ex->ledger.task_acked = task_acked;
 	log_debug("%s update acknowledged", mesos_task_state_name((int)state));
 	if (mesos_task_state_terminal((int)state)) {
 		if (ex->task && strcmp(a->task_id->value, task_id(ex)) == 0 && ex->phase == EX_DONE) {
@@ -819,7 +826,8 @@ void ex_hooks_done(struct executor *ex, enum hook_event ev, const char *error, c
 		free_strv(ex->hook_env, ex->nhook_env);
 		ex->hook_env = env;
 		ex->nhook_env = nenv;
-		env = NULL;
+		env = NULL; /* now the executor's */
+		nenv = 0;
 		if (ex->phase != EX_STARTING)
 			break; /* killed meanwhile */
 		if (error)
