@@ -46,6 +46,7 @@ static struct {
 	unsigned long orphans_reaped;
 	void (*observer)(void *);
 	void *observer_data;
+	char exclude[512]; /* ",name,name," lower-case, or "" */
 } P = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* ------------------------------------------------------------ registry */
@@ -537,6 +538,46 @@ static bool contains(const pid_t *set, size_t n, pid_t pid)
 	return false;
 }
 
+void proc_set_sigterm_exclude(const char *csv)
+{
+	size_t n = 0;
+	P.exclude[0] = '\0';
+	if (!csv || !*csv)
+		return;
+	P.exclude[n++] = ',';
+	for (const char *p = csv; *p && n + 2 < sizeof(P.exclude); p++)
+		if (*p != ' ')
+			P.exclude[n++] = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
+	P.exclude[n++] = ',';
+	P.exclude[n] = '\0';
+}
+
+/* Whether pid's command name is in the SIGTERM exclusion list. */
+static bool excluded_by_name(pid_t pid)
+{
+	char path[64], comm[64 + 2];
+	if (!P.exclude[0])
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t r = read(fd, comm + 1, sizeof(comm) - 3);
+	close(fd);
+	if (r <= 0)
+		return false;
+	comm[0] = ',';
+	size_t n = (size_t)r + 1;
+	if (comm[n - 1] == '\n')
+		n--;
+	comm[n++] = ',';
+	comm[n] = '\0';
+	for (size_t i = 1; i + 1 < n; i++)
+		if (comm[i] >= 'A' && comm[i] <= 'Z')
+			comm[i] = (char)(comm[i] + 32);
+	return strstr(P.exclude, comm) != NULL;
+}
+
 size_t proc_signal_tree(int sig)
 {
 	static pid_t seen[TREE_MAX], now[TREE_MAX];
@@ -574,11 +615,16 @@ size_t proc_signal_tree(int sig)
 		if (!fresh)
 			break;
 	}
-	for (size_t i = 0; i < nseen; i++)
+	size_t signalled = 0;
+	for (size_t i = 0; i < nseen; i++) {
+		if (excluded_by_name(seen[i]))
+			continue;
 		kill(seen[i], sig);
+		signalled++;
+	}
 	for (size_t i = 0; i < nseen; i++)
 		kill(seen[i], SIGCONT);
-	return nseen;
+	return signalled;
 }
 
 bool proc_tree_alive(void)

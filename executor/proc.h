@@ -63,6 +63,11 @@ void proc_mark_helper(pid_t pid, bool helper);
  * stopped first so that none can fork meanwhile, then signalled, then
  * continued. Returns how many processes were signalled. */
 size_t proc_signal_tree(int sig);
+/* Process names (comma-separated, compared case-insensitively with
+ * /proc/<pid>/comm) that proc_signal_tree spares from every signal but
+ * SIGKILL: ALLEGRO_EXECUTOR_SIGTERM_EXCLUDE_PROCESSES. Copied. */
+void proc_set_sigterm_exclude(const char *csv);
+
 /* Whether any non-helper descendant is still alive (zombies excluded). */
 bool proc_tree_alive(void);
 

@@ -324,6 +324,7 @@ int runtime_run(const struct ex_config *cfg)
 		return EX_EXIT_INTERNAL;
 	}
 	proc_set_reap_observer(check_tree, &rt);
+	proc_set_sigterm_exclude(cfg->sigterm_exclude);
 	rt.http = httpc_new(&loop);
 	if (!rt.http) {
 		log_error("cannot initialise libcurl");

@@ -142,7 +142,8 @@ pid_t task_spawn(const struct ex_config *cfg, const Mesos__V1__TaskInfo *task, c
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	memcpy(args, cmd->arguments, cmd->n_arguments * sizeof(char *));
+	if (cmd->n_arguments)
+		memcpy(args, cmd->arguments, cmd->n_arguments * sizeof(char *));
 	if (cmd->shell) {
 		if (!value) {
 			snprintf(err, errlen, "shell command without a value");
