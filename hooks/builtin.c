@@ -19,7 +19,7 @@ const struct hook_setting hook_settings[] = {
     {"ALLEGRO_EXECUTOR_VAAS_TOKEN", "",
      "VaaS API key, sent only as 'Authorization: ApiKey user:key', never logged (also "
      "VAAS_TOKEN)"},
-    {"ALLEGRO_EXECUTOR_VAAS_TIMEOUT", "10s", "Timeout of each VaaS request (4 tries at most)"},
+    {"ALLEGRO_EXECUTOR_VAAS_TIMEOUT", "5s", "Timeout of each VaaS request (4 tries at most)"},
     {"ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT", "90s",
      "How long to wait for VaaS to apply a backend it accepted with 202"},
     {"CLOUD_DC", "", "VaaS datacenter symbol (required for VaaS)"},

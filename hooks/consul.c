@@ -147,8 +147,10 @@ static int consul_init(struct hook *h, struct envcfg *cfg)
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	h->state = st;
-	/* Every registration of a task, each with its retries. */
-	h->timeout_ms = 120 * 1000 + 8 * CONSUL_ATTEMPTS * st->timeout_ms;
+	/* Two services with every retry, and some slack; the hook's own
+	 * timeouts end it first. */
+	h->timeout_ms =
+	    2 * hookhttp_budget_ms(st->timeout_ms, CONSUL_ATTEMPTS, CONSUL_BACKOFF_MS) + 5000;
 	return 1;
 }
 

@@ -181,6 +181,19 @@ int hookhttp_do(const struct hookhttp_req *req, struct hookhttp_res *res)
 	return ret;
 }
 
+int64_t hookhttp_budget_ms(int64_t timeout_ms, int attempts, int64_t backoff_ms)
+{
+	int64_t total = 0, pause = backoff_ms;
+	for (int i = 1; i <= (attempts < 1 ? 1 : attempts); i++) {
+		total += timeout_ms;
+		if (i > 1) {
+			total += pause;
+			pause *= 2;
+		}
+	}
+	return total;
+}
+
 void hookhttp_res_free(struct hookhttp_res *res)
 {
 	free(res->body);

@@ -54,6 +54,10 @@ struct hookhttp_res {
 int hookhttp_do(const struct hookhttp_req *req, struct hookhttp_res *res);
 void hookhttp_res_free(struct hookhttp_res *res);
 
+/* The longest one request with these settings can take, retries and pauses
+ * included (for a hook's timeout_ms). */
+int64_t hookhttp_budget_ms(int64_t timeout_ms, int attempts, int64_t backoff_ms);
+
 /* One line for an error message: "connection refused (4 attempts)" or
  * "HTTP 500 (4 attempts): <start of the body>". */
 void hookhttp_describe(const struct hookhttp_res *res, char *buf, size_t len);

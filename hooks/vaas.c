@@ -121,8 +121,10 @@ static int vaas_init(struct hook *h, struct envcfg *cfg)
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	h->state = st;
-	/* Lookups and the POST with their retries, then the async wait. */
-	h->timeout_ms = st->async_timeout_ms + 60 * 1000 + 6 * VAAS_ATTEMPTS * st->timeout_ms;
+	/* dc, director and POST with every retry, the async wait, some slack;
+	 * the hook's own timeouts end it first. */
+	h->timeout_ms = 3 * hookhttp_budget_ms(st->timeout_ms, VAAS_ATTEMPTS, VAAS_BACKOFF_MS) +
+	                st->async_timeout_ms + 5000;
 	return 1;
 }
 
