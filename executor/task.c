@@ -110,7 +110,8 @@ char **task_environment(const Mesos__V1__TaskInfo *task, char *const *extra)
 	for (char *const *e = extra; e && *e; e++)
 		if (envb_put(&b, *e) < 0)
 			goto oom;
-	if (!b.v && envb_put2(&b, "PATH", "/usr/local/bin:/usr/bin:/bin") < 0)
+	/* The agent defaults PATH for executors (spec §7); do the same for the task. */
+	if (!task_env_get(b.v, "PATH") && envb_put2(&b, "PATH", "/usr/local/bin:/usr/bin:/bin") < 0)
 		goto oom;
 	return b.v;
 oom:
