@@ -28,6 +28,7 @@ struct listener {
 	uv_timer_t timer;
 	bool is_unix;
 	bool active;
+	bool kicked; /* a resume was asked for while MHD_run was running */
 };
 
 struct httpd {
@@ -103,8 +104,13 @@ static void run_mhd(struct listener *l)
 
 	if (!l->active)
 		return;
+	l->kicked = false;
 	MHD_run(l->mhd);
-	if (l->active && MHD_get_timeout(l->mhd, &to) == MHD_YES)
+	/* A connection resumed from inside a handler must not wait for MHD's
+	 * own timeout (there may be none): run again at once. */
+	if (l->active && l->kicked)
+		uv_timer_start(&l->timer, on_mhd_timer, 0, 0);
+	else if (l->active && MHD_get_timeout(l->mhd, &to) == MHD_YES)
 		uv_timer_start(&l->timer, on_mhd_timer, to, 0);
 	else
 		uv_timer_stop(&l->timer);
@@ -117,8 +123,10 @@ static void on_mhd_poll(uv_poll_t *p, int status, int events) { run_mhd(p->data)
 /* Resuming only flags the connection inside MHD; make sure MHD runs soon. */
 static void kick(struct listener *l)
 {
-	if (l->active)
+	if (l->active) {
+		l->kicked = true;
 		uv_timer_start(&l->timer, on_mhd_timer, 0, 0);
+	}
 }
 
 /* ------------------------------------------------------------ requests */
