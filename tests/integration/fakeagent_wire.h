@@ -1,0 +1,395 @@
+/* The executor side of the Mesos executor API over raw sockets, for the
+ * fakeagent integration tests: one-shot calls (TCP or Unix socket) whose
+ * status, headers and body are returned as they came, and SUBSCRIBE streams
+ * read chunk by chunk and record by record, so the tests see exactly what an
+ * executor would (chunked framing, the zero chunk, a cut connection).
+ * Header-only: static functions for test programs. */
+#ifndef FAKEAGENT_WIRE_H
+#define FAKEAGENT_WIRE_H
+
+#include "testsupport.h"
+
+#include "proto/mesos.h"
+#include "proto/pbjson.h"
+#include "proto/recordio.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+struct fw_resp {
+	int status;
+	char head[8192]; /* status line and headers */
+	char *body;      /* malloc'd, NUL-terminated (de-chunked) */
+	size_t body_len;
+};
+
+/* "127.0.0.1:PORT", or "unix:PATH" */
+static int fw_connect(const char *addr)
+{
+	int fd;
+	if (strncmp(addr, "unix:", 5) == 0) {
+		struct sockaddr_un su = {.sun_family = AF_UNIX};
+		snprintf(su.sun_path, sizeof(su.sun_path), "%s", addr + 5);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&su, sizeof(su)) < 0) {
+			close(fd);
+			return -1;
+		}
+		return fd;
+	}
+	char host[64];
+	const char *colon = strrchr(addr, ':');
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+	                         .sin_port = htons((uint16_t)atoi(colon + 1))};
+	inet_pton(AF_INET, host, &sa.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int fw_send_request(int fd, const char *method, const char *path, const char *const *headers,
+                           const void *body, size_t len, bool close_conn)
+{
+	char head[4096];
+	int n = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: localhost\r\n", method, path);
+	for (const char *const *h = headers; h && *h; h++)
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "%s\r\n", *h);
+	n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Length: %zu\r\n%s\r\n", len,
+	              close_conn ? "Connection: close\r\n" : "");
+	if (write(fd, head, (size_t)n) != n)
+		return -1;
+	if (len && write(fd, body, len) != (ssize_t)len)
+		return -1;
+	return 0;
+}
+
+/* Reads what is available within timeout_ms: >0 bytes, 0 EOF, -1 timeout/error. */
+static ssize_t fw_read(int fd, char *buf, size_t len, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	if (poll(&p, 1, timeout_ms) <= 0)
+		return -1;
+	return read(fd, buf, len);
+}
+
+/* Chunked-body decoder state. */
+struct fw_chunks {
+	int state;   /* 0 size line, 1 data, 2 CRLF after data, 3 done (zero chunk) */
+	size_t left; /* data bytes left in the chunk */
+	char line[32];
+	size_t line_len;
+};
+
+/* Feeds raw bytes; appends de-chunked data to out. */
+static void fw_dechunk(struct fw_chunks *c, const char *in, size_t n, char **out, size_t *out_len)
+{
+	for (size_t i = 0; i < n && c->state != 3;) {
+		if (c->state == 0) {
+			char ch = in[i++];
+			if (ch == '\n') {
+				c->line[c->line_len] = '\0';
+				c->left = strtoul(c->line, NULL, 16);
+				c->line_len = 0;
+				c->state = c->left ? 1 : 3;
+			} else if (ch != '\r' && c->line_len + 1 < sizeof(c->line)) {
+				c->line[c->line_len++] = ch;
+			}
+		} else if (c->state == 1) {
+			size_t take = n - i < c->left ? n - i : c->left;
+			*out = realloc(*out, *out_len + take + 1);
+			memcpy(*out + *out_len, in + i, take);
+			*out_len += take;
+			(*out)[*out_len] = '\0';
+			i += take;
+			c->left -= take;
+			if (!c->left)
+				c->state = 2;
+		} else if (c->state == 2) {
+			if (in[i++] == '\n')
+				c->state = 0;
+		}
+	}
+}
+
+/* Splits a response head from raw bytes; returns the head length or 0. */
+static size_t fw_head_end(const char *raw, size_t len)
+{
+	for (size_t i = 3; i < len; i++)
+		if (raw[i - 3] == '\r' && raw[i - 2] == '\n' && raw[i - 1] == '\r' &&
+		    raw[i] == '\n')
+			return i + 1;
+	return 0;
+}
+
+static const char *fw_header(const char *head, const char *name, char *val, size_t len)
+{
+	const char *p = head;
+	size_t nl = strlen(name);
+	while ((p = strchr(p, '\n'))) {
+		p++;
+		if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+			const char *v = p + nl + 1;
+			while (*v == ' ')
+				v++;
+			size_t l = strcspn(v, "\r\n");
+			snprintf(val, len, "%.*s", (int)l, v);
+			return val;
+		}
+	}
+	return NULL;
+}
+
+/* One call on a fresh connection (closed afterwards). */
+static int fw_call(const char *addr, const char *method, const char *path,
+                   const char *const *headers, const void *body, size_t len, struct fw_resp *r)
+{
+	memset(r, 0, sizeof(*r));
+	int fd = fw_connect(addr);
+	if (fd < 0 || fw_send_request(fd, method, path, headers, body, len, true) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	char *raw = NULL;
+	size_t raw_len = 0;
+	char buf[65536];
+	ssize_t n;
+	while ((n = fw_read(fd, buf, sizeof(buf), 10000)) > 0) {
+		raw = realloc(raw, raw_len + (size_t)n + 1);
+		memcpy(raw + raw_len, buf, (size_t)n);
+		raw_len += (size_t)n;
+	}
+	close(fd);
+	size_t he = raw ? fw_head_end(raw, raw_len) : 0;
+	if (!he) {
+		free(raw);
+		return -1;
+	}
+	snprintf(r->head, sizeof(r->head), "%.*s", (int)he, raw);
+	sscanf(raw, "HTTP/1.1 %d", &r->status);
+	char te[64];
+	if (fw_header(r->head, "Transfer-Encoding", te, sizeof(te)) && strstr(te, "chunked")) {
+		struct fw_chunks c = {0};
+		fw_dechunk(&c, raw + he, raw_len - he, &r->body, &r->body_len);
+	} else {
+		r->body_len = raw_len - he;
+		r->body = malloc(r->body_len + 1);
+		memcpy(r->body, raw + he, r->body_len);
+	}
+	if (!r->body)
+		r->body = calloc(1, 1);
+	r->body[r->body_len] = '\0';
+	free(raw);
+	return 0;
+}
+
+static void fw_resp_free(struct fw_resp *r)
+{
+	free(r->body);
+	r->body = NULL;
+}
+
+/* A body for a call given in JSON: the JSON itself, or the Call packed as
+ * protobuf (the JSON must describe a complete Call). malloc'd. */
+static uint8_t *fw_body(enum mesos_encoding enc, const char *json, size_t *len)
+{
+	if (enc == MESOS_JSON) {
+		*len = strlen(json);
+		return (uint8_t *)strdup(json);
+	}
+	char err[256];
+	mesos_call *c =
+	    mesos_call_decode(MESOS_JSON, (const uint8_t *)json, strlen(json), err, sizeof(err));
+	if (!c) {
+		fprintf(stderr, "fw_body: %s: %s\n", json, err);
+		return NULL;
+	}
+	uint8_t *out = mesos_encode(MESOS_PROTOBUF, &c->base, false, len);
+	protobuf_c_message_free_unpacked(&c->base, NULL);
+	return out;
+}
+
+/* POSTs a call (given as JSON) in the encoding `enc` to the executor API. */
+static int fw_post_call(const char *addr, const char *path, enum mesos_encoding enc,
+                        const char *json, const char *const *extra_headers, struct fw_resp *r)
+{
+	size_t len;
+	uint8_t *body = fw_body(enc, json, &len);
+	if (!body)
+		return -1;
+	char ct[64];
+	snprintf(ct, sizeof(ct), "Content-Type: %s", mesos_content_type(enc));
+	const char *hdrs[16] = {ct};
+	size_t n = 1;
+	for (const char *const *h = extra_headers; h && *h && n < 15; h++)
+		hdrs[n++] = *h;
+	int rc = fw_call(addr, "POST", path, hdrs, body, len, r);
+	free(body);
+	return rc;
+}
+
+/* ------------------------------------------------------------ streams */
+
+struct fw_stream {
+	int fd;
+	int status;
+	char head[8192];
+	enum mesos_encoding enc;
+	struct fw_chunks chunks;
+	char *data; /* de-chunked bytes not yet decoded */
+	size_t data_len;
+	struct recordio_decoder rio;
+	mesos_event *queue[64];
+	size_t nqueue;
+	bool eof;   /* the stream ended: zero chunk or connection closed */
+	bool clean; /* ... with the zero chunk */
+};
+
+static int fw_on_record(void *data, const uint8_t *rec, size_t len)
+{
+	struct fw_stream *s = data;
+	char err[256];
+	mesos_event *ev = mesos_event_decode(s->enc, rec, len, err, sizeof(err));
+	if (!ev) {
+		fprintf(stderr, "undecodable event: %s\n", err);
+		return -1;
+	}
+	if (s->nqueue < 64)
+		s->queue[s->nqueue++] = ev;
+	else
+		protobuf_c_message_free_unpacked(&ev->base, NULL);
+	return 0;
+}
+
+/* Opens a SUBSCRIBE stream: posts the call, reads the head. Returns 0 with
+ * s->status set (the body is read only for 200). */
+static int fw_subscribe(struct fw_stream *s, const char *addr, const char *path,
+                        enum mesos_encoding call_enc, const char *json, const char *accept,
+                        const char *const *extra_headers)
+{
+	memset(s, 0, sizeof(*s));
+	recordio_decoder_init(&s->rio, RECORDIO_DEFAULT_MAX);
+	size_t len;
+	uint8_t *body = fw_body(call_enc, json, &len);
+	char ct[64], acc[128];
+	snprintf(ct, sizeof(ct), "Content-Type: %s", mesos_content_type(call_enc));
+	const char *hdrs[16] = {ct};
+	size_t n = 1;
+	if (accept) {
+		snprintf(acc, sizeof(acc), "Accept: %s", accept);
+		hdrs[n++] = acc;
+	}
+	for (const char *const *h = extra_headers; h && *h && n < 15; h++)
+		hdrs[n++] = *h;
+	s->fd = fw_connect(addr);
+	if (s->fd < 0 || !body ||
+	    fw_send_request(s->fd, "POST", path, hdrs, body, len, false) < 0) {
+		free(body);
+		return -1;
+	}
+	free(body);
+	char raw[16384];
+	size_t raw_len = 0, he = 0;
+	while (!(he = fw_head_end(raw, raw_len))) {
+		ssize_t r = fw_read(s->fd, raw + raw_len, sizeof(raw) - raw_len, 10000);
+		if (r <= 0)
+			return -1;
+		raw_len += (size_t)r;
+	}
+	snprintf(s->head, sizeof(s->head), "%.*s", (int)he, raw);
+	sscanf(raw, "HTTP/1.1 %d", &s->status);
+	char ctype[128] = "";
+	fw_header(s->head, "Content-Type", ctype, sizeof(ctype));
+	s->enc = strcmp(ctype, MESOS_CT_PROTOBUF) == 0 ? MESOS_PROTOBUF : MESOS_JSON;
+	if (raw_len > he) {
+		fw_dechunk(&s->chunks, raw + he, raw_len - he, &s->data, &s->data_len);
+		s->clean = s->eof = s->chunks.state == 3;
+	}
+	return 0;
+}
+
+/* The next event within timeout_ms (caller frees), or NULL on timeout or
+ * end of stream (s->eof, s->clean tell which). */
+static mesos_event *fw_next(struct fw_stream *s, int timeout_ms)
+{
+	int64_t end = ts_now_ms() + timeout_ms;
+	for (;;) {
+		if (s->data_len) {
+			recordio_decoder_feed(&s->rio, s->data, s->data_len, fw_on_record, s);
+			s->data_len = 0;
+		}
+		if (s->nqueue) {
+			mesos_event *ev = s->queue[0];
+			memmove(s->queue, s->queue + 1, --s->nqueue * sizeof(s->queue[0]));
+			return ev;
+		}
+		if (s->eof)
+			return NULL;
+		int left = (int)(end - ts_now_ms());
+		if (left <= 0)
+			return NULL;
+		char buf[65536];
+		ssize_t r = fw_read(s->fd, buf, sizeof(buf), left);
+		if (r == 0 || (r < 0 && errno == ECONNRESET)) {
+			s->eof = true;
+			continue;
+		}
+		if (r < 0)
+			continue;
+		fw_dechunk(&s->chunks, buf, (size_t)r, &s->data, &s->data_len);
+		if (s->chunks.state == 3) /* the zero chunk ends the stream */
+			s->clean = s->eof = true;
+	}
+}
+
+/* Waits for the next event of a type, freeing the others; NULL on timeout. */
+static mesos_event *fw_expect(struct fw_stream *s, int type, int timeout_ms)
+{
+	int64_t end = ts_now_ms() + timeout_ms;
+	for (;;) {
+		int left = (int)(end - ts_now_ms());
+		mesos_event *ev = fw_next(s, left > 0 ? left : 0);
+		if (!ev || (int)ev->type == type)
+			return ev;
+		protobuf_c_message_free_unpacked(&ev->base, NULL);
+	}
+}
+
+/* Reads until the connection closes (true) or timeout_ms passes (false). */
+static bool fw_wait_eof(struct fw_stream *s, int timeout_ms)
+{
+	int64_t end = ts_now_ms() + timeout_ms;
+	while (!s->eof && ts_now_ms() < end) {
+		mesos_event *ev = fw_next(s, (int)(end - ts_now_ms()));
+		if (ev)
+			protobuf_c_message_free_unpacked(&ev->base, NULL);
+	}
+	return s->eof;
+}
+
+static void fw_stream_close(struct fw_stream *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	while (s->nqueue)
+		protobuf_c_message_free_unpacked(&s->queue[--s->nqueue]->base, NULL);
+	free(s->data);
+	s->data = NULL;
+	recordio_decoder_free(&s->rio);
+}
+
+#endif

@@ -1,0 +1,750 @@
+/* The fake agent's executor API over raw HTTP, as an executor sees it: every
+ * row of spec §1.4 in both encodings, the RecordIO stream in both encodings,
+ * acknowledgements (duplicates, foreign agent_id, unknown task), resubscribe
+ * handling and the agent-restart simulation. Executors are registered with
+ * "spawn": false and the test speaks for them. */
+#include "fakeagent_wire.h"
+
+#include "common/base64.h"
+#include "common/uuid4.h"
+
+#include <cjson/cJSON.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#define PATH     "/api/v1/executor"
+#define PREFIXED "/slave(1)/api/v1/executor"
+
+struct agent {
+	struct ts_proc proc;
+	char fid[80];
+};
+
+static void start_agent(struct agent *a, const char *const *extra)
+{
+	char *argv[40] = {(char *)ts_env("FAKEAGENT_BIN", "build/fakeagent/fakeagent"), "serve",
+	                  "--listen", "127.0.0.1:0"};
+	int n = 4;
+	for (const char *const *e = extra; e && *e && n < 38; e++)
+		argv[n++] = (char *)*e;
+	argv[n] = NULL;
+	assert_int_equal(ts_spawn(&a->proc, argv, NULL, true), 0);
+	a->fid[0] = '\0';
+}
+
+static void stop_agent(struct agent *a)
+{
+	int st = ts_stop(&a->proc, SIGTERM, 10000);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static cJSON *get_json(struct agent *a, const char *path)
+{
+	struct fw_resp r;
+	assert_int_equal(fw_call(a->proc.addr, "GET", path, NULL, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 200);
+	cJSON *j = cJSON_Parse(r.body);
+	fw_resp_free(&r);
+	assert_non_null(j);
+	return j;
+}
+
+/* Registers task `tid` with an executor of the same id that no process runs. */
+static void launch_external(struct agent *a, const char *tid)
+{
+	char body[512];
+	snprintf(
+	    body, sizeof(body),
+	    "{\"task\":{\"name\":\"%s\",\"task_id\":{\"value\":\"%s\"},"
+	    "\"command\":{\"value\":\"sleep 100\"}},\"executor\":\"/bin/true\",\"spawn\":false}",
+	    tid, tid);
+	struct fw_resp r;
+	const char *h[] = {"Content-Type: application/json", NULL};
+	assert_int_equal(fw_call(a->proc.addr, "POST", "/_fake/launch", h, body, strlen(body), &r),
+	                 0);
+	if (r.status != 201)
+		fprintf(stderr, "launch: %d %s\n", r.status, r.body);
+	assert_int_equal(r.status, 201);
+	cJSON *j = cJSON_Parse(r.body);
+	snprintf(a->fid, sizeof(a->fid), "%s", cJSON_GetObjectItem(j, "framework_id")->valuestring);
+	cJSON_Delete(j);
+	fw_resp_free(&r);
+}
+
+static void post_fake(struct agent *a, const char *path, const char *body, int want)
+{
+	struct fw_resp r;
+	const char *h[] = {"Content-Type: application/json", NULL};
+	assert_int_equal(fw_call(a->proc.addr, "POST", path, h, body, strlen(body), &r), 0);
+	assert_int_equal(r.status, want);
+	fw_resp_free(&r);
+}
+
+static void new_uuid(char out[32])
+{
+	uint8_t u[16];
+	uuid4_new(u);
+	char *b = b64_encode(u, 16);
+	snprintf(out, 32, "%s", b);
+	free(b);
+}
+
+static void subscribe_json(char *buf, size_t len, const struct agent *a, const char *eid,
+                           const char *extra)
+{
+	snprintf(buf, len,
+	         "{\"type\":\"SUBSCRIBE\",\"executor_id\":{\"value\":\"%s\"},"
+	         "\"framework_id\":{\"value\":\"%s\"},\"subscribe\":{%s}}",
+	         eid, a->fid, extra ? extra : "");
+}
+
+static void update_json(char *buf, size_t len, const char *fid, const char *eid, const char *tid,
+                        const char *state, const char *uuid, const char *extra_status)
+{
+	snprintf(buf, len,
+	         "{\"type\":\"UPDATE\",\"executor_id\":{\"value\":\"%s\"},"
+	         "\"framework_id\":{\"value\":\"%s\"},\"update\":{\"status\":{"
+	         "\"task_id\":{\"value\":\"%s\"},\"state\":\"%s\",\"source\":\"SOURCE_EXECUTOR\","
+	         "\"uuid\":\"%s\"%s}}}",
+	         eid, fid, tid, state, uuid, extra_status ? extra_status : "");
+}
+
+static int call_status(struct agent *a, const char *path, enum mesos_encoding enc, const char *json,
+                       const char *const *hdrs, char *body_out, size_t body_len)
+{
+	struct fw_resp r;
+	assert_int_equal(fw_post_call(a->proc.addr, path, enc, json, hdrs, &r), 0);
+	if (body_out)
+		snprintf(body_out, body_len, "%s", r.body);
+	int st = r.status;
+	fw_resp_free(&r);
+	return st;
+}
+
+/* The latest update of a task in /state, or NULL. */
+static const cJSON *last_update(const cJSON *state, const char *tid)
+{
+	const cJSON *ex;
+	const cJSON *fw = cJSON_GetArrayItem(cJSON_GetObjectItem(state, "frameworks"), 0);
+	const cJSON *found = NULL;
+	cJSON_ArrayForEach (ex, cJSON_GetObjectItem(fw, "executors")) {
+		const cJSON *t;
+		cJSON_ArrayForEach (t, cJSON_GetObjectItem(ex, "tasks")) {
+			if (strcmp(cJSON_GetObjectItem(t, "id")->valuestring, tid) == 0) {
+				const cJSON *ups = cJSON_GetObjectItem(t, "updates");
+				int n = cJSON_GetArraySize(ups);
+				found = n ? cJSON_GetArrayItem(ups, n - 1) : NULL;
+			}
+		}
+	}
+	return found;
+}
+
+/* Polls /state until the task's latest update has `state`; returns that update's reason. */
+static char *wait_update(struct agent *a, const char *tid, const char *state, int timeout_ms)
+{
+	int64_t end = ts_now_ms() + timeout_ms;
+	for (;;) {
+		cJSON *st = get_json(a, "/state");
+		const cJSON *u = last_update(st, tid);
+		if (u && strcmp(cJSON_GetObjectItem(u, "state")->valuestring, state) == 0) {
+			const cJSON *reason = cJSON_GetObjectItem(u, "reason");
+			char *out = strdup(reason ? reason->valuestring : "");
+			const cJSON *src = cJSON_GetObjectItem(u, "source");
+			size_t l = strlen(out);
+			out = realloc(out, l + 64);
+			snprintf(out + l, 64, "/%s", src ? src->valuestring : "");
+			cJSON_Delete(st);
+			return out;
+		}
+		cJSON_Delete(st);
+		if (ts_now_ms() > end)
+			fail_msg("task %s never reached %s", tid, state);
+		ts_sleep_ms(50);
+	}
+}
+
+static const char *phase(struct agent *a, char *buf, size_t len)
+{
+	cJSON *st = get_json(a, "/state");
+	snprintf(buf, len, "%s", cJSON_GetObjectItem(st, "phase")->valuestring);
+	cJSON_Delete(st);
+	return buf;
+}
+
+/* ------------------------------------------------------------ spec §1.4 */
+
+static void check_rows(enum mesos_encoding enc)
+{
+	struct agent a;
+	char json[2048], uuid[32], body[1024];
+	struct fw_resp r;
+	start_agent(&a, NULL);
+	launch_external(&a, "t1");
+
+	/* 2: method */
+	assert_int_equal(fw_call(a.proc.addr, "GET", PATH, NULL, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 405);
+	char allow[64];
+	assert_non_null(fw_header(r.head, "Allow", allow, sizeof(allow)));
+	assert_string_equal(allow, "POST");
+	fw_resp_free(&r);
+
+	/* 3: no Content-Type */
+	const char *msg = "{\"type\":\"MESSAGE\"}";
+	assert_int_equal(fw_call(a.proc.addr, "POST", PATH, NULL, msg, strlen(msg), &r), 0);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(r.body, "Expecting 'Content-Type' to be present");
+	fw_resp_free(&r);
+
+	/* 4: a body that does not parse, in the encoding's own terms */
+	char ct[64];
+	snprintf(ct, sizeof(ct), "Content-Type: %s", mesos_content_type(enc));
+	const char *cth[] = {ct, NULL};
+	const char *bad = "MALFORMED_CONTENT";
+	assert_int_equal(fw_call(a.proc.addr, "POST", PATH, cth, bad, strlen(bad), &r), 0);
+	assert_int_equal(r.status, 400);
+	assert_non_null(strstr(r.body, enc == MESOS_JSON
+	                                   ? "Failed to parse body into JSON"
+	                                   : "Failed to parse body into Call protobuf"));
+	fw_resp_free(&r);
+	if (enc == MESOS_JSON) {
+		const char *valid_json = "{\"string\":\"valid_json\"}";
+		assert_int_equal(
+		    fw_call(a.proc.addr, "POST", PATH, cth, valid_json, strlen(valid_json), &r), 0);
+		assert_int_equal(r.status, 400);
+		assert_non_null(strstr(r.body, "Failed to convert JSON into Call protobuf"));
+		fw_resp_free(&r);
+	}
+
+	/* 5: any other type, even one with parameters */
+	subscribe_json(json, sizeof(json), &a, "t1", NULL);
+	const char *odd[] = {"Content-Type: application/unknown-media-type", NULL};
+	assert_int_equal(fw_call(a.proc.addr, "POST", PATH, odd, json, strlen(json), &r), 0);
+	assert_int_equal(r.status, 415);
+	fw_resp_free(&r);
+	const char *charset[] = {"Content-Type: application/json; charset=utf-8", NULL};
+	assert_int_equal(fw_call(a.proc.addr, "POST", PATH, charset, json, strlen(json), &r), 0);
+	assert_int_equal(r.status, 415);
+	fw_resp_free(&r);
+
+	/* 6: validation, every UPDATE rule; before the framework lookup */
+	char call[1024];
+	snprintf(call, sizeof(call),
+	         "{\"type\":\"SUBSCRIBE\",\"executor_id\":{\"value\":\"t1\"},"
+	         "\"framework_id\":{\"value\":\"%s\"}}",
+	         a.fid);
+	assert_int_equal(call_status(&a, PATH, enc, call, NULL, body, sizeof(body)), 400);
+	assert_string_equal(body, "Failed to validate Executor::Call: Expecting 'subscribe' to be "
+	                          "present");
+	snprintf(call, sizeof(call),
+	         "{\"type\":\"UPDATE\",\"executor_id\":{\"value\":\"t1\"},"
+	         "\"framework_id\":{\"value\":\"%s\"}}",
+	         a.fid);
+	assert_int_equal(call_status(&a, PATH, enc, call, NULL, NULL, 0), 400);
+	snprintf(call, sizeof(call),
+	         "{\"type\":\"MESSAGE\",\"executor_id\":{\"value\":\"t1\"},"
+	         "\"framework_id\":{\"value\":\"%s\"}}",
+	         a.fid);
+	assert_int_equal(call_status(&a, PATH, enc, call, NULL, NULL, 0), 400);
+	new_uuid(uuid);
+	const char *bad_updates[][3] = {
+	    {"t1", "TASK_RUNNING", ",\"executor_id\":{\"value\":\"other\"}"},
+	    {"t1", "TASK_STAGING", ""},
+	    {"t1", "TASK_RUNNING", ",\"check_status\":{}"},
+	    {"t1", "TASK_RUNNING", ",\"check_status\":{\"type\":\"COMMAND\"}"},
+	};
+	for (size_t i = 0; i < sizeof(bad_updates) / sizeof(bad_updates[0]); i++) {
+		update_json(json, sizeof(json), "no-such-framework", "t1", bad_updates[i][0],
+		            bad_updates[i][1], uuid, bad_updates[i][2]);
+		assert_int_equal(call_status(&a, PATH, enc, json, NULL, body, sizeof(body)), 400);
+		assert_non_null(strstr(body, "Failed to validate Executor::Call"));
+	}
+	/* a uuid that is not 16 bytes, source unset or SOURCE_MASTER */
+	const char *raw_updates[] = {
+	    "{\"type\":\"UPDATE\",\"executor_id\":{\"value\":\"t1\"},\"framework_id\":{\"value\":"
+	    "\"f\"},\"update\":{\"status\":{\"task_id\":{\"value\":\"t1\"},\"state\":\"TASK_"
+	    "RUNNING\",\"source\":\"SOURCE_EXECUTOR\",\"uuid\":\"ZHVtbXlfdXVpZA==\"}}}",
+	    "{\"type\":\"UPDATE\",\"executor_id\":{\"value\":\"t1\"},\"framework_id\":{\"value\":"
+	    "\"f\"},\"update\":{\"status\":{\"task_id\":{\"value\":\"t1\"},\"state\":\"TASK_"
+	    "RUNNING\",\"uuid\":\"q83vEjRWR5iqu8zd7v8AEQ==\"}}}",
+	    "{\"type\":\"UPDATE\",\"executor_id\":{\"value\":\"t1\"},\"framework_id\":{\"value\":"
+	    "\"f\"},\"update\":{\"status\":{\"task_id\":{\"value\":\"t1\"},\"state\":\"TASK_"
+	    "RUNNING\",\"source\":\"SOURCE_MASTER\",\"uuid\":\"q83vEjRWR5iqu8zd7v8AEQ==\"}}}",
+	    "{\"type\":\"UPDATE\",\"executor_id\":{\"value\":\"t1\"},\"framework_id\":{\"value\":"
+	    "\"f\"},\"update\":{\"status\":{\"task_id\":{\"value\":\"t1\"},\"state\":\"TASK_"
+	    "RUNNING\",\"source\":\"SOURCE_EXECUTOR\"}}}",
+	};
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(
+		    call_status(&a, PATH, enc, raw_updates[i], NULL, body, sizeof(body)), 400);
+		assert_non_null(strstr(body, "Failed to validate Executor::Call"));
+	}
+
+	/* 7: SUBSCRIBE whose Accept allows neither type */
+	struct fw_stream s;
+	subscribe_json(json, sizeof(json), &a, "t1", NULL);
+	assert_int_equal(fw_subscribe(&s, a.proc.addr, PATH, enc, json, "foo", NULL), 0);
+	assert_int_equal(s.status, 406);
+	fw_stream_close(&s);
+	assert_int_equal(
+	    fw_subscribe(&s, a.proc.addr, PATH, enc, json, "application/recordio", NULL), 0);
+	assert_int_equal(s.status, 406);
+	fw_stream_close(&s);
+
+	/* 8: HEARTBEAT with dummy ids */
+	const char *hb = "{\"type\":\"HEARTBEAT\",\"executor_id\":{\"value\":\"unused\"},"
+	                 "\"framework_id\":{\"value\":\"unused\"}}";
+	assert_int_equal(call_status(&a, PATH, enc, hb, NULL, NULL, 0), 202);
+
+	/* 10, 11: unknown framework, unknown executor */
+	const char *unknown_fw = "{\"type\":\"MESSAGE\",\"executor_id\":{\"value\":\"t1\"},"
+	                         "\"framework_id\":{\"value\":\"dummy\"},\"message\":{\"data\":"
+	                         "\"aGk=\"}}";
+	assert_int_equal(call_status(&a, PATH, enc, unknown_fw, NULL, body, sizeof(body)), 400);
+	assert_string_equal(body, "Framework cannot be found");
+	snprintf(call, sizeof(call),
+	         "{\"type\":\"MESSAGE\",\"executor_id\":{\"value\":\"nobody\"},"
+	         "\"framework_id\":{\"value\":\"%s\"},\"message\":{\"data\":\"aGk=\"}}",
+	         a.fid);
+	assert_int_equal(call_status(&a, PATH, enc, call, NULL, body, sizeof(body)), 400);
+	assert_string_equal(body, "Executor cannot be found");
+
+	/* 13: calls before SUBSCRIBE */
+	update_json(json, sizeof(json), a.fid, "t1", "t1", "TASK_RUNNING", uuid, NULL);
+	assert_int_equal(call_status(&a, PATH, enc, json, NULL, body, sizeof(body)), 403);
+	assert_string_equal(body, "Executor is not subscribed");
+
+	/* 14: SUBSCRIBE, on the prefixed path */
+	subscribe_json(json, sizeof(json), &a, "t1", NULL);
+	assert_int_equal(
+	    fw_subscribe(&s, a.proc.addr, PREFIXED, enc, json, mesos_content_type(enc), NULL), 0);
+	assert_int_equal(s.status, 200);
+	mesos_event *ev = fw_expect(&s, MESOS__V1__EXECUTOR__EVENT__TYPE__LAUNCH, 10000);
+	assert_non_null(ev);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+
+	/* 15: UPDATE and MESSAGE */
+	update_json(json, sizeof(json), a.fid, "t1", "t1", "TASK_RUNNING", uuid, NULL);
+	assert_int_equal(call_status(&a, PATH, enc, json, NULL, NULL, 0), 202);
+	assert_int_equal(call_status(&a, PATH, enc, call, NULL, NULL, 0), 400); /* "nobody" */
+	snprintf(call, sizeof(call),
+	         "{\"type\":\"MESSAGE\",\"executor_id\":{\"value\":\"t1\"},"
+	         "\"framework_id\":{\"value\":\"%s\"},\"message\":{\"data\":\"aGk=\"}}",
+	         a.fid);
+	assert_int_equal(call_status(&a, PATH, enc, call, NULL, NULL, 0), 202);
+
+	/* 16: UNKNOWN */
+	snprintf(call, sizeof(call),
+	         "{\"type\":\"UNKNOWN\",\"executor_id\":{\"value\":\"t1\"},"
+	         "\"framework_id\":{\"value\":\"%s\"}}",
+	         a.fid);
+	assert_int_equal(call_status(&a, PATH, enc, call, NULL, NULL, 0), 501);
+
+	/* 1 and 9: 503 for everything while the containerizer recovers (even a
+	 * GET: before the method check), then for all but SUBSCRIBE. */
+	post_fake(&a, "/_fake/restart", "{\"downtime\":\"2secs\"}", 202);
+	assert_int_equal(fw_call(a.proc.addr, "GET", PATH, NULL, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 503);
+	assert_string_equal(r.body, "Agent has not finished recovery");
+	fw_resp_free(&r);
+	assert_int_equal(call_status(&a, PATH, enc, hb, NULL, NULL, 0), 503);
+	fw_stream_close(&s);
+	stop_agent(&a);
+}
+
+static void test_every_row_of_the_check_table_in_json(void **state)
+{
+	check_rows(MESOS_JSON);
+}
+
+static void test_every_row_of_the_check_table_in_protobuf(void **state)
+{
+	check_rows(MESOS_PROTOBUF);
+}
+
+/* ------------------------------------------------------------ streams */
+
+static void subscribe_and_check(struct agent *a, const char *tid, enum mesos_encoding call_enc,
+                                const char *accept, enum mesos_encoding want)
+{
+	char json[1024];
+	struct fw_stream s;
+	launch_external(a, tid);
+	subscribe_json(json, sizeof(json), a, tid, NULL);
+	assert_int_equal(fw_subscribe(&s, a->proc.addr, PATH, call_enc, json, accept, NULL), 0);
+	assert_int_equal(s.status, 200);
+	char v[128];
+	assert_non_null(fw_header(s.head, "Content-Type", v, sizeof(v)));
+	assert_string_equal(v, mesos_content_type(want));
+	assert_non_null(fw_header(s.head, "Transfer-Encoding", v, sizeof(v)));
+	assert_string_equal(v, "chunked");
+	assert_null(fw_header(s.head, "Content-Length", v, sizeof(v)));
+	assert_int_equal(s.enc, want);
+
+	mesos_event *ev = fw_next(&s, 10000);
+	assert_non_null(ev);
+	assert_int_equal(ev->type, MESOS__V1__EXECUTOR__EVENT__TYPE__SUBSCRIBED);
+	const Mesos__V1__Executor__Event__Subscribed *sub = ev->subscribed;
+	assert_string_equal(sub->executor_info->executor_id->value, tid);
+	assert_non_null(sub->framework_info->id);
+	assert_string_equal(sub->framework_info->id->value, a->fid);
+	assert_non_null(sub->agent_info->id);
+	assert_true(strlen(sub->agent_info->hostname) > 0);
+	assert_non_null(sub->container_id);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+
+	ev = fw_next(&s, 10000);
+	assert_non_null(ev);
+	assert_int_equal(ev->type, MESOS__V1__EXECUTOR__EVENT__TYPE__LAUNCH);
+	assert_string_equal(ev->launch->task->task_id->value, tid);
+	assert_non_null(ev->launch->task->agent_id);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+	fw_stream_close(&s);
+}
+
+static void test_subscribe_streams_recordio_in_the_encoding_accept_chose(void **state)
+{
+	struct agent a;
+	start_agent(&a, NULL);
+	subscribe_and_check(&a, "no-accept", MESOS_PROTOBUF, NULL, MESOS_JSON);
+	subscribe_and_check(&a, "star", MESOS_PROTOBUF, "*/*", MESOS_JSON);
+	subscribe_and_check(&a, "pb", MESOS_JSON, "application/x-protobuf", MESOS_PROTOBUF);
+	subscribe_and_check(&a, "json", MESOS_PROTOBUF, "application/json", MESOS_JSON);
+	subscribe_and_check(&a, "q0", MESOS_JSON, "application/json;q=0, application/*",
+	                    MESOS_PROTOBUF);
+	stop_agent(&a);
+}
+
+static void test_the_raw_json_stream_is_length_prefixed_agent_style_json(void **state)
+{
+	struct agent a;
+	char json[1024];
+	start_agent(&a, NULL);
+	launch_external(&a, "raw");
+	subscribe_json(json, sizeof(json), &a, "raw", NULL);
+	struct fw_stream s;
+	assert_int_equal(fw_subscribe(&s, a.proc.addr, PATH, MESOS_JSON, json, NULL, NULL), 0);
+	/* Read raw de-chunked bytes until the first record is complete. */
+	int64_t end = ts_now_ms() + 10000;
+	while (ts_now_ms() < end && (!s.data || !strstr(s.data, "LAUNCH"))) {
+		char buf[8192];
+		ssize_t n = fw_read(s.fd, buf, sizeof(buf), 1000);
+		if (n > 0)
+			fw_dechunk(&s.chunks, buf, (size_t)n, &s.data, &s.data_len);
+	}
+	assert_non_null(s.data);
+	char *nl = strchr(s.data, '\n');
+	assert_non_null(nl);
+	size_t len = strtoul(s.data, NULL, 10);
+	assert_true(len > 0);
+	assert_memory_equal(nl + 1, "{\"type\":\"SUBSCRIBED\"", 20);
+	assert_true(nl[len] == '}');                           /* exactly len bytes */
+	assert_true(nl[len + 1] >= '1' && nl[len + 1] <= '9'); /* next length follows */
+	/* Defaulted fields are written, as the agent does. */
+	assert_non_null(strstr(s.data, "\"shell\":false"));
+	assert_non_null(strstr(s.data, "\"checkpoint\":false"));
+	fw_stream_close(&s);
+	stop_agent(&a);
+}
+
+/* ------------------------------------------------------------ acknowledgements */
+
+static void check_acks(enum mesos_encoding enc)
+{
+	struct agent a;
+	char json[2048], u1[32], u2[32], u3[32], u4[32];
+	start_agent(&a, NULL);
+	launch_external(&a, "t1");
+	struct fw_stream s;
+	subscribe_json(json, sizeof(json), &a, "t1", NULL);
+	assert_int_equal(
+	    fw_subscribe(&s, a.proc.addr, PATH, enc, json, mesos_content_type(enc), NULL), 0);
+	mesos_event *ev = fw_expect(&s, MESOS__V1__EXECUTOR__EVENT__TYPE__LAUNCH, 10000);
+	assert_non_null(ev);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+
+	/* ACKNOWLEDGED carries the same task id and uuid. */
+	new_uuid(u1);
+	update_json(json, sizeof(json), a.fid, "t1", "t1", "TASK_RUNNING", u1,
+	            ",\"executor_id\":{\"value\":\"t1\"}");
+	assert_int_equal(call_status(&a, PATH, enc, json, NULL, NULL, 0), 202);
+	ev = fw_next(&s, 10000);
+	assert_non_null(ev);
+	assert_int_equal(ev->type, MESOS__V1__EXECUTOR__EVENT__TYPE__ACKNOWLEDGED);
+	assert_string_equal(ev->acknowledged->task_id->value, "t1");
+	size_t ul;
+	uint8_t *raw = b64_decode(u1, strlen(u1), &ul);
+	assert_int_equal(ev->acknowledged->uuid.len, 16);
+	assert_memory_equal(ev->acknowledged->uuid.data, raw, 16);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+
+	/* A duplicate is acknowledged again. */
+	assert_int_equal(call_status(&a, PATH, enc, json, NULL, NULL, 0), 202);
+	ev = fw_next(&s, 10000);
+	assert_non_null(ev);
+	assert_int_equal(ev->type, MESOS__V1__EXECUTOR__EVENT__TYPE__ACKNOWLEDGED);
+	assert_memory_equal(ev->acknowledged->uuid.data, raw, 16);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+	free(raw);
+
+	/* A foreign agent_id and an unknown task: 202 and no ACK; the next
+	 * event is the ACK of a later good update. */
+	new_uuid(u2);
+	update_json(json, sizeof(json), a.fid, "t1", "t1", "TASK_RUNNING", u2,
+	            ",\"agent_id\":{\"value\":\"someone-else-S9\"}");
+	assert_int_equal(call_status(&a, PATH, enc, json, NULL, NULL, 0), 202);
+	new_uuid(u3);
+	update_json(json, sizeof(json), a.fid, "t1", "made-up-task", "TASK_RUNNING", u3, NULL);
+	assert_int_equal(call_status(&a, PATH, enc, json, NULL, NULL, 0), 202);
+	new_uuid(u4);
+	update_json(json, sizeof(json), a.fid, "t1", "t1", "TASK_FINISHED", u4, NULL);
+	assert_int_equal(call_status(&a, PATH, enc, json, NULL, NULL, 0), 202);
+	ev = fw_next(&s, 10000);
+	assert_non_null(ev);
+	assert_int_equal(ev->type, MESOS__V1__EXECUTOR__EVENT__TYPE__ACKNOWLEDGED);
+	raw = b64_decode(u4, strlen(u4), &ul);
+	assert_memory_equal(ev->acknowledged->uuid.data, raw, 16);
+	free(raw);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+
+	char *reason = wait_update(&a, "t1", "TASK_FINISHED", 10000);
+	assert_string_equal(reason, "/SOURCE_EXECUTOR");
+	free(reason);
+	fw_stream_close(&s);
+	stop_agent(&a);
+}
+
+static void test_updates_are_acknowledged_unless_the_agent_ignores_them_json(void **state)
+{
+	check_acks(MESOS_JSON);
+}
+
+static void test_updates_are_acknowledged_unless_the_agent_ignores_them_protobuf(void **state)
+{
+	check_acks(MESOS_PROTOBUF);
+}
+
+static void test_dropped_and_delayed_acks_come_back_on_a_resend(void **state)
+{
+	struct agent a;
+	char json[2048], u1[32];
+	const char *args[] = {"--drop-acks", "1", "--ack-delay", "300ms", NULL};
+	start_agent(&a, args);
+	launch_external(&a, "t1");
+	struct fw_stream s;
+	subscribe_json(json, sizeof(json), &a, "t1", NULL);
+	assert_int_equal(fw_subscribe(&s, a.proc.addr, PATH, MESOS_JSON, json, NULL, NULL), 0);
+	mesos_event *ev = fw_expect(&s, MESOS__V1__EXECUTOR__EVENT__TYPE__LAUNCH, 10000);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+	new_uuid(u1);
+	update_json(json, sizeof(json), a.fid, "t1", "t1", "TASK_RUNNING", u1, NULL);
+	assert_int_equal(call_status(&a, PATH, MESOS_JSON, json, NULL, NULL, 0), 202);
+	/* dropped: nothing within a generous wait past the delay */
+	ev = fw_next(&s, 1500);
+	assert_null(ev);
+	assert_false(s.eof);
+	assert_int_equal(call_status(&a, PATH, MESOS_JSON, json, NULL, NULL, 0), 202);
+	ev = fw_next(&s, 10000);
+	assert_non_null(ev);
+	assert_int_equal(ev->type, MESOS__V1__EXECUTOR__EVENT__TYPE__ACKNOWLEDGED);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+	fw_stream_close(&s);
+	stop_agent(&a);
+}
+
+/* ------------------------------------------------------------ resubscribe */
+
+static void check_resubscribe(enum mesos_encoding enc)
+{
+	struct agent a;
+	char json[4096], u1[32], upd[1024];
+	start_agent(&a, NULL);
+	launch_external(&a, "t1");
+	struct fw_stream s1, s2;
+	subscribe_json(json, sizeof(json), &a, "t1", NULL);
+	assert_int_equal(
+	    fw_subscribe(&s1, a.proc.addr, PATH, enc, json, mesos_content_type(enc), NULL), 0);
+	mesos_event *ev = fw_expect(&s1, MESOS__V1__EXECUTOR__EVENT__TYPE__LAUNCH, 10000);
+	assert_non_null(ev);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+
+	/* A second SUBSCRIBE with an unacknowledged update and the task. */
+	new_uuid(u1);
+	snprintf(upd, sizeof(upd),
+	         "\"unacknowledged_updates\":[{\"status\":{\"task_id\":{\"value\":\"t1\"},"
+	         "\"state\":\"TASK_RUNNING\",\"source\":\"SOURCE_EXECUTOR\",\"uuid\":\"%s\"}}],"
+	         "\"unacknowledged_tasks\":[{\"name\":\"t1\",\"task_id\":{\"value\":\"t1\"},"
+	         "\"agent_id\":{\"value\":\"x\"}}]",
+	         u1);
+	subscribe_json(json, sizeof(json), &a, "t1", upd);
+	assert_int_equal(
+	    fw_subscribe(&s2, a.proc.addr, PATH, enc, json, mesos_content_type(enc), NULL), 0);
+	assert_int_equal(s2.status, 200);
+	assert_true(fw_wait_eof(&s1, 10000)); /* the first stream is closed... */
+	assert_true(s1.clean);                /* ...properly, with the zero chunk */
+
+	ev = fw_next(&s2, 10000);
+	assert_non_null(ev);
+	assert_int_equal(ev->type, MESOS__V1__EXECUTOR__EVENT__TYPE__SUBSCRIBED);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+	ev = fw_next(&s2, 10000); /* the replayed update's ACK, after SUBSCRIBED; no LAUNCH */
+	assert_non_null(ev);
+	assert_int_equal(ev->type, MESOS__V1__EXECUTOR__EVENT__TYPE__ACKNOWLEDGED);
+	size_t ul;
+	uint8_t *raw = b64_decode(u1, strlen(u1), &ul);
+	assert_memory_equal(ev->acknowledged->uuid.data, raw, 16);
+	free(raw);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+	char *reason = wait_update(&a, "t1", "TASK_RUNNING", 5000);
+	free(reason);
+	fw_stream_close(&s1);
+	fw_stream_close(&s2);
+	stop_agent(&a);
+}
+
+static void test_second_subscribe_closes_the_first_and_replays_updates_json(void **state)
+{
+	check_resubscribe(MESOS_JSON);
+}
+
+static void test_second_subscribe_closes_the_first_and_replays_updates_protobuf(void **state)
+{
+	check_resubscribe(MESOS_PROTOBUF);
+}
+
+static void check_staging_dropped(const char *const *args, const char *want_state)
+{
+	struct agent a;
+	char json[2048];
+	start_agent(&a, args);
+	launch_external(&a, "t1");
+	struct fw_stream s1, s2;
+	subscribe_json(json, sizeof(json), &a, "t1", NULL);
+	assert_int_equal(fw_subscribe(&s1, a.proc.addr, PATH, MESOS_JSON, json, NULL, NULL), 0);
+	mesos_event *ev = fw_expect(&s1, MESOS__V1__EXECUTOR__EVENT__TYPE__LAUNCH, 10000);
+	assert_non_null(ev);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+	/* re-subscribe without listing the task: it never reached us */
+	assert_int_equal(fw_subscribe(&s2, a.proc.addr, PATH, MESOS_JSON, json, NULL, NULL), 0);
+	char *reason = wait_update(&a, "t1", want_state, 10000);
+	assert_string_equal(reason, "REASON_AGENT_RESTARTED/SOURCE_AGENT");
+	free(reason);
+	fw_stream_close(&s1);
+	fw_stream_close(&s2);
+	stop_agent(&a);
+}
+
+static void test_staging_task_missing_from_resubscribe_is_dropped(void **state)
+{
+	check_staging_dropped(NULL, "TASK_DROPPED");
+}
+
+static void
+test_staging_task_missing_from_resubscribe_is_lost_without_partition_awareness(void **state)
+{
+	const char *args[] = {"--capability", "-PARTITION_AWARE", NULL};
+	check_staging_dropped(args, "TASK_LOST");
+}
+
+/* ------------------------------------------------------------ restart */
+
+static void test_restart_cuts_streams_answers_503_then_accepts_resubscribe(void **state)
+{
+	struct agent a;
+	char json[2048], u[32], buf[32];
+	const char *args[] = {"--checkpoint", "--reregistration-timeout", "3secs", NULL};
+	start_agent(&a, args);
+	launch_external(&a, "back");
+	launch_external(&a, "late");
+	struct fw_stream sb, sl, sb2;
+	subscribe_json(json, sizeof(json), &a, "back", NULL);
+	assert_int_equal(
+	    fw_subscribe(&sb, a.proc.addr, PATH, MESOS_PROTOBUF, json, MESOS_CT_PROTOBUF, NULL), 0);
+	mesos_event *ev = fw_expect(&sb, MESOS__V1__EXECUTOR__EVENT__TYPE__LAUNCH, 10000);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+	new_uuid(u);
+	update_json(json, sizeof(json), a.fid, "back", "back", "TASK_RUNNING", u, NULL);
+	assert_int_equal(call_status(&a, PATH, MESOS_PROTOBUF, json, NULL, NULL, 0), 202);
+	subscribe_json(json, sizeof(json), &a, "late", NULL);
+	assert_int_equal(fw_subscribe(&sl, a.proc.addr, PATH, MESOS_JSON, json, NULL, NULL), 0);
+	ev = fw_expect(&sl, MESOS__V1__EXECUTOR__EVENT__TYPE__LAUNCH, 10000);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+	new_uuid(u);
+	update_json(json, sizeof(json), a.fid, "late", "late", "TASK_RUNNING", u, NULL);
+	assert_int_equal(call_status(&a, PATH, MESOS_JSON, json, NULL, NULL, 0), 202);
+
+	post_fake(&a, "/_fake/restart", "{\"downtime\":\"1500ms\"}", 202);
+	/* streams cut as by a crash: no zero chunk */
+	assert_true(fw_wait_eof(&sb, 10000));
+	assert_false(sb.clean);
+	assert_true(fw_wait_eof(&sl, 10000));
+	subscribe_json(json, sizeof(json), &a, "back", NULL);
+	assert_int_equal(call_status(&a, PATH, MESOS_PROTOBUF, json, NULL, NULL, 0), 503);
+
+	int64_t end = ts_now_ms() + 10000;
+	while (strcmp(phase(&a, buf, sizeof(buf)), "recovering") != 0 && ts_now_ms() < end)
+		ts_sleep_ms(20);
+	assert_string_equal(buf, "recovering");
+	/* recovering: SUBSCRIBE accepted, other calls still 503 */
+	char upd[1024];
+	new_uuid(u);
+	snprintf(upd, sizeof(upd),
+	         "\"unacknowledged_updates\":[{\"status\":{\"task_id\":{\"value\":\"back\"},"
+	         "\"state\":\"TASK_RUNNING\",\"source\":\"SOURCE_EXECUTOR\",\"uuid\":\"%s\"}}]",
+	         u);
+	subscribe_json(json, sizeof(json), &a, "back", upd);
+	assert_int_equal(
+	    fw_subscribe(&sb2, a.proc.addr, PATH, MESOS_PROTOBUF, json, MESOS_CT_PROTOBUF, NULL),
+	    0);
+	assert_int_equal(sb2.status, 200);
+	ev = fw_next(&sb2, 10000);
+	assert_non_null(ev);
+	assert_int_equal(ev->type, MESOS__V1__EXECUTOR__EVENT__TYPE__SUBSCRIBED);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+	ev = fw_expect(&sb2, MESOS__V1__EXECUTOR__EVENT__TYPE__ACKNOWLEDGED, 10000);
+	assert_non_null(ev);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+	new_uuid(u);
+	update_json(json, sizeof(json), a.fid, "back", "back", "TASK_RUNNING", u, NULL);
+	if (strcmp(phase(&a, buf, sizeof(buf)), "recovering") == 0)
+		assert_int_equal(call_status(&a, PATH, MESOS_PROTOBUF, json, NULL, NULL, 0), 503);
+
+	/* the executor that stayed away is destroyed; its task is gone */
+	char *reason = wait_update(&a, "late", "TASK_GONE", 20000);
+	assert_string_equal(reason, "REASON_EXECUTOR_REREGISTRATION_TIMEOUT/SOURCE_AGENT");
+	free(reason);
+	end = ts_now_ms() + 10000;
+	while (strcmp(phase(&a, buf, sizeof(buf)), "running") != 0 && ts_now_ms() < end)
+		ts_sleep_ms(20);
+	assert_int_equal(call_status(&a, PATH, MESOS_PROTOBUF, json, NULL, NULL, 0), 202);
+	cJSON *st = get_json(&a, "/state");
+	const cJSON *u_back = last_update(st, "back");
+	assert_string_equal(cJSON_GetObjectItem(u_back, "state")->valuestring, "TASK_RUNNING");
+	cJSON_Delete(st);
+	fw_stream_close(&sb);
+	fw_stream_close(&sl);
+	fw_stream_close(&sb2);
+	stop_agent(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_every_row_of_the_check_table_in_json),
+	    cmocka_unit_test(test_every_row_of_the_check_table_in_protobuf),
+	    cmocka_unit_test(test_subscribe_streams_recordio_in_the_encoding_accept_chose),
+	    cmocka_unit_test(test_the_raw_json_stream_is_length_prefixed_agent_style_json),
+	    cmocka_unit_test(test_updates_are_acknowledged_unless_the_agent_ignores_them_json),
+	    cmocka_unit_test(test_updates_are_acknowledged_unless_the_agent_ignores_them_protobuf),
+	    cmocka_unit_test(test_dropped_and_delayed_acks_come_back_on_a_resend),
+	    cmocka_unit_test(test_second_subscribe_closes_the_first_and_replays_updates_json),
+	    cmocka_unit_test(test_second_subscribe_closes_the_first_and_replays_updates_protobuf),
+	    cmocka_unit_test(test_staging_task_missing_from_resubscribe_is_dropped),
+	    cmocka_unit_test(
+	        test_staging_task_missing_from_resubscribe_is_lost_without_partition_awareness),
+	    cmocka_unit_test(test_restart_cuts_streams_answers_503_then_accepts_resubscribe),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
