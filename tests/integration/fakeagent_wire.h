@@ -14,6 +14,7 @@
 #include "proto/recordio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@ struct fw_resp {
 };
 
 /* "127.0.0.1:PORT", or "unix:PATH" */
-static int fw_connect(const char *addr)
+static inline int fw_connect(const char *addr)
 {
 	int fd;
 	if (strncmp(addr, "unix:", 5) == 0) {
@@ -60,8 +61,9 @@ static int fw_connect(const char *addr)
 	return fd;
 }
 
-static int fw_send_request(int fd, const char *method, const char *path, const char *const *headers,
-                           const void *body, size_t len, bool close_conn)
+static inline int fw_send_request(int fd, const char *method, const char *path,
+                                  const char *const *headers, const void *body, size_t len,
+                                  bool close_conn)
 {
 	char head[4096];
 	int n = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: localhost\r\n", method, path);
@@ -77,7 +79,7 @@ static int fw_send_request(int fd, const char *method, const char *path, const c
 }
 
 /* Reads what is available within timeout_ms: >0 bytes, 0 EOF, -1 timeout/error. */
-static ssize_t fw_read(int fd, char *buf, size_t len, int timeout_ms)
+static inline ssize_t fw_read(int fd, char *buf, size_t len, int timeout_ms)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	if (poll(&p, 1, timeout_ms) <= 0)
@@ -94,7 +96,8 @@ struct fw_chunks {
 };
 
 /* Feeds raw bytes; appends de-chunked data to out. */
-static void fw_dechunk(struct fw_chunks *c, const char *in, size_t n, char **out, size_t *out_len)
+static inline void fw_dechunk(struct fw_chunks *c, const char *in, size_t n, char **out,
+                              size_t *out_len)
 {
 	for (size_t i = 0; i < n && c->state != 3;) {
 		if (c->state == 0) {
@@ -125,7 +128,7 @@ static void fw_dechunk(struct fw_chunks *c, const char *in, size_t n, char **out
 }
 
 /* Splits a response head from raw bytes; returns the head length or 0. */
-static size_t fw_head_end(const char *raw, size_t len)
+static inline size_t fw_head_end(const char *raw, size_t len)
 {
 	for (size_t i = 3; i < len; i++)
 		if (raw[i - 3] == '\r' && raw[i - 2] == '\n' && raw[i - 1] == '\r' &&
@@ -134,7 +137,7 @@ static size_t fw_head_end(const char *raw, size_t len)
 	return 0;
 }
 
-static const char *fw_header(const char *head, const char *name, char *val, size_t len)
+static inline const char *fw_header(const char *head, const char *name, char *val, size_t len)
 {
 	const char *p = head;
 	size_t nl = strlen(name);
@@ -153,8 +156,9 @@ static const char *fw_header(const char *head, const char *name, char *val, size
 }
 
 /* One call on a fresh connection (closed afterwards). */
-static int fw_call(const char *addr, const char *method, const char *path,
-                   const char *const *headers, const void *body, size_t len, struct fw_resp *r)
+static inline int fw_call(const char *addr, const char *method, const char *path,
+                          const char *const *headers, const void *body, size_t len,
+                          struct fw_resp *r)
 {
 	memset(r, 0, sizeof(*r));
 	int fd = fw_connect(addr);
@@ -196,7 +200,7 @@ static int fw_call(const char *addr, const char *method, const char *path,
 	return 0;
 }
 
-static void fw_resp_free(struct fw_resp *r)
+static inline void fw_resp_free(struct fw_resp *r)
 {
 	free(r->body);
 	r->body = NULL;
@@ -204,7 +208,7 @@ static void fw_resp_free(struct fw_resp *r)
 
 /* A body for a call given in JSON: the JSON itself, or the Call packed as
  * protobuf (the JSON must describe a complete Call). malloc'd. */
-static uint8_t *fw_body(enum mesos_encoding enc, const char *json, size_t *len)
+static inline uint8_t *fw_body(enum mesos_encoding enc, const char *json, size_t *len)
 {
 	if (enc == MESOS_JSON) {
 		*len = strlen(json);
@@ -223,8 +227,9 @@ static uint8_t *fw_body(enum mesos_encoding enc, const char *json, size_t *len)
 }
 
 /* POSTs a call (given as JSON) in the encoding `enc` to the executor API. */
-static int fw_post_call(const char *addr, const char *path, enum mesos_encoding enc,
-                        const char *json, const char *const *extra_headers, struct fw_resp *r)
+static inline int fw_post_call(const char *addr, const char *path, enum mesos_encoding enc,
+                               const char *json, const char *const *extra_headers,
+                               struct fw_resp *r)
 {
 	size_t len;
 	uint8_t *body = fw_body(enc, json, &len);
@@ -258,7 +263,7 @@ struct fw_stream {
 	bool clean; /* ... with the zero chunk */
 };
 
-static int fw_on_record(void *data, const uint8_t *rec, size_t len)
+static inline int fw_on_record(void *data, const uint8_t *rec, size_t len)
 {
 	struct fw_stream *s = data;
 	char err[256];
@@ -276,9 +281,9 @@ static int fw_on_record(void *data, const uint8_t *rec, size_t len)
 
 /* Opens a SUBSCRIBE stream: posts the call, reads the head. Returns 0 with
  * s->status set (the body is read only for 200). */
-static int fw_subscribe(struct fw_stream *s, const char *addr, const char *path,
-                        enum mesos_encoding call_enc, const char *json, const char *accept,
-                        const char *const *extra_headers)
+static inline int fw_subscribe(struct fw_stream *s, const char *addr, const char *path,
+                               enum mesos_encoding call_enc, const char *json, const char *accept,
+                               const char *const *extra_headers)
 {
 	memset(s, 0, sizeof(*s));
 	recordio_decoder_init(&s->rio, RECORDIO_DEFAULT_MAX);
@@ -323,7 +328,7 @@ static int fw_subscribe(struct fw_stream *s, const char *addr, const char *path,
 
 /* The next event within timeout_ms (caller frees), or NULL on timeout or
  * end of stream (s->eof, s->clean tell which). */
-static mesos_event *fw_next(struct fw_stream *s, int timeout_ms)
+static inline mesos_event *fw_next(struct fw_stream *s, int timeout_ms)
 {
 	int64_t end = ts_now_ms() + timeout_ms;
 	for (;;) {
@@ -356,7 +361,7 @@ static mesos_event *fw_next(struct fw_stream *s, int timeout_ms)
 }
 
 /* Waits for the next event of a type, freeing the others; NULL on timeout. */
-static mesos_event *fw_expect(struct fw_stream *s, int type, int timeout_ms)
+static inline mesos_event *fw_expect(struct fw_stream *s, int type, int timeout_ms)
 {
 	int64_t end = ts_now_ms() + timeout_ms;
 	for (;;) {
@@ -369,7 +374,7 @@ static mesos_event *fw_expect(struct fw_stream *s, int type, int timeout_ms)
 }
 
 /* Reads until the connection closes (true) or timeout_ms passes (false). */
-static bool fw_wait_eof(struct fw_stream *s, int timeout_ms)
+static inline bool fw_wait_eof(struct fw_stream *s, int timeout_ms)
 {
 	int64_t end = ts_now_ms() + timeout_ms;
 	while (!s->eof && ts_now_ms() < end) {
@@ -380,7 +385,7 @@ static bool fw_wait_eof(struct fw_stream *s, int timeout_ms)
 	return s->eof;
 }
 
-static void fw_stream_close(struct fw_stream *s)
+static inline void fw_stream_close(struct fw_stream *s)
 {
 	if (s->fd >= 0)
 		close(s->fd);
@@ -390,6 +395,185 @@ static void fw_stream_close(struct fw_stream *s)
 	free(s->data);
 	s->data = NULL;
 	recordio_decoder_free(&s->rio);
+}
+
+/* ------------------------------------------------------------ a fake agent under test */
+
+#include "common/base64.h"
+#include "common/uuid4.h"
+
+#include <cjson/cJSON.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#define PATH     "/api/v1/executor"
+#define PREFIXED "/slave(1)/api/v1/executor"
+
+struct agent {
+	struct ts_proc proc;
+	char fid[80];
+};
+
+static inline void start_agent_env(struct agent *a, const char *const *extra, char *const *envp)
+{
+	char *argv[40] = {(char *)ts_env("FAKEAGENT_BIN", "build/fakeagent/fakeagent"), "serve",
+	                  "--listen", "127.0.0.1:0"};
+	int n = 4;
+	for (const char *const *e = extra; e && *e && n < 38; e++)
+		argv[n++] = (char *)*e;
+	argv[n] = NULL;
+	assert_int_equal(ts_spawn(&a->proc, argv, envp, true), 0);
+	/* Nobody reads the timeline: give it room so the agent never blocks. */
+	fcntl(a->proc.out_fd, F_SETPIPE_SZ, 1 << 20);
+	a->fid[0] = '\0';
+}
+
+static inline void start_agent(struct agent *a, const char *const *extra)
+{
+	start_agent_env(a, extra, NULL);
+}
+
+static inline void stop_agent(struct agent *a)
+{
+	int st = ts_stop(&a->proc, SIGTERM, 10000);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static inline cJSON *get_json(struct agent *a, const char *path)
+{
+	struct fw_resp r;
+	assert_int_equal(fw_call(a->proc.addr, "GET", path, NULL, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 200);
+	cJSON *j = cJSON_Parse(r.body);
+	fw_resp_free(&r);
+	assert_non_null(j);
+	return j;
+}
+
+/* Registers task `tid` with an executor of the same id that no process runs. */
+static inline void launch_external(struct agent *a, const char *tid)
+{
+	char body[512];
+	snprintf(
+	    body, sizeof(body),
+	    "{\"task\":{\"name\":\"%s\",\"task_id\":{\"value\":\"%s\"},"
+	    "\"command\":{\"value\":\"sleep 100\"}},\"executor\":\"/bin/true\",\"spawn\":false}",
+	    tid, tid);
+	struct fw_resp r;
+	const char *h[] = {"Content-Type: application/json", NULL};
+	assert_int_equal(fw_call(a->proc.addr, "POST", "/_fake/launch", h, body, strlen(body), &r),
+	                 0);
+	if (r.status != 201)
+		fprintf(stderr, "launch: %d %s\n", r.status, r.body);
+	assert_int_equal(r.status, 201);
+	cJSON *j = cJSON_Parse(r.body);
+	snprintf(a->fid, sizeof(a->fid), "%s", cJSON_GetObjectItem(j, "framework_id")->valuestring);
+	cJSON_Delete(j);
+	fw_resp_free(&r);
+}
+
+static inline void post_fake(struct agent *a, const char *path, const char *body, int want)
+{
+	struct fw_resp r;
+	const char *h[] = {"Content-Type: application/json", NULL};
+	assert_int_equal(fw_call(a->proc.addr, "POST", path, h, body, strlen(body), &r), 0);
+	assert_int_equal(r.status, want);
+	fw_resp_free(&r);
+}
+
+static inline void new_uuid(char out[32])
+{
+	uint8_t u[16];
+	uuid4_new(u);
+	char *b = b64_encode(u, 16);
+	snprintf(out, 32, "%s", b);
+	free(b);
+}
+
+static inline int call_status(struct agent *a, const char *path, enum mesos_encoding enc,
+                              const char *json, const char *const *hdrs, char *body_out,
+                              size_t body_len)
+{
+	struct fw_resp r;
+	assert_int_equal(fw_post_call(a->proc.addr, path, enc, json, hdrs, &r), 0);
+	if (body_out)
+		snprintf(body_out, body_len, "%s", r.body);
+	int st = r.status;
+	fw_resp_free(&r);
+	return st;
+}
+
+/* The latest update of a task in /state, or NULL. */
+static inline const cJSON *last_update(const cJSON *state, const char *tid)
+{
+	const cJSON *ex;
+	const cJSON *fw = cJSON_GetArrayItem(cJSON_GetObjectItem(state, "frameworks"), 0);
+	const cJSON *found = NULL;
+	cJSON_ArrayForEach (ex, cJSON_GetObjectItem(fw, "executors")) {
+		const cJSON *t;
+		cJSON_ArrayForEach (t, cJSON_GetObjectItem(ex, "tasks")) {
+			if (strcmp(cJSON_GetObjectItem(t, "id")->valuestring, tid) == 0) {
+				const cJSON *ups = cJSON_GetObjectItem(t, "updates");
+				int n = cJSON_GetArraySize(ups);
+				found = n ? cJSON_GetArrayItem(ups, n - 1) : NULL;
+			}
+		}
+	}
+	return found;
+}
+
+/* Polls /state until the task's latest update has `state`; returns that update's reason. */
+static inline char *wait_update(struct agent *a, const char *tid, const char *state, int timeout_ms)
+{
+	int64_t end = ts_now_ms() + timeout_ms;
+	for (;;) {
+		cJSON *st = get_json(a, "/state");
+		const cJSON *u = last_update(st, tid);
+		if (u && strcmp(cJSON_GetObjectItem(u, "state")->valuestring, state) == 0) {
+			const cJSON *reason = cJSON_GetObjectItem(u, "reason");
+			char *out = strdup(reason ? reason->valuestring : "");
+			const cJSON *src = cJSON_GetObjectItem(u, "source");
+			size_t l = strlen(out);
+			out = realloc(out, l + 64);
+			snprintf(out + l, 64, "/%s", src ? src->valuestring : "");
+			cJSON_Delete(st);
+			return out;
+		}
+		cJSON_Delete(st);
+		if (ts_now_ms() > end)
+			fail_msg("task %s never reached %s", tid, state);
+		ts_sleep_ms(50);
+	}
+}
+
+static inline const char *phase(struct agent *a, char *buf, size_t len)
+{
+	cJSON *st = get_json(a, "/state");
+	snprintf(buf, len, "%s", cJSON_GetObjectItem(st, "phase")->valuestring);
+	cJSON_Delete(st);
+	return buf;
+}
+
+static inline void subscribe_json(char *buf, size_t len, const struct agent *a, const char *eid,
+                                  const char *extra)
+{
+	snprintf(buf, len,
+	         "{\"type\":\"SUBSCRIBE\",\"executor_id\":{\"value\":\"%s\"},"
+	         "\"framework_id\":{\"value\":\"%s\"},\"subscribe\":{%s}}",
+	         eid, a->fid, extra ? extra : "");
+}
+
+static inline void update_json(char *buf, size_t len, const char *fid, const char *eid,
+                               const char *tid, const char *state, const char *uuid,
+                               const char *extra_status)
+{
+	snprintf(buf, len,
+	         "{\"type\":\"UPDATE\",\"executor_id\":{\"value\":\"%s\"},"
+	         "\"framework_id\":{\"value\":\"%s\"},\"update\":{\"status\":{"
+	         "\"task_id\":{\"value\":\"%s\"},\"state\":\"%s\",\"source\":\"SOURCE_EXECUTOR\","
+	         "\"uuid\":\"%s\"%s}}}",
+	         eid, fid, tid, state, uuid, extra_status ? extra_status : "");
 }
 
 #endif
