@@ -67,10 +67,13 @@ static cJSON *value_json(const ProtobufCFieldDescriptor *f, const void *p, int f
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64:
 		return uint64_json(*(const uint64_t *)p);
+	/* JSON has no NaN or infinity (cJSON would write null): left out. */
 	case PROTOBUF_C_TYPE_FLOAT:
-		return cJSON_CreateNumber(*(const float *)p);
+		return isfinite(*(const float *)p) ? cJSON_CreateNumber(*(const float *)p) : NULL;
 	case PROTOBUF_C_TYPE_DOUBLE:
-		return cJSON_CreateNumber(*(const double *)p);
+		if (*(const double *)p == 0 && signbit(*(const double *)p))
+			return cJSON_CreateRaw("-0"); /* cJSON would print 0 */
+		return isfinite(*(const double *)p) ? cJSON_CreateNumber(*(const double *)p) : NULL;
 	case PROTOBUF_C_TYPE_BOOL:
 		return cJSON_CreateBool(*(const protobuf_c_boolean *)p);
 	case PROTOBUF_C_TYPE_ENUM:
@@ -125,9 +128,22 @@ static bool field_present(const ProtobufCMessage *m, const ProtobufCFieldDescrip
 			return false;
 		return ptr != NULL;
 	}
-	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
-		return *(const uint32_t *)MEMBER(m, f->quantifier_offset) == f->id;
-	return *(const protobuf_c_boolean *)MEMBER(m, f->quantifier_offset);
+	bool set = f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF
+			   ? *(const uint32_t *)MEMBER(m, f->quantifier_offset) == f->id
+			   : *(const protobuf_c_boolean *)MEMBER(m, f->quantifier_offset);
+	/* A value JSON cannot carry counts as unset, so that agent style writes
+	 * the default in its place: an enum number this proto has no name for
+	 * (C++ proto2, the agent's, keeps it as an unknown field), and NaN or
+	 * infinity. */
+	const void *p = MEMBER(m, f->offset);
+	if (set && f->type == PROTOBUF_C_TYPE_ENUM &&
+	    !protobuf_c_enum_descriptor_get_value(f->descriptor, *(const int *)p))
+		return false;
+	if (set && f->type == PROTOBUF_C_TYPE_DOUBLE && !isfinite(*(const double *)p))
+		return false;
+	if (set && f->type == PROTOBUF_C_TYPE_FLOAT && !isfinite(*(const float *)p))
+		return false;
+	return set;
 }
 
 cJSON *pbjson_to_json(const ProtobufCMessage *m, int flags)
@@ -154,8 +170,11 @@ cJSON *pbjson_to_json(const ProtobufCMessage *m, int flags)
 					cJSON_AddItemToArray(v, e);
 			}
 		} else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && !field_present(m, f)) {
+			/* Like the agent, no defaults for deprecated fields (the
+			 * upstream Resource.role has default "*"). */
 			if (!(flags & PBJSON_EMIT_DEFAULTS) || !f->default_value ||
-			    f->type == PROTOBUF_C_TYPE_MESSAGE)
+			    f->type == PROTOBUF_C_TYPE_MESSAGE ||
+			    (f->flags & PROTOBUF_C_FIELD_FLAG_DEPRECATED))
 				continue;
 			/* protobuf-c points a string's default_value at its chars. */
 			v = f->type == PROTOBUF_C_TYPE_STRING
@@ -217,7 +236,9 @@ static int get_number(const cJSON *j, bool is_int, bool is_signed, double *dv, i
 
 	if (cJSON_IsNumber(j) && (!is_int || !j->valuestring)) {
 		double v = j->valuedouble;
-		if (is_int && (v != floor(v) || !isfinite(v)))
+		if (!isfinite(v)) /* 1e999 parses as infinity */
+			return -1;
+		if (is_int && v != floor(v))
 			return -1;
 		/* Range first: converting an out-of-range double is undefined. */
 		if (is_int && (is_signed ? v < -0x1p63 || v >= 0x1p63 : v < 0 || v >= 0x1p64))
@@ -242,6 +263,8 @@ static int get_number(const cJSON *j, bool is_int, bool is_signed, double *dv, i
 	errno = 0;
 	if (!is_int) {
 		*dv = strtod(text, &end);
+		if (!isfinite(*dv)) /* "inf", "nan", "1e999" */
+			return -1;
 	} else if (is_signed) {
 		*iv = strtoll(text, &end, 10);
 		*dv = (double)*iv;

@@ -7,6 +7,7 @@
 #include "proto/mesos.h"
 #include "proto/pbjson.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,20 @@ static void test_explicitly_set_fields_win_over_defaults_in_both_styles(void **s
 	free(s);
 	s = encode(&cmd, PBJSON_EMIT_DEFAULTS);
 	assert_string_equal(s, "{\"shell\":false}");
+	free(s);
+}
+
+static void test_enum_number_without_a_name_is_written_as_unset(void **state)
+{
+	Mesos__V1__Environment__Variable var = MESOS__V1__ENVIRONMENT__VARIABLE__INIT;
+	var.name = "A";
+	var.has_type = 1;
+	var.type = 99; /* from a newer agent's protobuf */
+	char *s = encode(&var, 0);
+	assert_string_equal(s, "{\"name\":\"A\"}");
+	free(s);
+	s = encode(&var, PBJSON_EMIT_DEFAULTS);
+	assert_string_equal(s, "{\"name\":\"A\",\"type\":\"VALUE\"}");
 	free(s);
 }
 
@@ -219,6 +234,47 @@ static void test_numbers_out_of_range_or_malformed_are_rejected(void **state)
 	assert_decode_error(port, "{\"number\":4294967296}",
 	                    "number: expected an unsigned 32-bit integer");
 	assert_decode_error(port, "{\"number\":-1}", "number: expected an unsigned 32-bit integer");
+}
+
+static void test_non_finite_doubles_are_rejected_on_input_and_left_out_on_output(void **state)
+{
+	const ProtobufCMessageDescriptor *sc = &mesos__v1__value__scalar__descriptor;
+	assert_decode_error(sc, "{\"value\":1e999}", "value: expected a number");
+	assert_decode_error(sc, "{\"value\":-1e999}", "value: expected a number");
+	assert_decode_error(sc, "{\"value\":\"inf\"}", "value: expected a number");
+	assert_decode_error(sc, "{\"value\":\"NaN\"}", "value: expected a number");
+
+	Mesos__V1__TaskStatus st = MESOS__V1__TASK_STATUS__INIT;
+	Mesos__V1__TaskID id = MESOS__V1__TASK_ID__INIT;
+	id.value = "t";
+	st.task_id = &id;
+	st.has_timestamp = 1;
+	st.timestamp = INFINITY;
+	Mesos__V1__HealthCheck hc = MESOS__V1__HEALTH_CHECK__INIT;
+	hc.has_delay_seconds = 1;
+	hc.delay_seconds = NAN;
+	char *s = encode(&hc, PBJSON_EMIT_DEFAULTS); /* unwritable: the default instead */
+	assert_non_null(strstr(s, "{\"delay_seconds\":15,"));
+	free(s);
+	s = encode(&st, 0);
+	/* (TASK_STATUS__INIT leaves state at TASK_STAGING, the first value the
+	 * proto declares, as in Mesos: a status must always set its state.) */
+	assert_string_equal(s, "{\"task_id\":{\"value\":\"t\"},\"state\":\"TASK_STAGING\"}");
+	free(s);
+}
+
+static void test_json_trees_from_to_json_read_back_exactly(void **state)
+{
+	Mesos__V1__DurationInfo d = MESOS__V1__DURATION_INFO__INIT;
+	d.nanoseconds = INT64_MAX - 1;
+	cJSON *tree = pbjson_to_json(&d.base, 0);
+	assert_non_null(tree);
+	Mesos__V1__DurationInfo *back =
+	    (void *)pbjson_from_json(&mesos__v1__duration_info__descriptor, tree, err, sizeof(err));
+	assert_non_null(back);
+	assert_true(back->nanoseconds == INT64_MAX - 1);
+	protobuf_c_message_free_unpacked(&back->base, NULL);
+	cJSON_Delete(tree);
 }
 
 /* -------------------------------------------------------------- enums */
@@ -487,10 +543,13 @@ int main(void)
 	    cmocka_unit_test(test_agent_style_writes_unset_fields_that_have_proto_defaults),
 	    cmocka_unit_test(test_plain_style_writes_only_fields_that_are_set),
 	    cmocka_unit_test(test_explicitly_set_fields_win_over_defaults_in_both_styles),
+	    cmocka_unit_test(test_enum_number_without_a_name_is_written_as_unset),
 	    cmocka_unit_test(test_decoding_leaves_absent_defaulted_fields_unset),
 	    cmocka_unit_test(test_64_bit_integers_are_plain_numbers_and_round_trip_exactly),
 	    cmocka_unit_test(test_numbers_in_strings_are_accepted),
 	    cmocka_unit_test(test_numbers_out_of_range_or_malformed_are_rejected),
+	    cmocka_unit_test(test_non_finite_doubles_are_rejected_on_input_and_left_out_on_output),
+	    cmocka_unit_test(test_json_trees_from_to_json_read_back_exactly),
 	    cmocka_unit_test(test_enum_given_as_number_is_rejected),
 	    cmocka_unit_test(test_unknown_enum_name_in_optional_field_leaves_it_unset),
 	    cmocka_unit_test(test_unknown_enum_name_in_required_field_is_an_error_with_its_path),
