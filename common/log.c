@@ -24,7 +24,8 @@ static struct {
 	void *sink_data;
 	enum log_level sink_min;
 	pthread_mutex_t mu;
-} L = {.min = LOG_INFO, .mu = PTHREAD_MUTEX_INITIALIZER};
+	pthread_mutex_t sink_mu; /* held while the sink runs and while it is replaced */
+} L = {.min = LOG_INFO, .mu = PTHREAD_MUTEX_INITIALIZER, .sink_mu = PTHREAD_MUTEX_INITIALIZER};
 
 static const char *level_name[] = {"debug", "info", "warn", "error"};
 
@@ -75,9 +76,11 @@ void log_add_secret(const char *secret)
 
 void log_set_sink(enum log_level min, log_sink_fn fn, void *data)
 {
+	pthread_mutex_lock(&L.sink_mu);
 	L.sink_min = min;
 	L.sink_data = data;
 	L.sink = fn;
+	pthread_mutex_unlock(&L.sink_mu);
 }
 
 void log_shutdown(void)
@@ -219,8 +222,10 @@ static void emit(enum log_level lvl, const char *msg, va_list *kv)
 			put_field(&l, L.ctx[i].key, L.ctx[i].value);
 	pthread_mutex_unlock(&L.mu);
 	l.buf[l.len] = '\0';
+	pthread_mutex_lock(&L.sink_mu);
 	if (L.sink && lvl >= L.sink_min)
 		L.sink(L.sink_data, lvl, l.buf);
+	pthread_mutex_unlock(&L.sink_mu);
 	l.buf[l.len++] = '\n';
 	ssize_t w = write(STDERR_FILENO, l.buf, l.len);
 	(void)w;

@@ -17,7 +17,9 @@ void log_set_context(const char *key, const char *value);
 /* Registers a secret (copied); it never appears in a log line. */
 void log_add_secret(const char *secret);
 /* Extra destination for lines of this level or worse (error reports); the
- * hook receives the formatted line without a newline. */
+ * hook receives the formatted line without a newline. It runs on the thread
+ * that logged, under a lock that log_set_sink also takes (so once
+ * log_set_sink returns, the old sink is no longer running); it must not log. */
 typedef void (*log_sink_fn)(void *data, enum log_level lvl, const char *msg);
 void log_set_sink(enum log_level min, log_sink_fn fn, void *data);
 /* Frees the context and the secrets. */
