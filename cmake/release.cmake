@@ -1,0 +1,150 @@
+# Release packaging: `cmake --build <dir> --target release` (or `make release`
+# in the build dir, or scripts/release) produces, under <dir>/dist/:
+#   executor-<git describe>-linux-x86_64/            stripped executor, LICENSE, README.md
+#   executor-<git describe>-linux-x86_64.tar.gz      the same directory as a tarball
+#   mesos-executor_<version>_amd64.deb               executor and the three fakes in
+#                                                    /usr/bin, dependencies from dpkg-shlibdeps
+# The artifacts are built with -O2 -DNDEBUG and stripped. In any other build dir
+# (Debug, RelWithDebInfo, CMake's default -O3 Release, sanitizers, coverage) the
+# target configures a Release build of the same sources in <dir>/release and
+# packages that one, so a sanitized or unoptimized binary is never shipped.
+#
+# In Release builds libuv and protobuf-c are linked statically (Debian ships
+# their archives); libcurl, cJSON (no archive in Debian), libuuid and libcrypto
+# stay shared. docs/configuration.md lists what the binary needs at run time.
+#
+# Also here: the checks that keep the user's documentation honest (the example
+# hook compiles and works, docs/configuration.md names every variable).
+
+set(RELEASE_VERSION "${GIT_DESCRIBE}")
+string(TOLOWER "${CMAKE_SYSTEM_NAME}-${CMAKE_SYSTEM_PROCESSOR}" RELEASE_PLATFORM)
+set(RELEASE_NAME "executor-${RELEASE_VERSION}-${RELEASE_PLATFORM}")
+set(RELEASE_DIST "${CMAKE_BINARY_DIR}/dist")
+
+# A Debian version from `git describe`: v1.2.3-4-gabc-dirty -> 1.2.3+4.gabc.dirty;
+# an untagged tree (abc1234-dirty) -> <PROJECT_SEMVER>~gabc1234.dirty, which
+# sorts before any tagged release of that number.
+if(GIT_DESCRIBE MATCHES "^v?([0-9]+\\.[0-9]+\\.[0-9]+)(.*)$")
+  set(_deb_ver "${CMAKE_MATCH_1}")
+  set(_deb_rest "${CMAKE_MATCH_2}")
+  string(REGEX REPLACE "^-" "+" _deb_rest "${_deb_rest}")
+  string(REPLACE "-" "." _deb_rest "${_deb_rest}")
+  set(RELEASE_DEB_VERSION "${_deb_ver}${_deb_rest}")
+else()
+  string(REPLACE "-" "." _deb_rest "${GIT_DESCRIBE}")
+  set(RELEASE_DEB_VERSION "${PROJECT_SEMVER}~g${_deb_rest}")
+endif()
+
+set(RELEASE_IS_CLEAN_BUILD OFF)
+if(CMAKE_BUILD_TYPE STREQUAL "Release" AND CMAKE_C_FLAGS_RELEASE STREQUAL "-O2 -DNDEBUG"
+   AND NOT SANITIZE AND NOT FUZZ AND NOT COVERAGE)
+  set(RELEASE_IS_CLEAN_BUILD ON)
+endif()
+
+option(RELEASE_STATIC_LIBS "Release builds: link libuv and protobuf-c statically" ON)
+if(RELEASE_IS_CLEAN_BUILD AND RELEASE_STATIC_LIBS)
+  # pkg-config's imported targets name the shared objects; point them at the
+  # archives instead (evaluated at generate time, so every target sees it).
+  find_library(RELEASE_UV_A NAMES libuv_a.a libuv.a)
+  find_library(RELEASE_PROTOBUFC_A NAMES libprotobuf-c.a)
+  if(RELEASE_UV_A AND TARGET PkgConfig::UV)
+    set_target_properties(PkgConfig::UV PROPERTIES
+      INTERFACE_LINK_LIBRARIES "${RELEASE_UV_A};pthread;dl")
+  endif()
+  if(RELEASE_PROTOBUFC_A AND TARGET PkgConfig::PROTOBUFC)
+    set_target_properties(PkgConfig::PROTOBUFC PROPERTIES
+      INTERFACE_LINK_LIBRARIES "${RELEASE_PROTOBUFC_A}")
+  endif()
+endif()
+
+# ---- install rules (what the .deb holds)
+set(_release_bins executor fakeagent fakeconsul fakevaas)
+set(_release_present "")
+foreach(bin ${_release_bins})
+  if(TARGET ${bin})
+    install(TARGETS ${bin} RUNTIME DESTINATION bin COMPONENT runtime)
+    list(APPEND _release_present ${bin})
+  endif()
+endforeach()
+install(FILES ${CMAKE_SOURCE_DIR}/README.md ${CMAKE_SOURCE_DIR}/LICENSE
+  DESTINATION share/doc/mesos-executor COMPONENT runtime)
+
+# ---- CPack: one Debian package
+set(CPACK_GENERATOR "DEB")
+set(CPACK_PACKAGE_NAME "mesos-executor")
+set(CPACK_PACKAGE_VERSION "${RELEASE_DEB_VERSION}")
+set(CPACK_PACKAGE_VENDOR "mesos-executor")
+set(CPACK_PACKAGE_CONTACT "mesos-executor maintainers <maintainers@users.noreply.github.com>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+  "Mesos task executor for Marathon apps, with fake Mesos agent, Consul and VaaS")
+set(CPACK_PACKAGE_DESCRIPTION
+  "A custom Mesos executor (executor) that runs a Marathon task, health-checks it, \
+registers it in Consul and VaaS and stops it gracefully, and the offline toolkit \
+that exercises it without a cluster (fakeagent, fakeconsul, fakevaas).")
+set(CPACK_RESOURCE_FILE_LICENSE "${CMAKE_SOURCE_DIR}/LICENSE")
+set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
+set(CPACK_STRIP_FILES ON)
+set(CPACK_PACKAGE_DIRECTORY "${RELEASE_DIST}")
+set(CPACK_DEBIAN_FILE_NAME "DEB-DEFAULT")
+set(CPACK_DEBIAN_PACKAGE_SECTION "admin")
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# dpkg-shlibdeps sees only the soname; the HTTP clients use
+# CURLOPT_PROTOCOLS_STR, which libcurl has since 7.85. Added to its list.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= 7.85.0)")
+set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/allegro/mesos-executor")
+set(CPACK_DEB_COMPONENT_INSTALL OFF)
+include(CPack)
+
+# ---- the `release` target
+if(RELEASE_IS_CLEAN_BUILD)
+  find_program(RELEASE_DPKG_SHLIBDEPS dpkg-shlibdeps)
+  set(_release_stage "${RELEASE_DIST}/${RELEASE_NAME}")
+  add_custom_target(release
+    COMMAND ${CMAKE_COMMAND} -E rm -rf "${_release_stage}" "${_release_stage}.tar.gz"
+    COMMAND ${CMAKE_COMMAND} -E make_directory "${_release_stage}"
+    COMMAND ${CMAKE_STRIP} --strip-all -o "${_release_stage}/executor" $<TARGET_FILE:executor>
+    COMMAND ${CMAKE_COMMAND} -E copy ${CMAKE_SOURCE_DIR}/LICENSE ${CMAKE_SOURCE_DIR}/README.md
+            "${_release_stage}/"
+    COMMAND ${CMAKE_COMMAND} -E chdir "${RELEASE_DIST}"
+            ${CMAKE_COMMAND} -E tar czf "${RELEASE_NAME}.tar.gz" "${RELEASE_NAME}"
+    COMMAND ${CMAKE_CPACK_COMMAND} --config "${CMAKE_BINARY_DIR}/CPackConfig.cmake" -G DEB
+    COMMAND ${CMAKE_COMMAND} -E echo "release ${RELEASE_VERSION}: artifacts in ${RELEASE_DIST}"
+    DEPENDS ${_release_present}
+    WORKING_DIRECTORY "${CMAKE_BINARY_DIR}"
+    COMMENT "Packaging ${RELEASE_NAME} (tarball and .deb)"
+    VERBATIM)
+  if(NOT RELEASE_DPKG_SHLIBDEPS)
+    message(STATUS "release: dpkg-shlibdeps not found; `release` needs it for the .deb's "
+      "dependencies (Debian package dpkg-dev)")
+  endif()
+else()
+  # Not a clean Release build: package a Release build of the same sources.
+  set(_release_sub "${CMAKE_BINARY_DIR}/release")
+  add_custom_target(release
+    COMMAND ${CMAKE_COMMAND} -S "${CMAKE_SOURCE_DIR}" -B "${_release_sub}"
+            -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -DNDEBUG"
+            -DBUILD_TESTS=OFF -DSANITIZE= -DFUZZ=OFF -DCOVERAGE=OFF
+    COMMAND ${CMAKE_COMMAND} --build "${_release_sub}" --target release
+    COMMENT "Configuring a Release build in ${_release_sub} for the release artifacts"
+    VERBATIM)
+endif()
+
+# ---- checks that keep the docs and examples honest
+# The example hook users copy compiles in every build, with the build's flags
+# (tests/unit/test_example_hooks.c also drives it).
+if(TARGET hookslib)
+  add_library(example_hook OBJECT ${CMAKE_SOURCE_DIR}/examples/hooks/example_hook.c)
+  target_link_libraries(example_hook PRIVATE hookslib)
+endif()
+if(BUILD_TESTS AND NOT FUZZ AND TARGET executor)
+  # Every variable `executor --help` lists appears in docs/configuration.md.
+  add_test(NAME docs/configuration_names_every_variable_of_executor_help
+    COMMAND sh -c [=[
+      missing=$("$1" --help | sed -n 's/^  \([A-Z][A-Z0-9_]*\) .*/\1/p' | while read -r v; do
+        grep -q "\`$v\`" "$2" || echo "$v"; done)
+      [ -z "$missing" ] && echo "docs/configuration.md names every variable" && exit 0
+      echo "docs/configuration.md does not document:" $missing; exit 1]=]
+      sh $<TARGET_FILE:executor> ${CMAKE_SOURCE_DIR}/docs/configuration.md)
+  set_tests_properties(docs/configuration_names_every_variable_of_executor_help
+    PROPERTIES LABELS unit TIMEOUT 60)
+endif()
