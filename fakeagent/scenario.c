@@ -1,4 +1,1160 @@
+/* `fakeagent scenario FILE... [--junit FILE]`: replays scenario files (format
+ * in docs/scenarios.md). Each file gets a fresh agent, the fakeconsul and
+ * fakevaas it asks for, its task or app launched, and its steps run in
+ * order: expectations wait (up to a step timeout) for updates, Consul
+ * services, VaaS backends, the executor's exit or its processes' end;
+ * actions kill, shut down, restart the agent, send a message, or wait. The
+ * first failing step ends the scenario (the rest are skipped). Every step is
+ * reported on stdout and, with --junit, as a JUnit test case. */
+#include "agent.h"
+#include "commands.h"
+#include "junit.h"
+#include "load.h"
+#include "reaper.h"
+#include "sidecar.h"
+#include "timeline.h"
+
+#include "cli.h"
+#include "common/duration.h"
+#include "common/httpc.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SECS(n)               ((int64_t)(n)*1000000000LL)
+#define MS(ns)                ((uint64_t)((ns) > 0 ? (ns) / 1000000 : 0))
+#define DEFAULT_STEP_TIMEOUT  SECS(30)
+#define DEFAULT_TOTAL_TIMEOUT SECS(300)
+#define VAAS_AUTH             "Authorization: ApiKey admin:vagrant_api_key"
+
+struct opts {
+	const char *executor, *fakeconsul, *fakevaas, *junit;
+	bool keep;
+};
+
+struct step {
+	const cJSON *spec; /* borrowed from the scenario document */
+	const char *kind;
+	char name[256];
+	int64_t timeout;
+	double started, secs;
+	bool done, skipped;
+	char *failure; /* owned */
+};
+
+struct scenario {
+	const char *file;
+	const struct opts *opts;
+	cJSON *doc; /* owned */
+	char name[256];
+	char dir[PATH_MAX];
+	struct step *steps; /* owned */
+	size_t n;
+	char *setup_failure; /* owned */
+	double setup_secs;
+
+	char *work_dir; /* owned */
+	char *env[64];  /* owned "K=V" for the agent's executor environment */
+	size_t n_env;
+	uv_loop_t *loop;
+	struct fa_agent *agent;
+	struct timeline tl;
+	struct sidecar consul, vaas;
+	bool want_consul, want_vaas;
+	struct httpc *http;
+	struct httpc_req *probe;
+	char task_id[700];
+	size_t cursor; /* updates consumed by expect-update */
+	size_t cur;
+	int64_t total_timeout;
+	uv_timer_t tick, total;
+	bool finishing;
+	int closing; /* things still shutting down */
+};
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *sstr(const cJSON *j, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* ------------------------------------------------------------ placeholders */
+
+static const char *env_lookup(struct scenario *sc, const char *name)
+{
+	struct fa_task *t = sc->agent ? fa_agent_task(sc->agent, sc->task_id) : NULL;
+	if (!t)
+		return NULL;
+	if (!strcmp(name, "TASK_ID"))
+		return fa_task_id(t);
+	if (!strcmp(name, "EXECUTOR_ID"))
+		return fa_executor_id(fa_task_executor(t));
+	if (!strcmp(name, "HOST"))
+		return fa_agent_hostname(sc->agent);
+	if (!strcmp(name, "AGENT_ID"))
+		return fa_agent_id(sc->agent);
+	size_t nl = strlen(name);
+	for (char *const *e = fa_executor_env(fa_task_executor(t)); e && *e; e++)
+		if (!strncmp(*e, name, nl) && (*e)[nl] == '=')
+			return *e + nl + 1;
+	const Mesos__V1__TaskInfo *ti = fa_task_info(t);
+	if (ti->command && ti->command->environment)
+		for (size_t i = 0; i < ti->command->environment->n_variables; i++) {
+			const Mesos__V1__Environment__Variable *v =
+			    ti->command->environment->variables[i];
+			if (!strcmp(v->name, name) && v->value)
+				return v->value;
+		}
+	return NULL;
+}
+
+/* Replaces $NAME ([A-Z0-9_]+) by the task's value (TASK_ID, EXECUTOR_ID,
+ * HOST, AGENT_ID, or an executor environment variable such as PORT0). */
+static void subst(struct scenario *sc, const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+	while (*in && o + 1 < len) {
+		if (*in == '$' &&
+		    (isupper((unsigned char)in[1]) || isdigit((unsigned char)in[1]))) {
+			char name[128];
+			size_t n = 0;
+			const char *p = in + 1;
+			while ((isupper((unsigned char)*p) || isdigit((unsigned char)*p) ||
+			        *p == '_') &&
+			       n + 1 < sizeof(name))
+				name[n++] = *p++;
+			name[n] = '\0';
+			const char *v = env_lookup(sc, name);
+			if (v) {
+				o += (size_t)snprintf(out + o, len - o, "%s", v);
+				if (o >= len)
+					o = len - 1;
+				in = p;
+				continue;
+			}
+		}
+		out[o++] = *in++;
+	}
+	out[o] = '\0';
+}
+
+static const char *step_str(struct scenario *sc, const struct step *st, const char *key, char *buf,
+                            size_t len)
+{
+	const char *v = sstr(st->spec, key);
+	if (!v)
+		return NULL;
+	subst(sc, v, buf, len);
+	return buf;
+}
+
+/* A number, or a string that is one after substitution ("$PORT0"); -1 absent. */
+static long step_num(struct scenario *sc, const struct step *st, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(st->spec, key);
+	if (cJSON_IsNumber(v))
+		return (long)v->valuedouble;
+	char buf[64];
+	if (cJSON_IsString(v)) {
+		subst(sc, v->valuestring, buf, sizeof(buf));
+		return strtol(buf, NULL, 10);
+	}
+	return -1;
+}
+
+static int64_t step_duration(const struct step *st, const char *key, int64_t def)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(st->spec, key);
+	int64_t ns;
+	if (cJSON_IsNumber(v))
+		return duration_from_secs(v->valuedouble);
+	if (cJSON_IsString(v) && duration_parse(v->valuestring, &ns) == 0)
+		return ns;
+	return def;
+}
+
+/* ------------------------------------------------------------ step outcome */
+
+static void finish(struct scenario *sc);
+static void schedule(struct scenario *sc, uint64_t ms);
+
+static void step_done(struct scenario *sc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Ends the current step: passed with fmt NULL, failed otherwise. */
+static void step_done(struct scenario *sc, const char *fmt, ...)
+{
+	struct step *st = &sc->steps[sc->cur];
+	st->done = true;
+	st->secs = mono() - st->started;
+	if (fmt) {
+		char msg[2048];
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		st->failure = strdup(msg);
+		timeline_printf(&sc->tl, "FAIL", "step %zu/%zu %s: %s", sc->cur + 1, sc->n,
+		                st->name, msg);
+		finish(sc);
+		return;
+	}
+	timeline_printf(&sc->tl, "PASS", "step %zu/%zu %s (%.1fs)", sc->cur + 1, sc->n, st->name,
+	                st->secs);
+	sc->cur++;
+	if (sc->cur == sc->n) {
+		finish(sc);
+		return;
+	}
+	sc->steps[sc->cur].started = mono();
+	schedule(sc, 0);
+}
+
+static bool timed_out(const struct step *st)
+{
+	return mono() - st->started > (double)st->timeout / 1e9;
+}
+
+/* ------------------------------------------------------------ expectations */
+
+static bool update_matches(const struct fa_update *u, const cJSON *spec)
+{
+	const char *state = sstr(spec, "state"), *reason = sstr(spec, "reason");
+	const char *source = sstr(spec, "source"), *message = sstr(spec, "message");
+	const cJSON *healthy = cJSON_GetObjectItemCaseSensitive(spec, "healthy");
+	if (state && strcmp(state, mesos_task_state_name(u->state)))
+		return false;
+	if (cJSON_IsBool(healthy) && u->healthy != (cJSON_IsTrue(healthy) ? 1 : 0))
+		return false;
+	if (reason && (u->reason < 0 || strcmp(reason, mesos_reason_name(u->reason))))
+		return false;
+	if (source) {
+		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+		    &mesos__v1__task_status__source__descriptor, u->source);
+		if (!v || strcmp(source, v->name))
+			return false;
+	}
+	if (message && (!u->message || !strstr(u->message, message)))
+		return false;
+	return true;
+}
+
+static void describe_updates(const struct fa_update *ups, size_t from, size_t n, char *buf,
+                             size_t len)
+{
+	size_t o = 0;
+	buf[0] = '\0';
+	for (size_t i = from; i < n && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s%s", o ? ", " : "",
+		                      mesos_task_state_name(ups[i].state),
+		                      ups[i].healthy < 0 ? ""
+		                      : ups[i].healthy   ? " healthy"
+		                                         : " unhealthy");
+	if (!o)
+		snprintf(buf, len, "none");
+}
+
+static void check_update(struct scenario *sc, struct step *st)
+{
+	struct fa_task *t = fa_agent_task(sc->agent, sc->task_id);
+	const struct fa_update *ups;
+	size_t n = fa_task_updates(t, &ups);
+	for (size_t i = sc->cursor; i < n; i++) {
+		if (update_matches(&ups[i], st->spec)) {
+			sc->cursor = i + 1;
+			step_done(sc, NULL);
+			return;
+		}
+	}
+	bool ended = fa_executor_is_terminated(fa_task_executor(t));
+	if (ended || timed_out(st)) {
+		char seen[1024];
+		describe_updates(ups, sc->cursor, n, seen, sizeof(seen));
+		step_done(sc, "%s; updates since the previous match: %s",
+		          ended ? "the executor is gone and no update matched" : "timed out", seen);
+		return;
+	}
+	schedule(sc, 200);
+}
+
+static void check_no_update(struct scenario *sc, struct step *st)
+{
+	struct fa_task *t = fa_agent_task(sc->agent, sc->task_id);
+	const struct fa_update *ups;
+	size_t n = fa_task_updates(t, &ups);
+	for (size_t i = 0; i < n; i++)
+		if (update_matches(&ups[i], st->spec)) {
+			step_done(sc, "an unwanted %s update arrived",
+			          mesos_task_state_name(ups[i].state));
+			return;
+		}
+	int64_t span = step_duration(st, "for", 0);
+	if (mono() - st->started >= (double)span / 1e9) {
+		step_done(sc, NULL);
+		return;
+	}
+	schedule(sc, 100);
+}
+
+static void check_executor_exit(struct scenario *sc, struct step *st)
+{
+	struct fa_executor *e = fa_task_executor(fa_agent_task(sc->agent, sc->task_id));
+	if (!fa_executor_is_terminated(e)) {
+		if (timed_out(st))
+			step_done(sc, "the executor is still running");
+		else
+			schedule(sc, 100);
+		return;
+	}
+	long want = step_num(sc, st, "status");
+	int ws = fa_executor_wait_status(e);
+	if (want >= 0 && !(ws >= 0 && WIFEXITED(ws) && WEXITSTATUS(ws) == want))
+		step_done(sc, "the executor ended with wait status %d, expected exit status %ld",
+		          ws, want);
+	else
+		step_done(sc, NULL);
+}
+
+/* Processes still alive: in the executor's session, or whose command line
+ * contains `pattern`. Writes the first one found into what. */
+static bool live_process(pid_t sid, const char *pattern, char *what, size_t len)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	bool found = false;
+	while (d && !found && (de = readdir(d))) {
+		char *end;
+		long p = strtol(de->d_name, &end, 10);
+		if (*end || p <= 0 || p == getpid())
+			continue;
+		char path[64], buf[4096];
+		snprintf(path, sizeof(path), "/proc/%ld/stat", p);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		const char *rp = strrchr(buf, ')');
+		char state;
+		int ppid, pgrp, session;
+		if (!rp || sscanf(rp + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4 ||
+		    state == 'Z')
+			continue;
+		if (pattern) {
+			snprintf(path, sizeof(path), "/proc/%ld/cmdline", p);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (n <= 0)
+				continue;
+			for (ssize_t i = 0; i < n; i++)
+				if (!buf[i])
+					buf[i] = ' ';
+			buf[n] = '\0';
+			found = strstr(buf, pattern) != NULL;
+		} else {
+			found = sid > 0 && session == sid;
+		}
+		if (found)
+			snprintf(what, len, "pid %ld (%.200s)", p,
+			         pattern ? buf : "in the session");
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static void check_process_gone(struct scenario *sc, struct step *st)
+{
+	struct fa_executor *e = fa_task_executor(fa_agent_task(sc->agent, sc->task_id));
+	char pattern[512], what[600] = "";
+	const char *pat = step_str(sc, st, "cmdline", pattern, sizeof(pattern));
+	bool alive = !fa_executor_is_terminated(e) ||
+	             live_process(fa_executor_pid(e), pat, what, sizeof(what));
+	if (!alive) {
+		step_done(sc, NULL);
+		return;
+	}
+	if (timed_out(st)) {
+		step_done(sc, "still running: %s", what[0] ? what : "the executor");
+		return;
+	}
+	schedule(sc, 100);
+}
+
+/* --- HTTP probes of fakeconsul and fakevaas */
+
+static bool tags_contain(const cJSON *have, const cJSON *want, struct scenario *sc)
+{
+	const cJSON *w;
+	cJSON_ArrayForEach (w, want) {
+		char t[512];
+		if (!cJSON_IsString(w))
+			return false;
+		subst(sc, w->valuestring, t, sizeof(t));
+		bool hit = false;
+		const cJSON *h;
+		cJSON_ArrayForEach (h, have)
+			hit |= cJSON_IsString(h) && !strcmp(h->valuestring, t);
+		if (!hit)
+			return false;
+	}
+	return true;
+}
+
+static bool consul_service_matches(struct scenario *sc, const struct step *st, const cJSON *svc)
+{
+	char buf[512];
+	const char *id = step_str(sc, st, "id", buf, sizeof(buf));
+	if (id && (!sstr(svc, "ID") || strcmp(sstr(svc, "ID"), id)))
+		return false;
+	const char *name = step_str(sc, st, "name", buf, sizeof(buf));
+	if (name && (!sstr(svc, "Service") || strcmp(sstr(svc, "Service"), name)))
+		return false;
+	const char *addr = step_str(sc, st, "address", buf, sizeof(buf));
+	if (addr && (!sstr(svc, "Address") || strcmp(sstr(svc, "Address"), addr)))
+		return false;
+	long port = step_num(sc, st, "port");
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(svc, "Port");
+	if (port >= 0 && (!cJSON_IsNumber(p) || (long)p->valuedouble != port))
+		return false;
+	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(st->spec, "tags");
+	if (tags && !tags_contain(cJSON_GetObjectItemCaseSensitive(svc, "Tags"), tags, sc))
+		return false;
+	return true;
+}
+
+static bool vaas_backend_matches(struct scenario *sc, const struct step *st, const cJSON *b)
+{
+	char buf[512];
+	const char *addr = step_str(sc, st, "address", buf, sizeof(buf));
+	if (addr && (!sstr(b, "address") || strcmp(sstr(b, "address"), addr)))
+		return false;
+	long port = step_num(sc, st, "port");
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(b, "port");
+	if (port >= 0 && (!cJSON_IsNumber(p) || (long)p->valuedouble != port))
+		return false;
+	return true;
+}
+
+static void on_probe(void *data, const struct httpc_result *res)
+{
+	struct scenario *sc = data;
+	sc->probe = NULL;
+	if (sc->finishing)
+		return;
+	struct step *st = &sc->steps[sc->cur];
+	bool consul = !strcmp(st->kind, "expect-consul-service");
+	bool absent = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st->spec, "absent"));
+	char seen[1024] = "";
+	bool found = false;
+	if (res->status == 200 && res->body) {
+		cJSON *j = cJSON_Parse(res->body);
+		const cJSON *list = consul ? j : cJSON_GetObjectItemCaseSensitive(j, "objects");
+		const cJSON *it;
+		size_t o = 0;
+		cJSON_ArrayForEach (it, list) {
+			found |= consul ? consul_service_matches(sc, st, it)
+			                : vaas_backend_matches(sc, st, it);
+			const cJSON *p =
+			    cJSON_GetObjectItemCaseSensitive(it, consul ? "Port" : "port");
+			if (o < sizeof(seen))
+				o += (size_t)snprintf(seen + o, sizeof(seen) - o, "%s%s:%d",
+				                      o ? ", " : "",
+				                      sstr(it, consul ? "ID" : "address")
+				                          ? sstr(it, consul ? "ID" : "address")
+				                          : "?",
+				                      cJSON_IsNumber(p) ? p->valueint : 0);
+		}
+		cJSON_Delete(j);
+	} else {
+		snprintf(seen, sizeof(seen), "HTTP %ld %s", res->status,
+		         res->error ? res->error : "");
+	}
+	if (found != absent) {
+		step_done(sc, NULL);
+		return;
+	}
+	if (timed_out(st)) {
+		step_done(sc, "%s; the %s has: %s",
+		          absent ? "still registered" : "no match within the step timeout",
+		          consul ? "Consul agent" : "VaaS", seen[0] ? seen : "nothing");
+		return;
+	}
+	schedule(sc, 250);
+}
+
+static void start_probe(struct scenario *sc, struct step *st)
+{
+	bool consul = !strcmp(st->kind, "expect-consul-service");
+	struct sidecar *side = consul ? &sc->consul : &sc->vaas;
+	char url[1024], dir[256];
+	if (!side->addr[0]) {
+		step_done(sc, "the scenario did not ask for %s (\"services\": [\"%s\"])",
+		          consul ? "fakeconsul" : "fakevaas", consul ? "consul" : "vaas");
+		return;
+	}
+	const char *hdrs[] = {VAAS_AUTH, NULL};
+	if (consul) {
+		snprintf(url, sizeof(url), "http://%s/v1/agent/services", side->addr);
+	} else {
+		const char *d = step_str(sc, st, "director", dir, sizeof(dir));
+		if (!d) {
+			step_done(sc, "expect-vaas-backend needs \"director\"");
+			return;
+		}
+		size_t o = (size_t)snprintf(
+		    url, sizeof(url), "http://%s/api/v0.1/backend/?director__name=", side->addr);
+		for (const char *p = d; *p && o + 4 < sizeof(url); p++)
+			o += (size_t)(isalnum((unsigned char)*p) || strchr("-_.~", *p)
+			                  ? snprintf(url + o, sizeof(url) - o, "%c", *p)
+			                  : snprintf(url + o, sizeof(url) - o, "%%%02X",
+			                             (unsigned char)*p));
+	}
+	struct httpc_opts o = {.url = url,
+	                       .headers = consul ? NULL : hdrs,
+	                       .timeout_ms = 5000,
+	                       .on_done = on_probe,
+	                       .data = sc};
+	sc->probe = httpc_start(sc->http, &o);
+	if (!sc->probe)
+		schedule(sc, 250);
+}
+
+/* ------------------------------------------------------------ actions */
+
+static void act(struct scenario *sc, struct step *st)
+{
+	char err[512];
+	int rc = 0;
+	struct fa_task *t = fa_agent_task(sc->agent, sc->task_id);
+	if (!strcmp(st->kind, "kill"))
+		rc = fa_agent_kill(sc->agent, sc->task_id, step_duration(st, "grace", -1), err,
+		                   sizeof(err));
+	else if (!strcmp(st->kind, "shutdown"))
+		rc = fa_agent_shutdown(sc->agent, fa_executor_id(fa_task_executor(t)), err,
+		                       sizeof(err));
+	else if (!strcmp(st->kind, "restart-agent"))
+		rc = fa_agent_restart(sc->agent, step_duration(st, "downtime", SECS(1)), err,
+		                      sizeof(err));
+	else if (!strcmp(st->kind, "message")) {
+		const char *d = sstr(st->spec, "data");
+		rc = fa_agent_message(sc->agent, fa_executor_id(fa_task_executor(t)), d ? d : "",
+		                      d ? strlen(d) : 0, err, sizeof(err));
+	}
+	if (rc < 0)
+		step_done(sc, "%s", err);
+	else
+		step_done(sc, NULL);
+}
+
+static void run_step(struct scenario *sc)
+{
+	struct step *st = &sc->steps[sc->cur];
+	const char *k = st->kind;
+	if (!strcmp(k, "expect-update"))
+		check_update(sc, st);
+	else if (!strcmp(k, "expect-no-update"))
+		check_no_update(sc, st);
+	else if (!strcmp(k, "expect-executor-exit"))
+		check_executor_exit(sc, st);
+	else if (!strcmp(k, "expect-process-gone"))
+		check_process_gone(sc, st);
+	else if (!strcmp(k, "expect-consul-service") || !strcmp(k, "expect-vaas-backend")) {
+		if (!sc->probe)
+			start_probe(sc, st);
+	} else if (!strcmp(k, "wait")) {
+		int64_t d = step_duration(st, "duration", step_duration(st, "for", SECS(1)));
+		if (mono() - st->started >= (double)d / 1e9)
+			step_done(sc, NULL);
+		else
+			schedule(sc, MS(d) - (uint64_t)((mono() - st->started) * 1000) + 1);
+	} else
+		act(sc, st);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+	struct scenario *sc = t->data;
+	if (!sc->finishing && sc->cur < sc->n)
+		run_step(sc);
+}
+
+static void schedule(struct scenario *sc, uint64_t ms)
+{
+	if (!sc->finishing)
+		uv_timer_start(&sc->tick, on_tick, ms, 0);
+}
+
+static void observe(void *data, const struct fa_note *n)
+{
+	struct scenario *sc = data;
+	timeline_note(&sc->tl, n);
+	if ((n->kind == FA_NOTE_UPDATE || n->kind == FA_NOTE_EXEC_END) && sc->cur < sc->n &&
+	    !sc->probe)
+		schedule(sc, 0);
+}
+
+static void on_total(uv_timer_t *t)
+{
+	struct scenario *sc = t->data;
+	char d[32];
+	duration_format_mesos(sc->total_timeout, d, sizeof(d));
+	if (sc->cur < sc->n)
+		step_done(sc, "the scenario timed out after %s", d);
+}
+
+/* ------------------------------------------------------------ ending */
+
+static void closed_one(void *data)
+{
+	struct scenario *sc = data;
+	if (--sc->closing == 0)
+		reaper_stop();
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+	closed_one(h->data);
+}
+
+static void http_closed(void *data)
+{
+	closed_one(data);
+}
+
+static void on_finish(uv_timer_t *t)
+{
+	struct scenario *sc = t->data;
+	sc->closing = 5;
+	if (sc->agent)
+		fa_agent_stop(sc->agent, closed_one, sc);
+	else
+		sc->closing--;
+	if (sc->http)
+		httpc_close(sc->http, http_closed, sc);
+	else
+		sc->closing--;
+	sidecar_stop(&sc->consul, closed_one, sc);
+	sidecar_stop(&sc->vaas, closed_one, sc);
+	uv_close((uv_handle_t *)&sc->total, handle_closed);
+	uv_close((uv_handle_t *)&sc->tick, NULL);
+}
+
+static void finish(struct scenario *sc)
+{
+	if (sc->finishing)
+		return;
+	sc->finishing = true;
+	for (size_t i = sc->cur + (sc->cur < sc->n && sc->steps[sc->cur].done); i < sc->n; i++)
+		sc->steps[i].skipped = true;
+	if (sc->probe) {
+		httpc_cancel(sc->probe);
+		sc->probe = NULL;
+	}
+	uv_timer_stop(&sc->total);
+	/* leave the callback we are in before tearing things down */
+	uv_timer_start(&sc->tick, on_finish, 0, 0);
+}
+
+/* ------------------------------------------------------------ setup */
+
+static const char *const step_kinds[] = {"expect-update",
+                                         "expect-no-update",
+                                         "expect-executor-exit",
+                                         "expect-process-gone",
+                                         "expect-consul-service",
+                                         "expect-vaas-backend",
+                                         "kill",
+                                         "shutdown",
+                                         "restart-agent",
+                                         "message",
+                                         "wait",
+                                         NULL};
+
+static int parse_steps(struct scenario *sc, char *err, size_t errlen)
+{
+	const cJSON *steps = cJSON_GetObjectItemCaseSensitive(sc->doc, "steps");
+	if (!cJSON_IsArray(steps) || !cJSON_GetArraySize(steps)) {
+		snprintf(err, errlen, "%s: steps: expected a non-empty array", sc->file);
+		return -1;
+	}
+	sc->n = (size_t)cJSON_GetArraySize(steps);
+	sc->steps = calloc(sc->n, sizeof(*sc->steps));
+	size_t i = 0;
+	const cJSON *s;
+	cJSON_ArrayForEach (s, steps) {
+		struct step *st = &sc->steps[i];
+		st->spec = s;
+		st->kind = sstr(s, "step");
+		bool known = false;
+		for (const char *const *k = step_kinds; st->kind && *k; k++)
+			known |= !strcmp(*k, st->kind);
+		if (!cJSON_IsObject(s) || !known) {
+			snprintf(err, errlen,
+			         "%s: steps[%zu].step: expected one of expect-update, "
+			         "expect-no-update, expect-executor-exit, "
+			         "expect-process-gone, expect-consul-service, "
+			         "expect-vaas-backend, kill, shutdown, restart-agent, "
+			         "message, wait",
+			         sc->file, i);
+			return -1;
+		}
+		if ((!strcmp(st->kind, "expect-update") || !strcmp(st->kind, "expect-no-update")) &&
+		    !sstr(s, "state")) {
+			snprintf(err, errlen, "%s: steps[%zu].state: required for %s", sc->file, i,
+			         st->kind);
+			return -1;
+		}
+		const cJSON *to = cJSON_GetObjectItemCaseSensitive(s, "timeout");
+		st->timeout = step_duration(st, "timeout", DEFAULT_STEP_TIMEOUT);
+		if (to && st->timeout == DEFAULT_STEP_TIMEOUT && !cJSON_IsNumber(to) &&
+		    (!cJSON_IsString(to) || duration_parse(to->valuestring, &st->timeout) < 0)) {
+			snprintf(err, errlen, "%s: steps[%zu].timeout: expected a duration",
+			         sc->file, i);
+			return -1;
+		}
+		const char *name = sstr(s, "name");
+		const char *detail = sstr(s, "state");
+		if (!detail)
+			detail = sstr(s, "name") ? NULL : sstr(s, "director");
+		if (!detail)
+			detail = sstr(s, "id") ? sstr(s, "id") : NULL;
+		const cJSON *healthy = cJSON_GetObjectItemCaseSensitive(s, "healthy");
+		snprintf(st->name, sizeof(st->name), "%02zu %s%s%s%s%s", i + 1,
+		         name ? name : st->kind, !name && detail ? " " : "",
+		         !name && detail ? detail : "",
+		         !name && cJSON_IsBool(healthy) ? " healthy=" : "",
+		         !name && cJSON_IsBool(healthy) ? (cJSON_IsTrue(healthy) ? "true" : "false")
+		                                        : "");
+		i++;
+	}
+	return 0;
+}
+
+static int add_env(struct scenario *sc, const char *k, const char *v, bool keep_existing)
+{
+	size_t kl = strlen(k);
+	for (size_t i = 0; i < sc->n_env; i++)
+		if (!strncmp(sc->env[i], k, kl) && sc->env[i][kl] == '=') {
+			if (keep_existing)
+				return 0;
+			free(sc->env[i]);
+			return asprintf(&sc->env[i], "%s=%s", k, v) < 0 ? -1 : 0;
+		}
+	if (sc->n_env + 1 >= sizeof(sc->env) / sizeof(sc->env[0]))
+		return -1;
+	return asprintf(&sc->env[sc->n_env++], "%s=%s", k, v) < 0 ? -1 : 0;
+}
+
+static int agent_settings(struct scenario *sc, struct fa_config *cfg, char *err, size_t errlen)
+{
+	const cJSON *ag = cJSON_GetObjectItemCaseSensitive(sc->doc, "agent");
+	const cJSON *kv;
+	if (ag && !cJSON_IsObject(ag)) {
+		snprintf(err, errlen, "%s: agent: expected an object", sc->file);
+		return -1;
+	}
+	cJSON_ArrayForEach (kv, ag) {
+		const char *k = kv->string;
+		int64_t ns;
+		int64_t *dur = !strcmp(k, "ack_delay")                ? &cfg->ack_delay
+		               : !strcmp(k, "heartbeat_interval")     ? &cfg->heartbeat_interval
+		               : !strcmp(k, "shutdown_grace")         ? &cfg->shutdown_grace
+		               : !strcmp(k, "registration_timeout")   ? &cfg->registration_timeout
+		               : !strcmp(k, "reregistration_timeout") ? &cfg->reregistration_timeout
+		               : !strcmp(k, "recovery_timeout")       ? &cfg->recovery_timeout
+		                                                      : NULL;
+		if (dur) {
+			if (!cJSON_IsString(kv) || duration_parse(kv->valuestring, &ns) < 0) {
+				snprintf(err, errlen,
+				         "%s: agent.%s: expected a duration (\"5secs\")", sc->file,
+				         k);
+				return -1;
+			}
+			*dur = ns;
+		} else if (!strcmp(k, "checkpoint") || !strcmp(k, "executor_auth")) {
+			if (!cJSON_IsBool(kv)) {
+				snprintf(err, errlen, "%s: agent.%s: expected true or false",
+				         sc->file, k);
+				return -1;
+			}
+			*(k[0] == 'c' ? &cfg->checkpoint : &cfg->executor_auth) = cJSON_IsTrue(kv);
+		} else if (!strcmp(k, "drop_acks") && cJSON_IsNumber(kv)) {
+			cfg->drop_acks = kv->valueint;
+		} else if (!strcmp(k, "only_encoding") && cJSON_IsString(kv) &&
+		           (!strcmp(kv->valuestring, "json") ||
+		            !strcmp(kv->valuestring, "protobuf"))) {
+			cfg->only_encoding =
+			    !strcmp(kv->valuestring, "json") ? MESOS_JSON : MESOS_PROTOBUF;
+		} else if (!strcmp(k, "capabilities") && cJSON_IsArray(kv)) {
+			const cJSON *c;
+			cJSON_ArrayForEach (c, kv) {
+				const char *name = cJSON_IsString(c) ? c->valuestring : "";
+				bool remove = name[0] == '-';
+				int cap = fa_capability_parse(name + remove);
+				if (cap < 0) {
+					snprintf(err, errlen,
+					         "%s: agent.capabilities: unknown '%s'", sc->file,
+					         name);
+					return -1;
+				}
+				if (remove)
+					cfg->capabilities &= ~(1u << cap);
+				else
+					cfg->capabilities |= 1u << cap;
+			}
+		} else if (!strcmp(k, "executor_env") && cJSON_IsObject(kv)) {
+			const cJSON *e;
+			cJSON_ArrayForEach (e, kv) {
+				if (!cJSON_IsString(e)) {
+					snprintf(err, errlen,
+					         "%s: agent.executor_env.%s: expected a string",
+					         sc->file, e->string);
+					return -1;
+				}
+				add_env(sc, e->string, e->valuestring, false);
+			}
+		} else {
+			snprintf(err, errlen, "%s: agent.%s: unknown setting or wrong type",
+			         sc->file, k);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static char *sibling_binary(const char *name)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	char *path;
+	/* build/fakeagent/fakeagent -> build/<name>/<name> */
+	return asprintf(&path, "%s/../%s/%s", dirname(self), name, name) < 0 ? NULL : path;
+}
+
+static cJSON *load_ref(struct scenario *sc, const cJSON *ref, char *err, size_t errlen, char *what,
+                       size_t what_len)
+{
+	if (cJSON_IsObject(ref)) {
+		snprintf(what, what_len, "%s (inline %s)", sc->file, ref->string);
+		return cJSON_Duplicate(ref, true);
+	}
+	if (!cJSON_IsString(ref)) {
+		snprintf(err, errlen, "%s: %s: expected a file name or an object", sc->file,
+		         ref->string);
+		return NULL;
+	}
+	if (ref->valuestring[0] == '/')
+		snprintf(what, what_len, "%s", ref->valuestring);
+	else
+		snprintf(what, what_len, "%s/%s", sc->dir, ref->valuestring);
+	return load_json_file(what, err, errlen);
+}
+
+static int setup(struct scenario *sc, char *err, size_t errlen)
+{
+	char what[PATH_MAX + 64];
+	const cJSON *task = cJSON_GetObjectItemCaseSensitive(sc->doc, "task");
+	const cJSON *app = cJSON_GetObjectItemCaseSensitive(sc->doc, "app");
+	if (!task == !app) {
+		snprintf(err, errlen, "%s: give exactly one of \"task\" and \"app\"", sc->file);
+		return -1;
+	}
+	if (!sc->opts->executor) {
+		snprintf(err, errlen, "no executor binary: pass --executor PATH");
+		return -1;
+	}
+	struct fa_config cfg;
+	fa_config_defaults(&cfg);
+	cfg.listen = "127.0.0.1:0";
+	cfg.hostname = "localhost";
+	char agent_dir[PATH_MAX];
+	snprintf(agent_dir, sizeof(agent_dir), "%s/agent", sc->work_dir);
+	cfg.work_dir = agent_dir;
+	if (agent_settings(sc, &cfg, err, errlen) < 0)
+		return -1;
+
+	const cJSON *services = cJSON_GetObjectItemCaseSensitive(sc->doc, "services");
+	const cJSON *s;
+	cJSON_ArrayForEach (s, services) {
+		if (cJSON_IsString(s) && !strcmp(s->valuestring, "consul"))
+			sc->want_consul = true;
+		else if (cJSON_IsString(s) && !strcmp(s->valuestring, "vaas"))
+			sc->want_vaas = true;
+		else {
+			snprintf(err, errlen, "%s: services: expected \"consul\" and/or \"vaas\"",
+			         sc->file);
+			return -1;
+		}
+	}
+	char *bin;
+	if (sc->want_consul) {
+		bin = sc->opts->fakeconsul ? strdup(sc->opts->fakeconsul)
+		                           : sibling_binary("fakeconsul");
+		int rc = sidecar_start(&sc->consul, sc->loop, "fakeconsul", bin, sc->work_dir, err,
+		                       errlen);
+		free(bin);
+		if (rc < 0)
+			return -1;
+		timeline_printf(&sc->tl, "scenario", "fakeconsul on %s", sc->consul.addr);
+		add_env(sc, "CONSUL_HTTP_ADDR", sc->consul.addr, true);
+	}
+	if (sc->want_vaas) {
+		bin = sc->opts->fakevaas ? strdup(sc->opts->fakevaas) : sibling_binary("fakevaas");
+		int rc =
+		    sidecar_start(&sc->vaas, sc->loop, "fakevaas", bin, sc->work_dir, err, errlen);
+		free(bin);
+		if (rc < 0)
+			return -1;
+		timeline_printf(&sc->tl, "scenario", "fakevaas on %s", sc->vaas.addr);
+		char url[200];
+		snprintf(url, sizeof(url), "http://%s", sc->vaas.addr);
+		add_env(sc, "ALLEGRO_EXECUTOR_VAAS_HOST", url, true);
+		add_env(sc, "ALLEGRO_EXECUTOR_VAAS_USERNAME", "admin", true);
+		add_env(sc, "ALLEGRO_EXECUTOR_VAAS_TOKEN", "vagrant_api_key", true);
+	}
+	add_env(sc, "CLOUD_DC", "dc1", true);
+	add_env(sc, "CLOUD_PUBLIC_IP", "127.0.0.1", true);
+	sc->env[sc->n_env] = NULL;
+	cfg.executor_env = (const char *const *)sc->env;
+
+	sc->agent = fa_agent_new(sc->loop, &cfg, err, errlen);
+	if (!sc->agent)
+		return -1;
+	fa_agent_set_observer(sc->agent, observe, sc);
+	timeline_printf(&sc->tl, "scenario", "agent on %s, work dir %s",
+	                fa_agent_address(sc->agent), sc->work_dir);
+
+	cJSON *doc = load_ref(sc, task ? task : app, err, errlen, what, sizeof(what));
+	if (!doc)
+		return -1;
+	struct load_result lr;
+	int rc = task ? load_task_json(sc->agent, doc, what, sc->opts->executor, &lr, err, errlen)
+	              : load_app_json(sc->agent, doc, what, sc->opts->executor, &lr, err, errlen);
+	cJSON_Delete(doc);
+	if (rc < 0)
+		return -1;
+	snprintf(sc->task_id, sizeof(sc->task_id), "%s", lr.task->task_id->value);
+	struct fa_launch l = {0};
+	load_to_launch(&lr, &l, sc->opts->executor);
+	struct fa_task *t = fa_agent_launch(sc->agent, &l, err, errlen);
+	load_free(&lr);
+	return t ? 0 : -1;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* Runs one scenario file; fills its steps' results. */
+static void run_file(struct scenario *sc)
+{
+	char err[2048];
+	double t0 = mono();
+	timeline_init(&sc->tl, stdout);
+	sc->loop = uv_default_loop();
+	reaper_start(sc->loop);
+	sc->closing = 0;
+	uv_timer_init(sc->loop, &sc->tick);
+	uv_timer_init(sc->loop, &sc->total);
+	sc->tick.data = sc->total.data = sc;
+	sc->http = httpc_new(sc->loop);
+	const char *tmp = getenv("TMPDIR");
+	if (asprintf(&sc->work_dir, "%s/fakeagent-scenario.XXXXXX", tmp && *tmp ? tmp : "/tmp") <
+	        0 ||
+	    !mkdtemp(sc->work_dir)) {
+		snprintf(err, sizeof(err), "cannot make a work dir: %s", strerror(errno));
+		sc->setup_failure = strdup(err);
+		sc->cur = 0;
+		finish(sc);
+		uv_run(sc->loop, UV_RUN_DEFAULT);
+		return;
+	}
+	timeline_printf(&sc->tl, "scenario", "%s (%s)", sc->name, sc->file);
+	sc->total_timeout = DEFAULT_TOTAL_TIMEOUT;
+	const cJSON *to = cJSON_GetObjectItemCaseSensitive(sc->doc, "timeout");
+	if (cJSON_IsString(to))
+		duration_parse(to->valuestring, &sc->total_timeout);
+	if (setup(sc, err, sizeof(err)) < 0) {
+		timeline_printf(&sc->tl, "FAIL", "setup: %s", err);
+		sc->setup_failure = strdup(err);
+		sc->setup_secs = mono() - t0;
+		finish(sc);
+	} else {
+		sc->setup_secs = mono() - t0;
+		sc->steps[0].started = mono();
+		uv_timer_start(&sc->total, on_total, MS(sc->total_timeout), 0);
+		schedule(sc, 0);
+	}
+	uv_run(sc->loop, UV_RUN_DEFAULT);
+	bool failed = sc->setup_failure != NULL;
+	for (size_t i = 0; i < sc->n; i++)
+		failed |= sc->steps[i].failure != NULL;
+	if (failed || sc->opts->keep)
+		timeline_printf(&sc->tl, "scenario", "work dir kept: %s", sc->work_dir);
+	else
+		nftw(sc->work_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	for (size_t i = 0; i < sc->n_env; i++)
+		free(sc->env[i]);
+}
+
+static const char usage[] =
+    "usage: fakeagent scenario FILE... [--junit FILE] [--executor PATH]\n"
+    "                          [--fakeconsul PATH] [--fakevaas PATH] [--keep-sandbox]\n"
+    "  --executor PATH     the executor binary (default $EXECUTOR_BIN)\n"
+    "  --fakeconsul PATH   for scenarios with \"services\": [\"consul\"] (default: next to "
+    "fakeagent)\n"
+    "  --fakevaas PATH     for scenarios with \"services\": [\"vaas\"]\n"
+    "  --junit FILE        write a JUnit XML report\n"
+    "  --keep-sandbox      keep every scenario's work dir (failed ones are always kept)\n";
+
 int fakeagent_scenario(int argc, char **argv)
 {
-	return 2;
+	struct opts o = {.executor = getenv("EXECUTOR_BIN")};
+	const char *files[256];
+	size_t nfiles = 0;
+	char err[2048];
+	const char *v;
+	int rc;
+
+	for (int i = 0; i < argc; i++) {
+		if (cli_flag(argv, i, "--keep-sandbox")) {
+			o.keep = true;
+			continue;
+		}
+		if ((rc = cli_value(argc, argv, &i, "--junit", &v, err, sizeof(err))) ||
+		    (rc = cli_value(argc, argv, &i, "--executor", &v, err, sizeof(err))) ||
+		    (rc = cli_value(argc, argv, &i, "--fakeconsul", &v, err, sizeof(err))) ||
+		    (rc = cli_value(argc, argv, &i, "--fakevaas", &v, err, sizeof(err)))) {
+			if (rc < 0) {
+				fprintf(stderr, "fakeagent scenario: %s\n%s", err, usage);
+				return 2;
+			}
+			const char *opt = argv[i - (strchr(argv[i], '=') ? 0 : 1)];
+			if (!strncmp(opt, "--junit", 7))
+				o.junit = v;
+			else if (!strncmp(opt, "--executor", 10))
+				o.executor = v;
+			else if (!strncmp(opt, "--fakeconsul", 12))
+				o.fakeconsul = v;
+			else
+				o.fakevaas = v;
+			continue;
+		}
+		if (argv[i][0] == '-' || nfiles == 256) {
+			fprintf(stderr, "fakeagent scenario: unknown option %s\n%s", argv[i],
+			        usage);
+			return 2;
+		}
+		files[nfiles++] = argv[i];
+	}
+	if (!nfiles) {
+		fprintf(stderr, "fakeagent scenario: no scenario file given\n%s", usage);
+		return 2;
+	}
+	cli_process_setup();
+
+	struct scenario *scs = calloc(nfiles, sizeof(*scs));
+	struct junit_suite *suites = calloc(nfiles, sizeof(*suites));
+	struct junit_case **cases = calloc(nfiles, sizeof(*cases));
+	size_t passed = 0, failed = 0;
+	int code = 0;
+	for (size_t f = 0; f < nfiles; f++) {
+		struct scenario *sc = &scs[f];
+		sc->file = files[f];
+		sc->opts = &o;
+		sc->doc = load_json_file(files[f], err, sizeof(err));
+		if (sc->doc && !cJSON_IsObject(sc->doc)) {
+			snprintf(err, sizeof(err), "%s: expected a JSON object", files[f]);
+			cJSON_Delete(sc->doc);
+			sc->doc = NULL;
+		}
+		if (!sc->doc || parse_steps(sc, err, sizeof(err)) < 0) {
+			fprintf(stderr, "fakeagent scenario: %s\n", err);
+			sc->setup_failure = strdup(err);
+			sc->n = 0;
+		} else {
+			char copy[PATH_MAX];
+			snprintf(copy, sizeof(copy), "%s", files[f]);
+			snprintf(sc->dir, sizeof(sc->dir), "%s", dirname(copy));
+			const char *name = sstr(sc->doc, "name");
+			snprintf(sc->name, sizeof(sc->name), "%s", name ? name : files[f]);
+			run_file(sc);
+		}
+		if (!sc->name[0])
+			snprintf(sc->name, sizeof(sc->name), "%s", files[f]);
+		size_t nc = sc->n + (sc->setup_failure ? 1 : 0);
+		cases[f] = calloc(nc ? nc : 1, sizeof(**cases));
+		size_t k = 0;
+		bool bad = false;
+		if (sc->setup_failure) {
+			cases[f][k++] = (struct junit_case){.name = "00 setup",
+			                                    .secs = sc->setup_secs,
+			                                    .failure = sc->setup_failure};
+			bad = true;
+		}
+		for (size_t i = 0; i < sc->n; i++) {
+			cases[f][k++] = (struct junit_case){.name = sc->steps[i].name,
+			                                    .secs = sc->steps[i].secs,
+			                                    .skipped = sc->steps[i].skipped,
+			                                    .failure = sc->steps[i].failure};
+			bad |= sc->steps[i].failure != NULL || sc->steps[i].skipped;
+		}
+		suites[f] = (struct junit_suite){
+		    .name = sc->name, .file = files[f], .cases = cases[f], .n = k};
+		printf("%s: %s\n", bad ? "FAILED" : "PASSED", sc->name);
+		fflush(stdout);
+		bad ? failed++ : passed++;
+	}
+	if (o.junit && junit_write(o.junit, suites, nfiles) < 0) {
+		fprintf(stderr, "fakeagent scenario: cannot write %s: %s\n", o.junit,
+		        strerror(errno));
+		code = 2;
+	}
+	printf("scenarios: %zu passed, %zu failed\n", passed, failed);
+	if (failed && !code)
+		code = 1;
+	for (size_t f = 0; f < nfiles; f++) {
+		for (size_t i = 0; i < scs[f].n; i++)
+			free(scs[f].steps[i].failure);
+		free(scs[f].steps);
+		free(scs[f].setup_failure);
+		free(scs[f].work_dir);
+		cJSON_Delete(scs[f].doc);
+		free(cases[f]);
+	}
+	free(scs);
+	free(suites);
+	free(cases);
+	uv_loop_close(uv_default_loop());
+	return code;
 }

@@ -1,0 +1,234 @@
+/* `fakeagent scenario` with a tiny executor written in shell (curl speaks
+ * the executor API): passing and failing steps, the JUnit report, the
+ * placeholders, and the clear failure of a scenario whose helper server is
+ * missing. */
+#include "testsupport.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *tmp, *executor;
+
+/* Subscribes, waits for LAUNCH, reports STARTING, RUNNING, then the state in
+ * $FINAL_STATE (TASK_FINISHED), and leaves a `sleep` behind in its session. */
+static const char *shell_executor =
+    "#!/bin/sh\n"
+    "A=\"http://$MESOS_AGENT_ENDPOINT/api/v1/executor\"\n"
+    "E=$MESOS_EXECUTOR_ID F=$MESOS_FRAMEWORK_ID T=${MESOS_TASK_ID:-$MESOS_EXECUTOR_ID}\n"
+    "curl -sN -XPOST \"$A\" -H 'Content-Type: application/json' -d "
+    "\"{\\\"type\\\":\\\"SUBSCRIBE\\\",\\\"executor_id\\\":{\\\"value\\\":\\\"$E\\\"},"
+    "\\\"framework_id\\\":{\\\"value\\\":\\\"$F\\\"},\\\"subscribe\\\":{}}\" > events &\n"
+    "CURL=$!\n"
+    "while ! grep -q LAUNCH events 2>/dev/null; do sleep 0.05; done\n"
+    "upd() { curl -s -XPOST \"$A\" -H 'Content-Type: application/json' -d "
+    "\"{\\\"type\\\":\\\"UPDATE\\\",\\\"executor_id\\\":{\\\"value\\\":\\\"$E\\\"},"
+    "\\\"framework_id\\\":{\\\"value\\\":\\\"$F\\\"},\\\"update\\\":{\\\"status\\\":{"
+    "\\\"task_id\\\":{\\\"value\\\":\\\"$T\\\"},\\\"state\\\":\\\"$1\\\","
+    "\\\"source\\\":\\\"SOURCE_EXECUTOR\\\",\\\"uuid\\\":\\\"$2\\\"$3}}}\"; }\n"
+    "sleep 300 &\n"
+    "upd TASK_STARTING q83vEjRWR5iqu8zd7v8AEQ==\n"
+    "upd TASK_RUNNING q83vEjRWR5iqu8zd7v8AEg== ',\"healthy\":true'\n"
+    "sleep 0.5\n"
+    "upd ${FINAL_STATE:-TASK_FINISHED} q83vEjRWR5iqu8zd7v8AEw== ',\"message\":\"done here\"'\n"
+    "if [ \"$FINAL_STATE\" = TASK_RUNNING ]; then wait $CURL; fi\n"
+    "sleep 0.5\n"
+    "kill $CURL\n"
+    "exit 0\n";
+
+static int setup(void **state)
+{
+	tmp = ts_mkdtemp("fakeagent-scenario");
+	if (!tmp || asprintf(&executor, "%s/executor.sh", tmp) < 0)
+		return -1;
+	FILE *f = fopen(executor, "w");
+	fputs(shell_executor, f);
+	fclose(f);
+	chmod(executor, 0755);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	ts_rmtree(tmp);
+	free(tmp);
+	free(executor);
+	return 0;
+}
+
+static char *write_file(const char *name, const char *text)
+{
+	char *path;
+	assert_true(asprintf(&path, "%s/%s", tmp, name) > 0);
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* Runs `fakeagent scenario` and returns its exit status; stdout in out. */
+static int scenario(char *const *files, const char *junit, const char *extra, char *out, size_t len)
+{
+	char *argv[16] = {(char *)ts_env("FAKEAGENT_BIN", "build/fakeagent/fakeagent"), "scenario",
+	                  "--executor", executor};
+	int n = 4;
+	if (junit) {
+		argv[n++] = "--junit";
+		argv[n++] = (char *)junit;
+	}
+	if (extra)
+		argv[n++] = (char *)extra;
+	for (char *const *f = files; *f; f++)
+		argv[n++] = *f;
+	argv[n] = NULL;
+	struct ts_proc p;
+	assert_int_equal(ts_spawn(&p, argv, NULL, false), 0);
+	size_t got = 0;
+	int64_t end = ts_now_ms() + 120000;
+	while (got + 1 < len && ts_now_ms() < end) {
+		ssize_t r = read(p.out_fd, out + got, len - got - 1);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	out[got] = '\0';
+	int st = ts_wait(&p, 30000);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+static const char *task =
+    "{\"name\":\"t\",\"task_id\":{\"value\":\"t1\"},\"command\":{\"value\":\"true\"}}";
+
+static void test_a_passing_scenario_reports_every_step_and_writes_junit(void **state)
+{
+	char *tf = write_file("task.json", task);
+	char *sc = write_file(
+	    "pass.json",
+	    "{\"name\":\"shell executor finishes\",\"task\":\"task.json\",\"steps\":["
+	    "{\"step\":\"expect-update\",\"state\":\"TASK_STARTING\"},"
+	    "{\"step\":\"expect-update\",\"state\":\"TASK_RUNNING\",\"healthy\":true},"
+	    "{\"step\":\"expect-update\",\"state\":\"TASK_FINISHED\",\"message\":\"done\","
+	    "\"source\":\"SOURCE_EXECUTOR\"},"
+	    "{\"step\":\"expect-no-update\",\"state\":\"TASK_KILLING\"},"
+	    "{\"step\":\"expect-executor-exit\",\"status\":0},"
+	    "{\"step\":\"expect-process-gone\"},"
+	    "{\"step\":\"expect-process-gone\",\"cmdline\":\"sleep 300\"}]}");
+	char junit[600], out[65536];
+	snprintf(junit, sizeof(junit), "%s/junit.xml", tmp);
+	char *files[] = {sc, NULL};
+	int rc = scenario(files, junit, NULL, out, sizeof(out));
+	if (rc != 0)
+		fail_msg("scenario failed:\n%s", out);
+	assert_non_null(strstr(out, "PASS      step 7/7 07 expect-process-gone"));
+	assert_non_null(strstr(out, "scenarios: 1 passed, 0 failed"));
+	char *xml = ts_read_file(junit, NULL);
+	assert_non_null(xml);
+	assert_non_null(strstr(xml, "<testsuite name=\"shell executor finishes\" tests=\"7\" "
+	                            "failures=\"0\" skipped=\"0\""));
+	assert_non_null(strstr(xml, "name=\"02 expect-update TASK_RUNNING healthy=true\""));
+	assert_null(strstr(xml, "<failure"));
+	free(xml);
+	free(tf);
+	free(sc);
+}
+
+static void test_a_failing_step_fails_the_scenario_and_skips_the_rest(void **state)
+{
+	char *tf = write_file("task.json", task);
+	char *sc = write_file("fail.json",
+	                      "{\"name\":\"wrong expectation\",\"task\":\"task.json\",\"steps\":["
+	                      "{\"step\":\"expect-update\",\"state\":\"TASK_RUNNING\"},"
+	                      "{\"step\":\"expect-update\",\"state\":\"TASK_KILLED\",\"timeout\":"
+	                      "\"20s\"},"
+	                      "{\"step\":\"kill\"}]}");
+	char junit[600], out[65536];
+	snprintf(junit, sizeof(junit), "%s/junit-fail.xml", tmp);
+	char *files[] = {sc, NULL};
+	assert_int_equal(scenario(files, junit, NULL, out, sizeof(out)), 1);
+	/* the executor ended with TASK_FINISHED: no waiting for the timeout */
+	assert_non_null(strstr(out, "the executor is gone and no update matched"));
+	assert_non_null(strstr(out, "TASK_FINISHED"));
+	assert_non_null(strstr(out, "scenarios: 0 passed, 1 failed"));
+	char *xml = ts_read_file(junit, NULL);
+	assert_non_null(strstr(xml, "failures=\"1\" skipped=\"1\""));
+	assert_non_null(strstr(xml, "<failure message="));
+	assert_non_null(strstr(xml, "<skipped/>"));
+	free(xml);
+	free(tf);
+	free(sc);
+}
+
+static void test_inline_app_placeholders_and_kill(void **state)
+{
+	/* The app's executor is the shell executor under its Marathon name; it
+	 * ignores KILL, so the scenario shuts it down; its sleep must go. */
+	char *sc = write_file(
+	    "app.json",
+	    "{\"name\":\"inline app\",\"app\":{\"id\":\"/demo\",\"cmd\":\"true\","
+	    "\"executor\":\"./executor.sh\",\"env\":{\"FINAL_STATE\":\"TASK_RUNNING\"}},"
+	    "\"agent\":{\"shutdown_grace\":\"1secs\",\"capabilities\":[\"TASK_KILLING_STATE\"]},"
+	    "\"steps\":["
+	    "{\"step\":\"expect-update\",\"state\":\"TASK_RUNNING\"},"
+	    "{\"step\":\"kill\",\"grace\":\"1s\"},"
+	    "{\"step\":\"shutdown\"},"
+	    "{\"step\":\"expect-update\",\"state\":\"TASK_FAILED\",\"source\":\"SOURCE_AGENT\","
+	    "\"reason\":\"REASON_EXECUTOR_TERMINATED\"},"
+	    "{\"step\":\"expect-process-gone\",\"cmdline\":\"sleep 300\"}]}");
+	char out[65536];
+	char *files[] = {sc, NULL};
+	int rc = scenario(files, NULL, NULL, out, sizeof(out));
+	if (rc != 0)
+		fail_msg("scenario failed:\n%s", out);
+	assert_non_null(strstr(out, "KILL task demo.instance-"));
+	free(sc);
+}
+
+static void test_missing_helper_server_fails_clearly(void **state)
+{
+	char *tf = write_file("task.json", task);
+	char *sc = write_file("consul.json",
+	                      "{\"name\":\"needs consul\",\"task\":\"task.json\",\"services\":"
+	                      "[\"consul\"],\"steps\":[{\"step\":\"expect-consul-service\","
+	                      "\"name\":\"x\"}]}");
+	char out[65536];
+	char *files[] = {sc, NULL};
+	assert_int_equal(
+	    scenario(files, NULL, "--fakeconsul=/nonexistent/fakeconsul", out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "needs fakeconsul, but /nonexistent/fakeconsul is not an "
+	                            "executable"));
+	free(tf);
+	free(sc);
+}
+
+static void test_bad_scenario_file_names_the_field(void **state)
+{
+	char *sc =
+	    write_file("bad.json", "{\"task\":\"task.json\",\"steps\":[{\"step\":\"dance\"}]}");
+	char *sc2 = write_file("bad2.json",
+	                       "{\"task\":\"task.json\",\"agent\":{\"shutdown_grace\":\"soon\"},"
+	                       "\"steps\":[{\"step\":\"wait\"}]}");
+	char out[65536];
+	char *files[] = {sc, sc2, NULL};
+	assert_int_equal(scenario(files, NULL, NULL, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "scenarios: 0 passed, 2 failed"));
+	/* the messages go to stderr and the timeline; the second names the field */
+	assert_non_null(strstr(out, "agent.shutdown_grace: expected a duration"));
+	free(sc);
+	free(sc2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_a_passing_scenario_reports_every_step_and_writes_junit),
+	    cmocka_unit_test(test_a_failing_step_fails_the_scenario_and_skips_the_rest),
+	    cmocka_unit_test(test_inline_app_placeholders_and_kill),
+	    cmocka_unit_test(test_missing_helper_server_fails_clearly),
+	    cmocka_unit_test(test_bad_scenario_file_names_the_field),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
