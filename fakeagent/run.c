@@ -214,6 +214,11 @@ static int parse(struct run *r, int argc, char **argv, char *err, size_t errlen)
 
 int fakeagent_run(int argc, char **argv)
 {
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("%s%s", usage, cli_agent_usage);
+			return 0;
+		}
 	struct run *r = calloc(1, sizeof(*r));
 	char err[1024];
 	int code = 2;

@@ -1039,6 +1039,11 @@ static const char usage[] =
 
 int fakeagent_scenario(int argc, char **argv)
 {
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("%s", usage);
+			return 0;
+		}
 	struct opts o = {.executor = getenv("EXECUTOR_BIN")};
 	const char *files[256];
 	size_t nfiles = 0;

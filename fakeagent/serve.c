@@ -29,6 +29,11 @@ static void on_signal(void *data)
 
 int fakeagent_serve(int argc, char **argv)
 {
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("%s%s", usage, cli_agent_usage);
+			return 0;
+		}
 	struct cli_agent *ca = calloc(1, sizeof(*ca));
 	struct serve s = {0};
 	char err[1024];
