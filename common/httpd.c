@@ -167,7 +167,7 @@ static struct httpd_route const *match(const struct httpd *d, const char *path, 
 	return found;
 }
 
-static void dispatch(struct httpd_req *r)
+static void route(struct httpd_req *r)
 {
 	struct httpd *d = r->d;
 	char allow[128];
@@ -191,6 +191,30 @@ static void dispatch(struct httpd_req *r)
 	} else {
 		httpd_reply_text(r, 404, "Not found");
 	}
+}
+
+static void dispatch(struct httpd_req *r)
+{
+	if (r->d->cfg.intercept && !r->too_large &&
+	    r->d->cfg.intercept(r, r->d->cfg.intercept_data))
+		return;
+	route(r);
+}
+
+void httpd_route(struct httpd_req *r)
+{
+	if (r->state == REQ_DEFERRED) { /* the hook's deferral ends here */
+		DLIST_DEL(r->d->deferred, r);
+		r->state = REQ_DISPATCHED;
+		r->on_abort = NULL;
+	}
+	route(r);
+	if (r->state == REQ_DISPATCHED && !r->pending) {
+		log_error("%s: handler for %s %s did not answer", r->d->cfg.name, r->method, r->url);
+		httpd_reply_text(r, 500, "handler did not answer");
+	}
+	if (r->pending)
+		req_resume(r);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -296,6 +320,31 @@ bool httpd_has_query(const struct httpd_req *r, const char *name)
 	size_t vl;
 	return MHD_lookup_connection_value_n(r->conn, MHD_GET_ARGUMENT_KIND, name, strlen(name), &v,
 					     &vl) == MHD_YES;
+}
+
+struct kv_iter {
+	httpd_kv_fn fn;
+	void *data;
+};
+
+static enum MHD_Result kv_each(void *cls, enum MHD_ValueKind kind, const char *key,
+			       const char *value)
+{
+	struct kv_iter *it = cls;
+	it->fn(it->data, key, value);
+	return MHD_YES;
+}
+
+void httpd_query_each(const struct httpd_req *r, httpd_kv_fn fn, void *data)
+{
+	struct kv_iter it = {fn, data};
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, kv_each, &it);
+}
+
+void httpd_header_each(const struct httpd_req *r, httpd_kv_fn fn, void *data)
+{
+	struct kv_iter it = {fn, data};
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, kv_each, &it);
 }
 
 const char *httpd_body(const struct httpd_req *r, size_t *len)

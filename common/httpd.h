@@ -40,6 +40,11 @@ struct httpd_config {
 	/* Called for requests no route matches; NULL gives 404. */
 	httpd_handler fallback;
 	void *data; /* passed to every handler */
+	/* Called for every request before routing (fault injection, request
+	 * logs: common/fakectl.h). Returns true when it took the request: it
+	 * answered it, or deferred it and will answer or httpd_route it later. */
+	bool (*intercept)(struct httpd_req *req, void *intercept_data);
+	void *intercept_data;
 };
 
 /* Binds and starts serving on the loop. Returns NULL with err filled. */
@@ -61,6 +66,11 @@ const char *httpd_path(const struct httpd_req *r);	  /* percent-decoded */
 const char *httpd_header(const struct httpd_req *r, const char *name);
 const char *httpd_query(const struct httpd_req *r, const char *name); /* NULL if absent */
 bool httpd_has_query(const struct httpd_req *r, const char *name);
+/* Calls fn for every query parameter in order, repeated names included
+ * (value NULL for "?flag"), or for every request header. */
+typedef void (*httpd_kv_fn)(void *data, const char *key, const char *value);
+void httpd_query_each(const struct httpd_req *r, httpd_kv_fn fn, void *data);
+void httpd_header_each(const struct httpd_req *r, httpd_kv_fn fn, void *data);
 const char *httpd_body(const struct httpd_req *r, size_t *len);    /* NUL-terminated */
 bool httpd_via_unix_socket(const struct httpd_req *r);
 /* Parses the body as JSON; NULL (and a 400 already sent, text in err) if not. */
@@ -79,6 +89,9 @@ void httpd_reply_json(struct httpd_req *r, unsigned status, cJSON *json, const c
  * Called from inside the handler. `on_abort` runs instead if the server
  * stops first (the request is then answered with 503 by the scaffold). */
 void httpd_defer(struct httpd_req *r, void (*on_abort)(struct httpd_req *, void *), void *data);
+/* Routes a request that the intercept hook deferred, as if it had just
+ * arrived (the hook is not called again). */
+void httpd_route(struct httpd_req *r);
 
 /* --- streams: 200 (or any status) with a chunked body written over time */
 typedef void (*httpd_stream_closed_cb)(struct httpd_stream *s, void *data);
