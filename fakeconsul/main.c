@@ -1,0 +1,111 @@
+/* fakeconsul: a fake Consul agent for offline tests and demos.
+ *   fakeconsul [--listen HOST:PORT] [--legacy-get] [--acl-token TOKEN[=svc,...]]...
+ *              [--node NAME] [--datacenter DC] [--allow-remote] [--debug]
+ * Serves on 127.0.0.1:8500 by default; prints "listening on http://HOST:PORT"
+ * first; stops cleanly on SIGINT/SIGTERM. */
+#include "fakeconsul.h"
+
+#include "common/fakectl.h"
+#include "common/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: fakeconsul [--listen HOST:PORT] [--legacy-get] [--acl-token TOKEN[=svc,...]]...\n"
+    "                  [--node NAME] [--datacenter DC] [--allow-remote] [--debug]\n";
+
+static void stop(void *data)
+{
+	fakeconsul_stop(data);
+}
+
+/* The value of an option given as "--opt VALUE" or "--opt=VALUE". */
+static const char *opt_value(const char *name, int argc, char **argv, int *i)
+{
+	size_t n = strlen(name);
+	if (strncmp(argv[*i], name, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] == '\0' && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct fakectl_opts common = {0};
+	struct fakeconsul_opts opts = {0};
+	struct fakeconsul *fc = calloc(1, sizeof(*fc));
+	const char **tokens = calloc((size_t)argc, sizeof(*tokens));
+	size_t ntokens = 0;
+	char err[256];
+	const char *v;
+
+	log_set_context("component", "fakeconsul");
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	for (int i = 1; i < argc; i++) {
+		int rc = fakectl_parse_arg(&common, argc, argv, &i, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "fakeconsul: %s\n%s", err, usage);
+			return 2;
+		}
+		if (rc > 0)
+			continue;
+		if (strcmp(argv[i], "--legacy-get") == 0) {
+			opts.legacy_get = true;
+		} else if (strcmp(argv[i], "--debug") == 0) {
+			log_set_level(LOG_DEBUG);
+		} else if ((v = opt_value("--acl-token", argc, argv, &i))) {
+			tokens[ntokens++] = v;
+		} else if ((v = opt_value("--node", argc, argv, &i))) {
+			opts.node = v;
+		} else if ((v = opt_value("--datacenter", argc, argv, &i))) {
+			opts.datacenter = v;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "fakeconsul: unknown or incomplete option %s\n%s", argv[i],
+			        usage);
+			return 2;
+		}
+	}
+
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	if (fakeconsul_init(fc, &loop, &opts, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fakeconsul: %s\n", err);
+		return 1;
+	}
+	for (size_t i = 0; i < ntokens; i++) {
+		const char *eq = strchr(tokens[i], '=');
+		char *secret =
+		    eq ? strndup(tokens[i], (size_t)(eq - tokens[i])) : strdup(tokens[i]);
+		if (*secret)
+			log_add_secret(secret);
+		free(secret);
+		if (acl_add(&fc->acl, tokens[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "fakeconsul: %s\n", err);
+			return 2;
+		}
+	}
+	free(tokens);
+
+	int rc = fakectl_serve(&loop, &(struct fakectl_server){
+	                                  .name = "fakeconsul",
+	                                  .opts = &common,
+	                                  .default_listen = "127.0.0.1:8500",
+	                                  .routes = fakeconsul_routes(fc),
+	                                  .data = fc,
+	                                  .on_stop = stop,
+	                              });
+	fakeconsul_free(fc);
+	free(fc);
+	log_shutdown();
+	return rc;
+}
