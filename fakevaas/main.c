@@ -1,0 +1,111 @@
+/* fakevaas: a fake VaaS (allegro/vaas) API for offline tests and demos.
+ *   fakevaas [--listen HOST:PORT] [--data FILE] [--allow-remote] [--debug]
+ * Serves on 127.0.0.1:3030 by default, seeded with VaaS's development data
+ * (built in from dev-data.json) unless --data names another seed; prints
+ * "listening on http://HOST:PORT" first; stops cleanly on SIGINT/SIGTERM. */
+#include "fakevaas.h"
+
+#include "common/fakectl.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* dev-data.json, embedded at build time (dev_data.c). */
+extern const char fakevaas_dev_data[];
+extern const size_t fakevaas_dev_data_len;
+
+static const char usage[] =
+    "usage: fakevaas [--listen HOST:PORT] [--data FILE] [--allow-remote] [--debug]\n";
+
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	if (!f) {
+		snprintf(err, errlen, "--data %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) == 0) {
+		long n = ftell(f);
+		rewind(f);
+		buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+		if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
+			buf[n] = '\0';
+			*len = (size_t)n;
+		} else {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	if (!buf)
+		snprintf(err, errlen, "--data %s: cannot read it", path);
+	fclose(f);
+	return buf;
+}
+
+int main(int argc, char **argv)
+{
+	struct fakectl_opts common = {0};
+	const char *data_file = NULL;
+	char err[512];
+
+	log_set_context("component", "fakevaas");
+	for (int i = 1; i < argc; i++) {
+		int rc = fakectl_parse_arg(&common, argc, argv, &i, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "fakevaas: %s\n%s", err, usage);
+			return 2;
+		}
+		if (rc > 0)
+			continue;
+		if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
+			data_file = argv[++i];
+		} else if (strncmp(argv[i], "--data=", 7) == 0) {
+			data_file = argv[i] + 7;
+		} else if (strcmp(argv[i], "--debug") == 0) {
+			log_set_level(LOG_DEBUG);
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "fakevaas: unknown or incomplete option %s\n%s", argv[i],
+			        usage);
+			return 2;
+		}
+	}
+
+	struct fakevaas fv;
+	size_t len = fakevaas_dev_data_len;
+	char *json = data_file ? read_file(data_file, &len, err, sizeof(err)) : NULL;
+	if (data_file && !json) {
+		fprintf(stderr, "fakevaas: %s\n", err);
+		return 2;
+	}
+	int rc = store_load(&fv.store, json ? json : fakevaas_dev_data, len,
+	                    data_file ? data_file : "dev-data.json", err, sizeof(err));
+	free(json);
+	if (rc < 0) {
+		fprintf(stderr, "fakevaas: %s\n", err);
+		return 2;
+	}
+	cJSON *u;
+	cJSON_ArrayForEach (u, fv.store.users) {
+		log_add_secret(cJSON_GetObjectItem(u, "api_key")->valuestring);
+	}
+
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	rc = fakectl_serve(&loop, &(struct fakectl_server){
+	                              .name = "fakevaas",
+	                              .opts = &common,
+	                              .default_listen = "127.0.0.1:3030",
+	                              .routes = fakevaas_routes(),
+	                              .data = &fv,
+	                          });
+	store_free(&fv.store);
+	log_shutdown();
+	return rc;
+}
