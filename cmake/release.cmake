@@ -148,3 +148,20 @@ if(BUILD_TESTS AND NOT FUZZ AND TARGET executor)
   set_tests_properties(docs/configuration_names_every_variable_of_executor_help
     PROPERTIES LABELS unit TIMEOUT 60)
 endif()
+# The Vagrant VM cannot run here, but its files can at least parse: checked
+# when the tools are installed (Debian packages ruby and shellcheck).
+if(BUILD_TESTS AND NOT FUZZ)
+  find_program(RELEASE_RUBY ruby)
+  find_program(RELEASE_SHELLCHECK shellcheck)
+  if(RELEASE_RUBY)
+    add_test(NAME vagrant/vagrantfile_parses COMMAND ${RELEASE_RUBY} -c Vagrantfile
+      WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  endif()
+  if(RELEASE_SHELLCHECK)
+    file(GLOB _release_prov_scripts CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/provisioning/*.sh)
+    add_test(NAME vagrant/provisioning_scripts_pass_shellcheck
+      COMMAND ${RELEASE_SHELLCHECK} -x ${_release_prov_scripts} scripts/release
+              examples/hooks/exec-hook.sh
+      WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  endif()
+endif()
