@@ -807,6 +807,7 @@ void httpd_stop(struct httpd *d)
 
 struct sigstop {
 	uv_signal_t sig[2];
+	int open; /* handles not yet closed; libuv closes them in any order */
 	void (*fn)(void *);
 	void *data;
 };
@@ -814,7 +815,7 @@ struct sigstop {
 static void sigstop_closed(uv_handle_t *h)
 {
 	struct sigstop *s = h->data;
-	if (h == (uv_handle_t *)&s->sig[1])
+	if (--s->open == 0)
 		free(s);
 }
 
@@ -836,6 +837,7 @@ void httpd_stop_on_signals(uv_loop_t *loop, void (*fn)(void *data), void *data)
 		return;
 	s->fn = fn;
 	s->data = data;
+	s->open = 2;
 	int sigs[2] = {SIGINT, SIGTERM};
 	for (int i = 0; i < 2; i++) {
 		uv_signal_init(loop, &s->sig[i]);
