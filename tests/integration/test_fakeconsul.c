@@ -1,0 +1,691 @@
+/* fakeconsul as a client sees it: the real binary on 127.0.0.1:0, spoken to
+ * over HTTP. Registration with Consul's validation, deregistration, 405s,
+ * ACLs, blocking queries, checks that fakeconsul really runs against
+ * listeners this test opens, the /_fake/ controls and clean shutdown. */
+#include "testsupport.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct fc {
+	struct ts_proc proc;
+};
+
+static int start(struct fc *f, const char *const *extra)
+{
+	char *argv[16] = {(char *)ts_env("FAKECONSUL_BIN", "fakeconsul"), "--listen",
+	                  "127.0.0.1:0"};
+	int n = 3;
+	for (const char *const *e = extra; e && *e && n < 15; e++)
+		argv[n++] = (char *)*e;
+	argv[n] = NULL;
+	return ts_spawn(&f->proc, argv, NULL, true);
+}
+
+static int setup(void **state)
+{
+	struct fc *f = calloc(1, sizeof(*f));
+	if (start(f, NULL) < 0) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fc *f = *state;
+	int st = ts_stop(&f->proc, SIGTERM, 10000);
+	free(f);
+	/* A clean SIGTERM shutdown exits 0. */
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* One request; returns the status, the body in *body (malloc'd) if asked. */
+static long req(struct fc *f, const char *method, const char *path, const char *body,
+                const char *const *headers, struct ts_http *out)
+{
+	char url[1024];
+	struct ts_http r;
+	snprintf(url, sizeof(url), "http://%s%s", f->proc.addr, path);
+	assert_int_equal(ts_http(&r, method, url, headers, body, body ? strlen(body) : 0), 0);
+	long status = r.status;
+	if (out)
+		*out = r;
+	else
+		ts_http_free(&r);
+	return status;
+}
+
+static cJSON *get_json(struct fc *f, const char *path)
+{
+	struct ts_http r;
+	assert_int_equal(req(f, "GET", path, NULL, NULL, &r), 200);
+	cJSON *j = cJSON_Parse(r.body);
+	assert_non_null(j);
+	ts_http_free(&r);
+	return j;
+}
+
+static void assert_text(struct fc *f, const char *method, const char *path, const char *body,
+                        long status, const char *text)
+{
+	struct ts_http r;
+	assert_int_equal(req(f, method, path, body, NULL, &r), status);
+	assert_string_equal(r.body, text);
+	ts_http_free(&r);
+}
+
+static const char *str_at(const cJSON *o, const char *a, const char *b)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, a);
+	if (b)
+		x = cJSON_GetObjectItemCaseSensitive(x, b);
+	return cJSON_IsString(x) ? x->valuestring : NULL;
+}
+
+/* The value of response header `name`, into buf. */
+static const char *header(const struct ts_http *r, const char *name, char *buf, size_t len)
+{
+	char key[128];
+	snprintf(key, sizeof(key), "\n%s:", name);
+	const char *p = strcasestr(r->headers, key);
+	if (!p)
+		return NULL;
+	p += strlen(key);
+	while (*p == ':' || *p == ' ')
+		p++;
+	size_t n = strcspn(p, "\r\n");
+	snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), p);
+	return buf;
+}
+
+/* Waits (up to 20 s) until the check has this status. */
+static bool wait_check_status(struct fc *f, const char *check_id, const char *status)
+{
+	for (int64_t end = ts_now_ms() + 20000; ts_now_ms() < end; ts_sleep_ms(50)) {
+		cJSON *checks = get_json(f, "/v1/agent/checks");
+		const char *s =
+		    str_at(cJSON_GetObjectItemCaseSensitive(checks, check_id), "Status", NULL);
+		bool ok = s && strcmp(s, status) == 0;
+		cJSON_Delete(checks);
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------ registration */
+
+static void test_register_accepts_any_key_case_and_defaults_id_to_name(void **state)
+{
+	struct fc *f = *state;
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register",
+	                     "{\"name\":\"web\",\"PORT\":8080,\"tags\":[\"a\"],\"Address\":"
+	                     "\"10.0.0.5\",\"enable_tag_override\":true,\"Check\":null,"
+	                     "\"Checks\":[]}",
+	                     NULL, NULL),
+	                 200);
+	cJSON *svcs = get_json(f, "/v1/agent/services");
+	cJSON *web = cJSON_GetObjectItemCaseSensitive(svcs, "web");
+	assert_non_null(web);
+	assert_string_equal(str_at(web, "ID", NULL), "web");
+	assert_string_equal(str_at(web, "Service", NULL), "web");
+	assert_string_equal(str_at(web, "Address", NULL), "10.0.0.5");
+	assert_int_equal(cJSON_GetObjectItem(web, "Port")->valueint, 8080);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(web, "EnableTagOverride")));
+	assert_true(cJSON_IsObject(cJSON_GetObjectItem(web, "Meta")));
+	assert_int_equal(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(web, "Weights"), "Passing")->valueint, 1);
+	cJSON_Delete(svcs);
+	cJSON *checks = get_json(f, "/v1/agent/checks");
+	assert_int_equal(cJSON_GetArraySize(checks), 0); /* null Check, empty Checks */
+	cJSON_Delete(checks);
+}
+
+static void test_register_rejects_bad_definitions_with_consuls_texts(void **state)
+{
+	struct fc *f = *state;
+	const char *reg = "/v1/agent/service/register";
+	assert_text(f, "PUT", reg, "{\"ID\":\"x\"}", 400, "Missing service name");
+	assert_text(f, "PUT", reg, "{\"Name\":\"x\",\"Address\":\"0.0.0.0\"}", 400,
+	            "Invalid service address");
+	assert_text(f, "PUT", reg, "{\"Name\":\"x\",\"Check\":{\"HTTP\":\"http://a/\"}}", 400,
+	            "Invalid check: Interval must be > 0 for Script, HTTP, or TCP checks");
+	assert_text(f, "PUT", reg, "{\"Name\":\"x\",\"Checks\":[{\"Notes\":\"n\"}]}", 400,
+	            "Invalid check: TTL must be > 0 for TTL checks");
+	assert_text(f, "PUT", reg,
+	            "{\"Name\":\"x\",\"Check\":{\"TTL\":\"5s\",\"Interval\":\"5s\"}}", 400,
+	            "Invalid check: Interval and TTL cannot both be specified");
+	assert_text(f, "PUT", reg, "{\"Name\":\"x\",\"Check\":{\"TTL\":\"5s\",\"Status\":\"ok\"}}",
+	            400, "Status for checks must 'passing', 'warning', 'critical'");
+	assert_text(f, "PUT", reg, "{\"Name\":\"x\",\"Meta\":{\"consul-a\":\"b\"}}", 400,
+	            "Invalid Service Meta: Couldn't load metadata pair ('consul-a', 'b'): Key "
+	            "prefix 'consul-' is reserved for internal use");
+	assert_text(f, "PUT", reg, "{\"Name\":\"x\",\"Check\":{\"TTL\":\"soon\"}}", 400,
+	            "Request decode failed: invalid \"TTL\": time: invalid duration \"soon\"");
+	assert_text(f, "PUT", reg, "", 400, "Request decode failed: EOF");
+	/* Consul does not check addresses otherwise: the Go hook's "<nil>" passes. */
+	assert_int_equal(req(f, "PUT", reg, "{\"Name\":\"x\",\"Address\":\"<nil>\"}", NULL, NULL),
+	                 200);
+}
+
+static void test_register_creates_the_check_consul_would(void **state)
+{
+	struct fc *f = *state;
+	/* The Go hook's request, as in the spec. */
+	assert_int_equal(
+	    req(f, "PUT", "/v1/agent/service/register",
+	        "{\"ID\":\"t1_web_31000\",\"Name\":\"web\",\"Tags\":[\"marathon\"],\"Port\":31000,"
+	        "\"Address\":\"127.0.0.1\",\"Check\":{\"Interval\":\"1m0s\",\"Timeout\":\"5s\","
+	        "\"HTTP\":\"http://127.0.0.1:1/\",\"Status\":\"passing\"},\"Checks\":[]}",
+	        NULL, NULL),
+	    200);
+	cJSON *checks = get_json(f, "/v1/agent/checks");
+	cJSON *k = cJSON_GetObjectItemCaseSensitive(checks, "service:t1_web_31000");
+	assert_non_null(k);
+	assert_string_equal(str_at(k, "Name", NULL), "Service 'web' check");
+	assert_string_equal(str_at(k, "Status", NULL), "passing");
+	assert_string_equal(str_at(k, "ServiceID", NULL), "t1_web_31000");
+	assert_string_equal(str_at(k, "Type", NULL), "http");
+	assert_string_equal(str_at(k, "Interval", NULL), "1m0s");
+	cJSON_Delete(checks);
+
+	/* Two checks are numbered; without Status they start critical. */
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register",
+	                     "{\"Name\":\"two\",\"Checks\":[{\"TTL\":\"30s\"},{\"TTL\":\"30s\","
+	                     "\"Name\":\"second\"}]}",
+	                     NULL, NULL),
+	                 200);
+	checks = get_json(f, "/v1/agent/checks");
+	assert_string_equal(str_at(checks, "service:two:1", "Status"), "critical");
+	assert_string_equal(str_at(checks, "service:two:2", "Name"), "second");
+	cJSON_Delete(checks);
+}
+
+static void test_deregister_removes_the_service_and_its_checks(void **state)
+{
+	struct fc *f = *state;
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register",
+	                     "{\"Name\":\"web\",\"ID\":\"web-1\",\"Check\":{\"TTL\":\"30s\"}}",
+	                     NULL, NULL),
+	                 200);
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/deregister/web-1", NULL, NULL, NULL),
+	                 200);
+	cJSON *svcs = get_json(f, "/v1/agent/services"), *checks = get_json(f, "/v1/agent/checks");
+	assert_int_equal(cJSON_GetArraySize(svcs), 0);
+	assert_int_equal(cJSON_GetArraySize(checks), 0);
+	cJSON_Delete(svcs);
+	cJSON_Delete(checks);
+	assert_text(f, "PUT", "/v1/agent/service/deregister/web-1", NULL, 404,
+	            "Unknown service ID \"web-1\". Ensure that the service ID is passed, not the "
+	            "service name.");
+}
+
+static void test_wrong_methods_get_405_with_allow(void **state)
+{
+	struct fc *f = *state;
+	struct ts_http r;
+	char allow[64];
+	assert_int_equal(req(f, "GET", "/v1/agent/service/deregister/x", NULL, NULL, &r), 405);
+	assert_string_equal(header(&r, "Allow", allow, sizeof(allow)), "PUT");
+	assert_string_equal(r.body, "method GET not allowed");
+	ts_http_free(&r);
+	assert_int_equal(req(f, "GET", "/v1/agent/check/pass/x", NULL, NULL, NULL), 405);
+	assert_int_equal(req(f, "GET", "/v1/agent/service/register", NULL, NULL, NULL), 405);
+	assert_int_equal(req(f, "DELETE", "/v1/agent/services", NULL, NULL, NULL), 405);
+}
+
+static void test_legacy_get_accepts_get_on_deregister_and_ttl_updates(void **state)
+{
+	struct fc f;
+	const char *const extra[] = {"--legacy-get", NULL};
+	assert_int_equal(start(&f, extra), 0);
+	assert_int_equal(req(&f, "PUT", "/v1/agent/service/register",
+	                     "{\"name\":\"t\",\"id\":\"t1\",\"check\":{\"ttl\":\"15s\"}}", NULL,
+	                     NULL),
+	                 200);
+	assert_int_equal(
+	    req(&f, "GET", "/v1/agent/check/pass/service:t1?note=ok", NULL, NULL, NULL), 200);
+	assert_true(wait_check_status(&f, "service:t1", "passing"));
+	assert_int_equal(req(&f, "GET", "/v1/agent/service/deregister/t1", NULL, NULL, NULL), 200);
+	assert_int_equal(req(&f, "GET", "/v1/agent/service/register", NULL, NULL, NULL), 405);
+	ts_stop(&f.proc, SIGTERM, 10000);
+}
+
+static void test_ttl_updates_find_percent_encoded_ids_and_refuse_other_checks(void **state)
+{
+	struct fc *f = *state;
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register",
+	                     "{\"Name\":\"t\",\"ID\":\"t1\",\"Checks\":[{\"TTL\":\"15s\"}]}", NULL,
+	                     NULL),
+	                 200);
+	/* npm's client escapes the colon. */
+	assert_int_equal(
+	    req(f, "PUT", "/v1/agent/check/warn/service%3At1?note=slow", NULL, NULL, NULL), 200);
+	cJSON *checks = get_json(f, "/v1/agent/checks");
+	assert_string_equal(str_at(checks, "service:t1", "Status"), "warning");
+	assert_string_equal(str_at(checks, "service:t1", "Output"), "slow");
+	cJSON_Delete(checks);
+	assert_int_equal(req(f, "PUT", "/v1/agent/check/update/service:t1",
+	                     "{\"Status\":\"passing\",\"Output\":\"fine\"}", NULL, NULL),
+	                 200);
+	assert_text(f, "PUT", "/v1/agent/check/update/service:t1", "{\"Status\":\"great\"}", 400,
+	            "Invalid check status: 'great'");
+	assert_text(f, "PUT", "/v1/agent/check/fail/nope", NULL, 404,
+	            "Unknown check ID \"nope\". Ensure that the check ID is passed, not the check "
+	            "name.");
+	assert_int_equal(
+	    req(f, "PUT", "/v1/agent/service/register",
+	        "{\"Name\":\"h\",\"Check\":{\"TCP\":\"127.0.0.1:1\",\"Interval\":\"1h\"}}", NULL,
+	        NULL),
+	    200);
+	assert_text(f, "PUT", "/v1/agent/check/pass/service:h", NULL, 500,
+	            "CheckID \"service:h\" does not have associated TTL");
+}
+
+static void test_ttl_check_turns_critical_when_not_updated(void **state)
+{
+	struct fc *f = *state;
+	assert_int_equal(
+	    req(f, "PUT", "/v1/agent/service/register",
+	        "{\"Name\":\"t\",\"Check\":{\"TTL\":\"300ms\",\"Status\":\"passing\"}}", NULL,
+	        NULL),
+	    200);
+	assert_true(wait_check_status(f, "service:t", "critical"));
+	cJSON *checks = get_json(f, "/v1/agent/checks");
+	assert_string_equal(str_at(checks, "service:t", "Output"), "TTL expired");
+	cJSON_Delete(checks);
+}
+
+/* ------------------------------------------------------------ checks run */
+
+/* A listening TCP socket on 127.0.0.1 (connections wait in the backlog). */
+static int listen_tcp(int *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 64), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+struct http_server {
+	int fd;
+	int status;
+	pthread_t thread;
+};
+
+/* Answers every connection with a fixed status until the socket closes. */
+static void *serve_http(void *data)
+{
+	struct http_server *s = data;
+	for (;;) {
+		int c = accept(s->fd, NULL, NULL);
+		if (c < 0)
+			return NULL;
+		char buf[4096], resp[256];
+		ssize_t n = read(c, buf, sizeof(buf));
+		(void)n;
+		int len = snprintf(resp, sizeof(resp),
+		                   "HTTP/1.1 %d X\r\nContent-Length: 7\r\nConnection: close\r\n\r\n"
+		                   "healthy",
+		                   s->status);
+		if (write(c, resp, (size_t)len) < 0)
+			perror("write");
+		close(c);
+	}
+}
+
+static void test_http_check_passes_when_fakeconsul_probes_a_live_listener(void **state)
+{
+	struct fc *f = *state;
+	struct http_server s = {.status = 200};
+	int port;
+	char body[512];
+	s.fd = listen_tcp(&port);
+	pthread_create(&s.thread, NULL, serve_http, &s);
+	snprintf(body, sizeof(body),
+	         "{\"Name\":\"web\",\"Check\":{\"HTTP\":\"http://127.0.0.1:%d/health\","
+	         "\"Interval\":\"200ms\",\"Timeout\":\"2s\"}}",
+	         port);
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register", body, NULL, NULL), 200);
+	assert_true(wait_check_status(f, "service:web", "passing"));
+
+	cJSON *h = get_json(f, "/v1/health/service/web?passing=1");
+	assert_int_equal(cJSON_GetArraySize(h), 1);
+	cJSON *checks = cJSON_GetObjectItem(cJSON_GetArrayItem(h, 0), "Checks");
+	assert_string_equal(str_at(cJSON_GetArrayItem(checks, 0), "CheckID", NULL), "serfHealth");
+	const char *out = str_at(cJSON_GetArrayItem(checks, 1), "Output", NULL);
+	assert_non_null(strstr(out, "200"));
+	assert_non_null(strstr(out, "healthy"));
+	cJSON_Delete(h);
+
+	/* The listener goes away: the check fails and ?passing drops it. */
+	shutdown(s.fd, SHUT_RDWR);
+	close(s.fd);
+	pthread_join(s.thread, NULL);
+	assert_true(wait_check_status(f, "service:web", "critical"));
+	h = get_json(f, "/v1/health/service/web?passing");
+	assert_int_equal(cJSON_GetArraySize(h), 0);
+	cJSON_Delete(h);
+}
+
+static void test_http_check_is_critical_on_a_server_error(void **state)
+{
+	struct fc *f = *state;
+	struct http_server s = {.status = 503};
+	int port;
+	char body[512];
+	s.fd = listen_tcp(&port);
+	pthread_create(&s.thread, NULL, serve_http, &s);
+	snprintf(body, sizeof(body),
+	         "{\"Name\":\"web\",\"Check\":{\"HTTP\":\"http://127.0.0.1:%d/\",\"Interval\":"
+	         "\"200ms\",\"Status\":\"passing\"}}",
+	         port);
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register", body, NULL, NULL), 200);
+	assert_true(wait_check_status(f, "service:web", "critical"));
+	shutdown(s.fd, SHUT_RDWR);
+	close(s.fd);
+	pthread_join(s.thread, NULL);
+}
+
+static void test_tcp_check_follows_the_listener(void **state)
+{
+	struct fc *f = *state;
+	int port;
+	char body[512];
+	int fd = listen_tcp(&port);
+	snprintf(body, sizeof(body),
+	         "{\"name\":\"db\",\"check\":{\"tcp\":\"127.0.0.1:%d\",\"interval\":\"200ms\"}}",
+	         port);
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register", body, NULL, NULL), 200);
+	assert_true(wait_check_status(f, "service:db", "passing"));
+	close(fd);
+	assert_true(wait_check_status(f, "service:db", "critical"));
+}
+
+/* ------------------------------------------------------------ catalog */
+
+static void test_catalog_and_health_send_consul_index_headers_and_filter_tags(void **state)
+{
+	struct fc *f = *state;
+	struct ts_http r;
+	char v[64];
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register",
+	                     "{\"Name\":\"web\",\"ID\":\"w1\",\"Tags\":[\"a\",\"b\"]}", NULL, NULL),
+	                 200);
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register",
+	                     "{\"Name\":\"web\",\"ID\":\"w2\",\"Tags\":[\"a\"]}", NULL, NULL),
+	                 200);
+	const char *paths[] = {"/v1/catalog/services", "/v1/catalog/service/web",
+	                       "/v1/health/service/web", "/v1/health/checks/web",
+	                       "/v1/catalog/service/unknown"};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		assert_int_equal(req(f, "GET", paths[i], NULL, NULL, &r), 200);
+		assert_non_null(header(&r, "X-Consul-Index", v, sizeof(v)));
+		assert_true(atoi(v) >= 1);
+		assert_string_equal(header(&r, "X-Consul-KnownLeader", v, sizeof(v)), "true");
+		assert_string_equal(header(&r, "X-Consul-LastContact", v, sizeof(v)), "0");
+		ts_http_free(&r);
+	}
+	cJSON *both = get_json(f, "/v1/catalog/service/web?tag=a&tag=b");
+	assert_int_equal(cJSON_GetArraySize(both), 1);
+	assert_string_equal(str_at(cJSON_GetArrayItem(both, 0), "ServiceID", NULL), "w1");
+	cJSON_Delete(both);
+	cJSON *a = get_json(f, "/v1/health/service/web?tag=a");
+	assert_int_equal(cJSON_GetArraySize(a), 2);
+	cJSON_Delete(a);
+	cJSON *none = get_json(f, "/v1/catalog/service/unknown");
+	assert_int_equal(cJSON_GetArraySize(none), 0);
+	cJSON_Delete(none);
+	cJSON *svcs = get_json(f, "/v1/catalog/services");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(svcs, "web")), 2);
+	cJSON_Delete(svcs);
+	assert_text(f, "GET", "/v1/catalog/service/web?dc=dc9", NULL, 500, "No path to datacenter");
+	assert_text(f, "GET", "/v1/health/service/web?index=x", NULL, 400, "Invalid index");
+	assert_text(f, "GET", "/v1/health/service/web?index=1&wait=5", NULL, 400,
+	            "Invalid wait time");
+	assert_text(f, "GET", "/v1/status/leader", NULL, 200, "\"127.0.0.1:8300\"");
+}
+
+struct blocked {
+	struct fc *f;
+	char path[256];
+	struct ts_http r;
+};
+
+static void *blocking_get(void *data)
+{
+	struct blocked *b = data;
+	char url[512];
+	snprintf(url, sizeof(url), "http://%s%s", b->f->proc.addr, b->path);
+	ts_http(&b->r, "GET", url, NULL, NULL, 0);
+	return NULL;
+}
+
+static int held_queries(struct fc *f)
+{
+	cJSON *st = get_json(f, "/_fake/state");
+	int n = cJSON_GetObjectItem(st, "blocking_queries")->valueint;
+	cJSON_Delete(st);
+	return n;
+}
+
+static void test_blocking_query_returns_when_the_service_registers(void **state)
+{
+	struct fc *f = *state;
+	struct ts_http r;
+	char v[64];
+	assert_int_equal(req(f, "GET", "/v1/health/service/web", NULL, NULL, &r), 200);
+	long index = atol(header(&r, "X-Consul-Index", v, sizeof(v)));
+	ts_http_free(&r);
+
+	struct blocked b = {.f = f};
+	pthread_t t;
+	snprintf(b.path, sizeof(b.path), "/v1/health/service/web?index=%ld&wait=60s", index);
+	pthread_create(&t, NULL, blocking_get, &b);
+	/* The query is held by the server, not answered. */
+	int64_t end = ts_now_ms() + 20000;
+	while (held_queries(f) != 1 && ts_now_ms() < end)
+		ts_sleep_ms(20);
+	assert_int_equal(held_queries(f), 1);
+
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register",
+	                     "{\"Name\":\"web\",\"Port\":80}", NULL, NULL),
+	                 200);
+	pthread_join(t, NULL);
+	assert_int_equal(b.r.status, 200);
+	assert_true(atol(header(&b.r, "X-Consul-Index", v, sizeof(v))) > index);
+	cJSON *j = cJSON_Parse(b.r.body);
+	assert_int_equal(cJSON_GetArraySize(j), 1);
+	assert_string_equal(str_at(cJSON_GetArrayItem(j, 0), "Service", "Service"), "web");
+	cJSON_Delete(j);
+	ts_http_free(&b.r);
+	assert_int_equal(held_queries(f), 0);
+}
+
+static void test_blocking_query_answers_with_the_same_index_when_wait_runs_out(void **state)
+{
+	struct fc *f = *state;
+	struct ts_http r;
+	char v[64], path[128];
+	assert_int_equal(req(f, "GET", "/v1/catalog/services", NULL, NULL, &r), 200);
+	long index = atol(header(&r, "X-Consul-Index", v, sizeof(v)));
+	ts_http_free(&r);
+	snprintf(path, sizeof(path), "/v1/catalog/services?index=%ld&wait=300ms", index);
+	assert_int_equal(req(f, "GET", path, NULL, NULL, &r), 200);
+	assert_int_equal(atol(header(&r, "X-Consul-Index", v, sizeof(v))), index);
+	ts_http_free(&r);
+}
+
+/* ------------------------------------------------------------ ACLs */
+
+static void test_acl_tokens_are_checked_in_consuls_order(void **state)
+{
+	struct fc f;
+	const char *const extra[] = {"--acl-token", "s3cret", "--acl-token=webonly=web", NULL};
+	const char *reg = "{\"Name\":\"web\"}", *db = "{\"Name\":\"db\"}";
+	assert_int_equal(start(&f, extra), 0);
+	const char *unknown[] = {"X-Consul-Token: nope", NULL};
+	const char *header_tok[] = {"X-Consul-Token: s3cret", NULL};
+	const char *bearer[] = {"Authorization: Bearer s3cret", NULL};
+	const char *limited[] = {"X-Consul-Token: webonly", NULL};
+	struct ts_http r;
+
+	assert_int_equal(req(&f, "PUT", "/v1/agent/service/register", reg, unknown, &r), 403);
+	assert_string_equal(r.body, "ACL not found");
+	ts_http_free(&r);
+	assert_int_equal(req(&f, "PUT", "/v1/agent/service/register", reg, NULL, &r), 403);
+	assert_string_equal(r.body, "Permission denied");
+	ts_http_free(&r);
+	assert_int_equal(req(&f, "PUT", "/v1/agent/service/register?token=s3cret", reg, NULL, NULL),
+	                 200);
+	assert_int_equal(req(&f, "PUT", "/v1/agent/service/register", db, header_tok, NULL), 200);
+	assert_int_equal(req(&f, "PUT", "/v1/agent/service/deregister/db", NULL, bearer, NULL),
+	                 200);
+	assert_int_equal(req(&f, "PUT", "/v1/agent/service/register", db, limited, NULL), 403);
+	assert_int_equal(req(&f, "PUT", "/v1/agent/service/register", reg, limited, NULL), 200);
+	/* ?token wins over the header. */
+	assert_int_equal(
+	    req(&f, "PUT", "/v1/agent/service/register?token=nope", reg, header_tok, NULL), 403);
+	assert_int_equal(req(&f, "GET", "/v1/agent/services", NULL, unknown, NULL), 403);
+
+	/* Reads are filtered, not refused. */
+	assert_int_equal(req(&f, "PUT", "/v1/agent/service/register", db, header_tok, NULL), 200);
+	assert_int_equal(req(&f, "GET", "/v1/agent/services", NULL, limited, &r), 200);
+	cJSON *svcs = cJSON_Parse(r.body);
+	assert_non_null(cJSON_GetObjectItem(svcs, "web"));
+	assert_null(cJSON_GetObjectItem(svcs, "db"));
+	assert_non_null(strcasestr(r.headers, "X-Consul-Results-Filtered-By-ACLs: true"));
+	cJSON_Delete(svcs);
+	ts_http_free(&r);
+
+	/* The token never reaches the log. */
+	ts_stop(&f.proc, SIGTERM, 10000);
+	char *log = ts_read_file(f.proc.log, NULL);
+	assert_non_null(log);
+	assert_null(strstr(log, "s3cret"));
+	free(log);
+}
+
+/* ------------------------------------------------------------ /_fake/ */
+
+static void test_fault_injection_fails_and_delays_the_next_requests(void **state)
+{
+	struct fc *f = *state;
+	struct ts_http r;
+	assert_int_equal(req(f, "POST", "/_fake/fail",
+	                     "{\"status\":503,\"count\":2,\"method\":\"PUT\",\"path\":\"/v1/agent/"
+	                     "service/\",\"body\":\"overloaded\"}",
+	                     NULL, NULL),
+	                 200);
+	const char *reg = "{\"Name\":\"web\"}";
+	assert_int_equal(req(f, "GET", "/v1/agent/services", NULL, NULL, NULL), 200); /* no match */
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register", reg, NULL, &r), 503);
+	assert_string_equal(r.body, "overloaded");
+	ts_http_free(&r);
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register", reg, NULL, NULL), 503);
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register", reg, NULL, NULL), 200);
+
+	/* A delayed request is still handled. */
+	assert_int_equal(req(f, "POST", "/_fake/delay",
+	                     "{\"ms\":300,\"path\":\"/v1/agent/service/"
+	                     "deregister/\"}",
+	                     NULL, NULL),
+	                 200);
+	cJSON *faults = get_json(f, "/_fake/faults");
+	assert_int_equal(cJSON_GetArraySize(faults), 1);
+	cJSON_Delete(faults);
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/deregister/web", NULL, NULL, NULL), 200);
+	cJSON *svcs = get_json(f, "/v1/agent/services");
+	assert_int_equal(cJSON_GetArraySize(svcs), 0);
+	cJSON_Delete(svcs);
+
+	/* Every request is in the log, with its query and headers. */
+	cJSON *log = get_json(f, "/_fake/requests");
+	int puts = 0;
+	const cJSON *e;
+	cJSON_ArrayForEach (e, log) {
+		puts += strcmp(str_at(e, "method", NULL), "PUT") == 0;
+	}
+	assert_int_equal(puts, 4);
+	cJSON_Delete(log);
+	assert_int_equal(req(f, "POST", "/_fake/fail", "{\"status\":42}", NULL, NULL), 400);
+}
+
+static void test_fake_check_control_flips_a_check_and_state_dumps_it(void **state)
+{
+	struct fc *f = *state;
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register",
+	                     "{\"Name\":\"t\",\"Check\":{\"TTL\":\"1h\"}}", NULL, NULL),
+	                 200);
+	assert_int_equal(req(f, "POST", "/_fake/check/service:t",
+	                     "{\"Status\":\"passing\",\"Output\":\"forced\"}", NULL, NULL),
+	                 200);
+	cJSON *st = get_json(f, "/_fake/state");
+	assert_string_equal(str_at(cJSON_GetObjectItem(st, "checks"), "service:t", "Output"),
+	                    "forced");
+	assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(st, "services"), "t"));
+	cJSON_Delete(st);
+	assert_int_equal(
+	    req(f, "POST", "/_fake/check/nope", "{\"Status\":\"passing\"}", NULL, NULL), 404);
+	assert_int_equal(req(f, "POST", "/_fake/reset", NULL, NULL, NULL), 200);
+	cJSON *svcs = get_json(f, "/v1/agent/services");
+	assert_int_equal(cJSON_GetArraySize(svcs), 0);
+	cJSON_Delete(svcs);
+}
+
+static void test_refuses_a_non_loopback_address_without_allow_remote(void **state)
+{
+	struct ts_proc p;
+	char *argv[] = {(char *)ts_env("FAKECONSUL_BIN", "fakeconsul"), "--listen", "0.0.0.0:0",
+	                NULL};
+	assert_int_equal(ts_spawn(&p, argv, NULL, false), 0);
+	int st = ts_wait(&p, 10000);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	char *log = ts_read_file(p.log, NULL);
+	assert_non_null(strstr(log, "--allow-remote"));
+	free(log);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	    T(test_register_accepts_any_key_case_and_defaults_id_to_name),
+	    T(test_register_rejects_bad_definitions_with_consuls_texts),
+	    T(test_register_creates_the_check_consul_would),
+	    T(test_deregister_removes_the_service_and_its_checks),
+	    T(test_wrong_methods_get_405_with_allow),
+	    cmocka_unit_test(test_legacy_get_accepts_get_on_deregister_and_ttl_updates),
+	    T(test_ttl_updates_find_percent_encoded_ids_and_refuse_other_checks),
+	    T(test_ttl_check_turns_critical_when_not_updated),
+	    T(test_http_check_passes_when_fakeconsul_probes_a_live_listener),
+	    T(test_http_check_is_critical_on_a_server_error),
+	    T(test_tcp_check_follows_the_listener),
+	    T(test_catalog_and_health_send_consul_index_headers_and_filter_tags),
+	    T(test_blocking_query_returns_when_the_service_registers),
+	    T(test_blocking_query_answers_with_the_same_index_when_wait_runs_out),
+	    cmocka_unit_test(test_acl_tokens_are_checked_in_consuls_order),
+	    T(test_fault_injection_fails_and_delays_the_next_requests),
+	    T(test_fake_check_control_flips_a_check_and_state_dumps_it),
+	    cmocka_unit_test(test_refuses_a_non_loopback_address_without_allow_remote),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
