@@ -738,19 +738,22 @@ static int parse_steps(struct scenario *sc, char *err, size_t errlen)
 			         sc->file, i);
 			return -1;
 		}
-		const char *name = sstr(s, "name");
+		const char *title = sstr(s, "title");
 		const char *detail = sstr(s, "state");
-		if (!detail)
-			detail = sstr(s, "name") ? NULL : sstr(s, "director");
-		if (!detail)
-			detail = sstr(s, "id") ? sstr(s, "id") : NULL;
+		const char *more[] = {"name", "id", "director", "cmdline", "data"};
+		for (size_t m = 0; !detail && m < sizeof(more) / sizeof(more[0]); m++)
+			detail = sstr(s, more[m]);
 		const cJSON *healthy = cJSON_GetObjectItemCaseSensitive(s, "healthy");
-		snprintf(st->name, sizeof(st->name), "%02zu %s%s%s%s%s", i + 1,
-		         name ? name : st->kind, !name && detail ? " " : "",
-		         !name && detail ? detail : "",
-		         !name && cJSON_IsBool(healthy) ? " healthy=" : "",
-		         !name && cJSON_IsBool(healthy) ? (cJSON_IsTrue(healthy) ? "true" : "false")
-		                                        : "");
+		bool absent = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "absent"));
+		if (title)
+			snprintf(st->name, sizeof(st->name), "%02zu %s", i + 1, title);
+		else
+			snprintf(st->name, sizeof(st->name), "%02zu %s%s%.100s%s%s", i + 1,
+			         st->kind, detail ? " " : "", detail ? detail : "",
+			         !cJSON_IsBool(healthy)  ? ""
+			         : cJSON_IsTrue(healthy) ? " healthy=true"
+			                                 : " healthy=false",
+			         absent ? " absent" : "");
 		i++;
 	}
 	return 0;
