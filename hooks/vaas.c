@@ -170,15 +170,17 @@ static cJSON *find_paged(struct vaas_state *st, const char *path, const char *fi
 {
 	char *cur = strdup(path);
 	cJSON *found = NULL;
+	snprintf(err, errlen, "no %s '%s' in the first %d pages of %s", field, value,
+	         VAAS_MAX_PAGES, path);
 	for (int page = 0; cur && page < VAAS_MAX_PAGES; page++) {
 		struct hookhttp_res hr;
 		int rc = request(st, "GET", cur, NULL, false, &hr);
-		cJSON *doc = rc == 0 && hr.status == 200 ? cJSON_Parse(hr.body) : NULL;
+		bool ok = rc == 0 && hr.status == 200;
+		cJSON *doc = ok ? cJSON_Parse(hr.body) : NULL;
 		if (!doc) {
 			char why[256];
 			hookhttp_describe(&hr, why, sizeof(why));
-			snprintf(err, errlen, "GET %s: %s", cur,
-			         rc == 0 && hr.status == 200 ? "answer is not JSON" : why);
+			snprintf(err, errlen, "GET %s: %s", cur, ok ? "answer is not JSON" : why);
 			hookhttp_res_free(&hr);
 			break;
 		}
@@ -186,21 +188,19 @@ static cJSON *find_paged(struct vaas_state *st, const char *path, const char *fi
 		const cJSON *o = vaas_map_find(doc, field, value);
 		const char *next = vaas_map_next(doc);
 		const char *next_path = next ? as_path(st, next) : NULL;
+		char *n = NULL;
 		if (o) {
-			found = cJSON_Duplicate(o, 1);
-			if (!found)
+			if (!(found = cJSON_Duplicate(o, 1)))
 				snprintf(err, errlen, "out of memory");
-		} else if (!next_path) {
+		} else if (next_path) {
+			n = strdup(next_path);
+		} else {
 			snprintf(err, errlen, "no %s '%s' in VaaS (%s)", field, value, path);
 		}
-		char *n = !o && next_path ? strdup(next_path) : NULL;
 		free(cur);
 		cur = n;
 		cJSON_Delete(doc);
 	}
-	if (cur && !found)
-		snprintf(err, errlen, "no %s '%s' in the first %d pages of %s", field, value,
-		         VAAS_MAX_PAGES, path);
 	free(cur);
 	return found;
 }

@@ -130,6 +130,8 @@ static int setup(void **state)
 	set("ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT", "20s");
 	fake("DELETE", "/_fake/requests", NULL, NULL);
 	fake("DELETE", "/_fake/faults", NULL, NULL);
+	fake("POST", "/_fake/tasks",
+	     "{\"status\":\"SUCCESS\",\"info\":\"None\",\"pending_polls\":0}", NULL);
 	/* No backend left over from another test. */
 	cJSON *list = NULL;
 	fake("GET", "/api/v0.1/backend/?limit=0", NULL, &list);
@@ -325,11 +327,13 @@ static void test_async_registration_waits_for_the_vaas_task(void **state)
 {
 	NEED_VAAS();
 	init_hook();
+	/* The reload task reads PENDING twice before SUCCESS. */
+	fake("POST", "/_fake/tasks", "{\"status\":\"SUCCESS\",\"pending_polls\":2}", NULL);
 	Mesos__V1__TaskInfo *t = task_for("first_service"); /* has a cluster: 202 */
 	struct hook_result res;
 	if (call(t, HOOK_AFTER_TASK_HEALTHY, &res) != 0)
 		fail_msg("register: %s", res.error);
-	assert_true(count_requests("GET", "/api/v0.1/task/") >= 1);
+	assert_int_equal(count_requests("GET", "/api/v0.1/task/"), 3);
 	cJSON *list = backends("first_service");
 	assert_int_equal(cJSON_GetArraySize(list), 1);
 	cJSON_Delete(list);
@@ -337,6 +341,74 @@ static void test_async_registration_waits_for_the_vaas_task(void **state)
 	list = backends("first_service");
 	assert_int_equal(cJSON_GetArraySize(list), 0);
 	cJSON_Delete(list);
+	free_task(t);
+}
+
+static void test_async_failure_fails_registration_and_still_deletes_the_backend(void **state)
+{
+	NEED_VAAS();
+	init_hook();
+	fake("POST", "/_fake/tasks",
+	     "{\"status\":\"FAILURE\",\"info\":\"VclLoadException: boom\",\"pending_polls\":1}",
+	     NULL);
+	Mesos__V1__TaskInfo *t = task_for("first_service");
+	struct hook_result res;
+	assert_int_equal(call(t, HOOK_AFTER_TASK_HEALTHY, &res), -1);
+	assert_non_null(strstr(res.error, "VclLoadException: boom"));
+	assert_non_null(strstr(res.error, "first_service"));
+	/* The backend exists, so terminating removes it. */
+	cJSON *list = backends("first_service");
+	assert_int_equal(cJSON_GetArraySize(list), 1);
+	cJSON_Delete(list);
+	assert_int_equal(call(t, HOOK_BEFORE_TERMINATE, &res), 0);
+	list = backends("first_service");
+	assert_int_equal(cJSON_GetArraySize(list), 0);
+	cJSON_Delete(list);
+	free_task(t);
+}
+
+static void test_async_task_that_never_finishes_times_out(void **state)
+{
+	NEED_VAAS();
+	set("ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT", "1s");
+	init_hook();
+	fake("POST", "/_fake/tasks", "{\"status\":\"SUCCESS\",\"pending_polls\":100000}", NULL);
+	Mesos__V1__TaskInfo *t = task_for("first_service");
+	struct hook_result res;
+	assert_int_equal(call(t, HOOK_AFTER_TASK_HEALTHY, &res), -1);
+	assert_non_null(strstr(res.error, "did not finish"));
+	assert_non_null(strstr(res.error, "ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT"));
+	assert_int_equal(call(t, HOOK_BEFORE_TERMINATE, &res), 0);
+	free_task(t);
+}
+
+static void test_datacenter_and_director_on_later_pages_are_found(void **state)
+{
+	NEED_VAAS();
+	init_hook();
+	/* The first page of each lookup (served by the fault injector) lacks the
+	 * wanted object and points on to the real list. */
+	fake("POST", "/_fake/fail",
+	     "{\"status\":200,\"count\":1,\"method\":\"GET\",\"path\":\"/api/v0.1/dc/\","
+	     "\"content_type\":\"application/json\",\"body\":\"{\\\"meta\\\":{\\\"next\\\":"
+	     "\\\"/api/v0.1/dc/?symbol=dc1&limit=20\\\"},\\\"objects\\\":[{\\\"id\\\":7,"
+	     "\\\"symbol\\\":\\\"dc7\\\"}]}\"}",
+	     NULL);
+	fake("POST", "/_fake/fail",
+	     "{\"status\":200,\"count\":1,\"method\":\"GET\",\"path\":\"/api/v0.1/director/\","
+	     "\"content_type\":\"application/json\",\"body\":\"{\\\"meta\\\":{\\\"next\\\":"
+	     "\\\"/api/v0.1/director/?name=second_service&limit=20\\\"},\\\"objects\\\":[]}\"}",
+	     NULL);
+	Mesos__V1__TaskInfo *t = task_for("second_service");
+	struct hook_result res;
+	if (call(t, HOOK_AFTER_TASK_HEALTHY, &res) != 0)
+		fail_msg("register: %s", res.error);
+	assert_int_equal(count_requests("GET", "/api/v0.1/dc/"), 2);
+	assert_int_equal(count_requests("GET", "/api/v0.1/director/"), 2);
+	cJSON *list = backends("second_service");
+	assert_int_equal(cJSON_GetArraySize(list), 1);
+	cJSON_Delete(list);
+	assert_int_equal(call(t, HOOK_BEFORE_TERMINATE, &res), 0);
 	free_task(t);
 }
 
@@ -465,8 +537,12 @@ static void test_existing_identical_backend_is_adopted(void **state)
 	struct hook_result res;
 	if (call(t, HOOK_AFTER_TASK_HEALTHY, &res) != 0)
 		fail_msg("register: %s", res.error);
-	assert_int_equal(call(t, HOOK_BEFORE_TERMINATE, &res), 0);
+	assert_non_null(strstr(logs, "adopting it"));
 	cJSON *list = backends("second_service");
+	assert_int_equal(cJSON_GetArraySize(list), 1);
+	cJSON_Delete(list);
+	assert_int_equal(call(t, HOOK_BEFORE_TERMINATE, &res), 0);
+	list = backends("second_service");
 	assert_int_equal(cJSON_GetArraySize(list), 0);
 	cJSON_Delete(list);
 	free_task(t);
@@ -535,6 +611,13 @@ int main(void)
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_async_registration_waits_for_the_vaas_task, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_async_failure_fails_registration_and_still_deletes_the_backend, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(test_async_task_that_never_finishes_times_out, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_datacenter_and_director_on_later_pages_are_found,
+	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_registration_retries_when_vaas_answers_500, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(
