@@ -140,8 +140,11 @@ if(BUILD_TESTS AND NOT FUZZ AND TARGET executor)
   # Every variable `executor --help` lists appears in docs/configuration.md.
   add_test(NAME docs/configuration_names_every_variable_of_executor_help
     COMMAND sh -c [=[
-      missing=$("$1" --help | sed -n 's/^  \([A-Z][A-Z0-9_]*\) .*/\1/p' | while read -r v; do
-        grep -q "\`$v\`" "$2" || echo "$v"; done)
+      help=$("$1" --help) || { echo "cannot run $1 --help"; exit 1; }
+      vars=$(printf '%s\n' "$help" | sed -n 's/^  \([A-Z][A-Z0-9_]*\) .*/\1/p')
+      [ "$(printf '%s\n' "$vars" | wc -l)" -ge 20 ] ||
+        { echo "executor --help lists fewer than 20 variables: $vars"; exit 1; }
+      missing=$(for v in $vars; do grep -q "\`$v\`" "$2" || echo "$v"; done)
       [ -z "$missing" ] && echo "docs/configuration.md names every variable" && exit 0
       echo "docs/configuration.md does not document:" $missing; exit 1]=]
       sh $<TARGET_FILE:executor> ${CMAKE_SOURCE_DIR}/docs/configuration.md)
