@@ -419,13 +419,13 @@ static void timer_closed(uv_handle_t *t)
 		health_free(h);
 }
 
-static void job_init(struct health *h, struct job *j, bool is_health)
+static void job_init(struct health *h, struct job *j, bool is_health, struct httpc *http)
 {
 	j->h = h;
 	j->is_health = is_health;
 	j->active = true;
 	j->spec.timeout_ns = j->timing.timeout_ns;
-	j->spec.http = NULL;
+	j->spec.http = http;
 	j->spec.cwd = h->cwd;
 	uv_timer_init(h->loop, &j->timer);
 	j->timer.data = j;
@@ -473,20 +473,19 @@ struct health *health_start(const struct health_opts *o)
 	}
 
 	/* The checker is created now: the grace period and the delay start. */
+	char delay[32];
 	if (want_health) {
-		job_init(h, &h->health, true);
-		h->health.spec.http = o->http;
+		job_init(h, &h->health, true, o->http);
 		health_counter_init(&h->health.counter, task->health_check, now_ns(h));
 		job_schedule(&h->health, h->health.timing.delay_ns);
-		log_info("%s health check starts in %.3g s", h->health.type_name,
-		         duration_to_secs(h->health.timing.delay_ns));
+		duration_format_mesos(h->health.timing.delay_ns, delay, sizeof(delay));
+		log_info("%s health check starts in %s", h->health.type_name, delay);
 	}
 	if (want_check) {
-		job_init(h, &h->check, false);
-		h->check.spec.http = o->http;
+		job_init(h, &h->check, false, o->http);
 		job_schedule(&h->check, h->check.timing.delay_ns);
-		log_info("%s check starts in %.3g s", h->check.type_name,
-		         duration_to_secs(h->check.timing.delay_ns));
+		duration_format_mesos(h->check.timing.delay_ns, delay, sizeof(delay));
+		log_info("%s check starts in %s", h->check.type_name, delay);
 	}
 	return h;
 oom:
