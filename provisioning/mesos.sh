@@ -88,7 +88,12 @@ ExecStart=/usr/local/sbin/mesos-agent --ip=0.0.0.0 --advertise_ip=127.0.0.1 \\
   --executor_environment_variables='{"PATH":"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","ALLEGRO_EXECUTOR_DEBUG":"true","CONSUL_HTTP_ADDR":"127.0.0.1:8500","CLOUD_PUBLIC_IP":"127.0.0.1"}'
 Restart=always
 RestartSec=3
+# As Mesos' own packaging: executors outlive agent restarts; cgroups delegated.
 KillMode=process
+LimitNOFILE=16384
+CPUAccounting=true
+MemoryAccounting=true
+Delegate=true
 
 [Install]
 WantedBy=multi-user.target
