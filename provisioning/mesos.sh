@@ -8,8 +8,8 @@
 #
 # The agent runs with the Mesos containerizer and the isolators
 #   filesystem/linux, namespaces/pid, cgroups/cpu, cgroups/mem
-# (namespaces/pid needs filesystem/linux), and gives every executor
-#   ALLEGRO_EXECUTOR_DEBUG=true, CONSUL_HTTP_ADDR=127.0.0.1:8500, CLOUD_PUBLIC_IP=127.0.0.1
+# (namespaces/pid needs filesystem/linux), and gives every executor the
+# settings for Consul and VaaS on this VM (EXECUTOR_ENV below).
 set -euo pipefail
 # shellcheck source=common.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/common.sh"
@@ -56,6 +56,15 @@ fi
 
 mkdir -p /var/lib/mesos/master /var/lib/mesos/agent /var/log/mesos
 
+# What every executor gets: debug logs, the local Consul, and the VaaS that
+# fakevaas plays (provisioning/executor.sh; its development data has the user
+# admin with key vagrant_api_key and the datacenter dc1).
+EXECUTOR_ENV='{"PATH":"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+"ALLEGRO_EXECUTOR_DEBUG":"true","CONSUL_HTTP_ADDR":"127.0.0.1:8500","CLOUD_PUBLIC_IP":"127.0.0.1",
+"ALLEGRO_EXECUTOR_VAAS_HOST":"http://127.0.0.1:3030","ALLEGRO_EXECUTOR_VAAS_USERNAME":"admin",
+"ALLEGRO_EXECUTOR_VAAS_TOKEN":"vagrant_api_key","CLOUD_DC":"dc1"}'
+EXECUTOR_ENV=$(printf '%s' "$EXECUTOR_ENV" | tr -d '\n')
+
 cat >/etc/systemd/system/mesos-master.service <<UNIT
 [Unit]
 Description=Mesos master (UI on :5050)
@@ -85,7 +94,7 @@ ExecStart=/usr/local/sbin/mesos-agent --ip=0.0.0.0 --advertise_ip=127.0.0.1 \\
   --work_dir=/var/lib/mesos/agent --log_dir=/var/log/mesos \\
   --containerizers=mesos --launcher=linux \\
   --isolation=filesystem/linux,namespaces/pid,cgroups/cpu,cgroups/mem \\
-  --executor_environment_variables='{"PATH":"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","ALLEGRO_EXECUTOR_DEBUG":"true","CONSUL_HTTP_ADDR":"127.0.0.1:8500","CLOUD_PUBLIC_IP":"127.0.0.1"}'
+  --executor_environment_variables='$EXECUTOR_ENV'
 Restart=always
 RestartSec=3
 # As Mesos' own packaging: executors outlive agent restarts; cgroups delegated.
