@@ -3,6 +3,7 @@
  * carry the X-Consul-* headers and honour ?index/?wait. */
 #include "fakeconsul.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,9 +47,12 @@ static void rights_of(struct fakeconsul *fc, struct httpd_req *r, struct acl_rig
 void fc_catalog_datacenters(struct httpd_req *r, void *data)
 {
 	struct fakeconsul *fc = data;
+	char idx[64];
 	cJSON *a = cJSON_CreateArray();
 	cJSON_AddItemToArray(a, cJSON_CreateString(fc->cat.datacenter));
-	httpd_reply_json(r, 200, a, NULL);
+	snprintf(idx, sizeof(idx), "X-Consul-Index: %llu", (unsigned long long)fc->cat.index);
+	const char *hdrs[] = {idx, "X-Consul-KnownLeader: true", "X-Consul-LastContact: 0", NULL};
+	httpd_reply_json(r, 200, a, hdrs);
 }
 
 struct services_ctx {

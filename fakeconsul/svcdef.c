@@ -426,7 +426,6 @@ int svcdef_parse(const char *body, size_t len, struct svcdef *d, char *err, size
 	if (!o)
 		return 400;
 	if (!cJSON_IsObject(o)) {
-		type_error(&c, o, "", "structs.ServiceDefinition");
 		snprintf(err, errlen,
 		         "Request decode failed: json: cannot unmarshal %s into Go value of type "
 		         "structs.ServiceDefinition",

@@ -432,9 +432,9 @@ static void test_catalog_and_health_send_consul_index_headers_and_filter_tags(vo
 	assert_int_equal(req(f, "PUT", "/v1/agent/service/register",
 	                     "{\"Name\":\"web\",\"ID\":\"w2\",\"Tags\":[\"a\"]}", NULL, NULL),
 	                 200);
-	const char *paths[] = {"/v1/catalog/services", "/v1/catalog/service/web",
-	                       "/v1/health/service/web", "/v1/health/checks/web",
-	                       "/v1/catalog/service/unknown"};
+	const char *paths[] = {"/v1/catalog/services",    "/v1/catalog/service/web",
+	                       "/v1/health/service/web",  "/v1/health/checks/web",
+	                       "/v1/catalog/datacenters", "/v1/catalog/service/unknown"};
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		assert_int_equal(req(f, "GET", paths[i], NULL, NULL, &r), 200);
 		assert_non_null(header(&r, "X-Consul-Index", v, sizeof(v)));
