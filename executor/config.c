@@ -9,7 +9,16 @@
 #include <string.h>
 #include <unistd.h>
 
-enum kind { K_STR, K_BOOL, K_DURATION, K_MESOS_DURATION, K_LONG, K_ENCODING, K_CHECKPOINT };
+enum kind {
+	K_STR,
+	K_BOOL,
+	K_DURATION,
+	K_MESOS_DURATION,
+	K_LONG,
+	K_LIMIT, /* a count where 0 means none */
+	K_ENCODING,
+	K_CHECKPOINT
+};
 
 struct setting {
 	const char *name;
@@ -66,6 +75,45 @@ static const struct setting settings[] = {
 	 "longest a hook may take for one event"},
 	{"ALLEGRO_EXECUTOR_SIGTERM_EXCLUDE_PROCESSES", K_STR, F(sigterm_exclude), NULL,
 	 "comma-separated process names that get no SIGTERM (they still get SIGKILL)"},
+	/* Log shipping for tasks labelled log-scraping=logstash. */
+	{"ALLEGRO_EXECUTOR_SERVICELOG_BUFFER_SIZE", K_LONG, F(servicelog_buffer), "2000",
+	 "log lines waiting for Logstash at most; more are dropped and counted"},
+	{"ALLEGRO_EXECUTOR_SERVICELOG_IGNORE_KEYS", K_STR, F(servicelog_ignore_keys), NULL,
+	 "comma-separated keys removed from the task's JSON log lines"},
+	{"ALLEGRO_EXECUTOR_SERVICELOG_COPY_OUTPUT", K_BOOL, F(servicelog_copy_output), "true",
+	 "also write the task's output to the sandbox's stdout/stderr files"},
+	{"ALLEGRO_EXECUTOR_SERVICELOG_FLUSH_TIMEOUT", K_DURATION, F(servicelog_flush_ns), "1s",
+	 "how long the executor keeps shipping the last lines when it exits"},
+	{"ALLEGRO_EXECUTOR_SERVICELOG_LOGSTASH_PROTOCOL", K_STR, F(logstash_protocol), "tcp",
+	 "tcp or udp"},
+	{"ALLEGRO_EXECUTOR_SERVICELOG_LOGSTASH_ADDRESS", K_STR, F(logstash_address), NULL,
+	 "Logstash host:port"},
+	{"ALLEGRO_EXECUTOR_SERVICELOG_LOGSTASH_DISCOVERY_SERVICE_NAME", K_STR, F(logstash_service),
+	 NULL, "instead of an address: the Consul service whose passing instances get the logs"},
+	{"ALLEGRO_EXECUTOR_SERVICELOG_LOGSTASH_DISCOVERY_REFRESH_INTERVAL", K_DURATION,
+	 F(logstash_refresh_ns), "1s", "how often Consul is asked for the Logstash instances"},
+	{"ALLEGRO_EXECUTOR_SERVICELOG_LOGSTASH_RATE_LIMIT", K_LIMIT, F(logstash_rate_limit), "0",
+	 "log lines per second sent at most (0: no limit); more are dropped and counted"},
+	{"ALLEGRO_EXECUTOR_SERVICELOG_LOGSTASH_SIZE_LIMIT", K_LIMIT, F(logstash_size_limit), "0",
+	 "bytes per log entry at most (0: no limit); bigger ones are dropped and counted"},
+	{"ALLEGRO_EXECUTOR_SERVICELOG_LOGSTASH_TCP_KEEP_ALIVE", K_DURATION,
+	 F(logstash_keepalive_ns), "5s", "TCP keep-alive idle time of Logstash connections"},
+	{"ALLEGRO_EXECUTOR_SERVICELOG_LOGSTASH_TCP_TIMEOUT", K_DURATION, F(logstash_timeout_ns),
+	 "2s", "TCP connect timeout for Logstash"},
+	/* Certificate expiry for tasks labelled validate-certificate=true. */
+	{"ALLEGRO_EXECUTOR_RANDOM_EXPIRATION_RANGE", K_DURATION, F(cert_random_range_ns), "3h",
+	 "the task is killed a random time within this range before its CERTIFICATE expires "
+	 "(0: 3h)"},
+	/* Metrics and error reports. */
+	{"ALLEGRO_EXECUTOR_GRAPHITE_HOST", K_STR, F(graphite_host), NULL,
+	 "send metrics to this Graphite (plaintext protocol); unset: log them"},
+	{"ALLEGRO_EXECUTOR_GRAPHITE_PORT", K_LONG, F(graphite_port), "2003", "Graphite's port"},
+	{"ALLEGRO_EXECUTOR_GRAPHITE_PREFIX", K_STR, F(graphite_prefix), "allegro.executor",
+	 "metric path prefix, followed by .<host>.<executor id>"},
+	{"ALLEGRO_EXECUTOR_METRICS_INTERVAL", K_DURATION, F(metrics_interval_ns), "1m",
+	 "how often metrics are sent or logged"},
+	{"ALLEGRO_EXECUTOR_SENTRY_DSN", K_STR, F(sentry_dsn), NULL,
+	 "report error log lines to this Sentry DSN (never logged; off in the local environment)"},
 	{NULL, 0, 0, NULL, NULL},
 };
 
@@ -123,6 +171,9 @@ static void load_one(struct ex_config *c, struct envcfg *e, const struct setting
 	case K_LONG:
 		*(long *)p = envcfg_long(e, s->name, v, atol(s->def), 1, 1000000);
 		break;
+	case K_LIMIT:
+		*(long *)p = envcfg_long(e, s->name, v, atol(s->def), 0, 1000000000);
+		break;
 	case K_ENCODING:
 		if (strcmp(use, "protobuf") == 0)
 			*(enum mesos_encoding *)p = MESOS_PROTOBUF;
@@ -168,6 +219,14 @@ int ex_config_load(struct ex_config *c, struct envcfg *e)
 	    strcmp(c->api_scheme, "https") != 0)
 		envcfg_fail(e, "ALLEGRO_EXECUTOR_API_SCHEME: expected http or https, got '%s'",
 			    c->api_scheme);
+	if (c->graphite_port > 65535)
+		envcfg_fail(e, "ALLEGRO_EXECUTOR_GRAPHITE_PORT: expected 1 to 65535, got %ld",
+			    c->graphite_port);
+	if (c->logstash_protocol && strcmp(c->logstash_protocol, "tcp") != 0 &&
+	    strcmp(c->logstash_protocol, "udp") != 0)
+		envcfg_fail(e, "ALLEGRO_EXECUTOR_SERVICELOG_LOGSTASH_PROTOCOL: expected tcp or udp, "
+			       "got '%s'",
+			    c->logstash_protocol);
 	if (c->api_path && c->api_path[0] != '/')
 		envcfg_fail(e, "ALLEGRO_EXECUTOR_API_PATH: expected a path starting with '/', got '%s'",
 			    c->api_path);

@@ -35,6 +35,22 @@ struct ex_config {
 	int64_t hook_timeout_ns;
 	char *sigterm_exclude; /* comma-separated process names spared from SIGTERM */
 
+	/* log shipping (executor/logship.h), certificate expiry (cert.h),
+	 * metrics (metrics.h), error reports (sentry.h) */
+	long servicelog_buffer;	      /* lines */
+	char *servicelog_ignore_keys; /* comma-separated */
+	bool servicelog_copy_output;
+	int64_t servicelog_flush_ns;
+	char *logstash_protocol, *logstash_address, *logstash_service;
+	int64_t logstash_refresh_ns;
+	long logstash_rate_limit, logstash_size_limit; /* 0: none */
+	int64_t logstash_keepalive_ns, logstash_timeout_ns;
+	int64_t cert_random_range_ns;
+	char *graphite_host, *graphite_prefix;
+	long graphite_port;
+	int64_t metrics_interval_ns;
+	char *sentry_dsn; /* never logged */
+
 	/* derived */
 	char *url;	  /* the executor API URL */
 	char *unix_path;  /* connect through this socket (MESOS_DOMAIN_SOCKET) */
