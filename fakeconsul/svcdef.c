@@ -122,14 +122,20 @@ static void get_duration(struct ctx *c, const cJSON *obj, const char *name, cons
 		         j->string);
 }
 
-static bool all_strings(const cJSON *arr)
+/* The first member that is not a string, or NULL. */
+static const cJSON *non_string(const cJSON *arr)
 {
 	const cJSON *it;
 	cJSON_ArrayForEach (it, arr) {
 		if (!cJSON_IsString(it))
-			return false;
+			return it;
 	}
-	return true;
+	return NULL;
+}
+
+static bool all_strings(const cJSON *arr)
+{
+	return non_string(arr) == NULL;
 }
 
 /* []string field: absent or null leaves *out untouched. */
@@ -139,8 +145,12 @@ static void get_strings(struct ctx *c, const cJSON *obj, const char *name, const
 	const cJSON *j = field(obj, name, alias);
 	if (!j || cJSON_IsNull(j))
 		return;
-	if (!cJSON_IsArray(j) || !all_strings(j)) {
+	if (!cJSON_IsArray(j)) {
 		type_error(c, j, name, "[]string");
+		return;
+	}
+	if (non_string(j)) { /* Go names the element's type */
+		type_error(c, non_string(j), name, "string");
 		return;
 	}
 	cJSON_Delete(*out);
@@ -153,8 +163,12 @@ static void get_str_map(struct ctx *c, const cJSON *obj, const char *name, cJSON
 	const cJSON *j = field(obj, name, NULL);
 	if (!j || cJSON_IsNull(j))
 		return;
-	if (!cJSON_IsObject(j) || !all_strings(j)) {
+	if (!cJSON_IsObject(j)) {
 		type_error(c, j, name, "map[string]string");
+		return;
+	}
+	if (non_string(j)) { /* Go names the element's type */
+		type_error(c, non_string(j), name, "string");
 		return;
 	}
 	cJSON_Delete(*out);
@@ -385,13 +399,13 @@ static void decode_service(struct ctx *c, const cJSON *o, struct svcdef *d)
 	}
 }
 
-static int add_check(struct svcdef *d, struct ctx *c, const cJSON *o)
+static int add_check(struct svcdef *d, struct ctx *c, const cJSON *o, const char *field_name)
 {
 	struct checkdef k = {0};
 	if (!o || cJSON_IsNull(o))
 		return 0;
 	if (!cJSON_IsObject(o)) {
-		type_error(c, o, "Check", "structs.CheckType");
+		type_error(c, o, field_name, "structs.CheckType");
 		return -1;
 	}
 	struct ctx kc = {"CheckType", c->err, c->errlen, c->failed};
@@ -435,13 +449,13 @@ int svcdef_parse(const char *body, size_t len, struct svcdef *d, char *err, size
 	}
 	decode_service(&c, o, d);
 	if (!c.failed)
-		add_check(d, &c, field(o, "Check", NULL));
+		add_check(d, &c, field(o, "Check", NULL), "Check");
 	const cJSON *checks = field(o, "Checks", NULL), *it;
 	if (!c.failed && checks && !cJSON_IsNull(checks)) {
 		if (!cJSON_IsArray(checks))
 			type_error(&c, checks, "Checks", "structs.CheckTypes");
 		cJSON_ArrayForEach (it, checks) {
-			if (c.failed || add_check(d, &c, it) < 0)
+			if (c.failed || add_check(d, &c, it, "Checks") < 0)
 				break;
 		}
 	}

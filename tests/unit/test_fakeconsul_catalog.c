@@ -69,6 +69,12 @@ static void test_svcdef_reports_errors_in_consuls_order_and_words(void **state)
 	    {"{\"Name\":\"a\",\"Port\":\"80\"}",
 	     "Request decode failed: json: cannot unmarshal string into Go struct field "
 	     "ServiceDefinition.Port of type int"},
+	    {"{\"Name\":\"a\",\"Meta\":{\"k\":1}}",
+	     "Request decode failed: json: cannot unmarshal number into Go struct field "
+	     "ServiceDefinition.Meta of type string"},
+	    {"{\"Name\":\"a\",\"Checks\":[1]}",
+	     "Request decode failed: json: cannot unmarshal number into Go struct field "
+	     "ServiceDefinition.Checks of type structs.CheckType"},
 	    /* a decode error wins over a missing name */
 	    {"{\"Tags\":\"x\"}", "Request decode failed: json: cannot unmarshal string into Go "
 	                         "struct field ServiceDefinition.Tags of type []string"},
