@@ -24,12 +24,46 @@ int mesos_encoding_from_content_type(const char *ct)
 	return -1;
 }
 
+/* Whether m or a message inside it holds a field numbered 0. protobuf-c
+ * accepts one written as an overlong varint (0x80 0x00) and keeps it as an
+ * unknown field, then packs bytes it cannot read back; C++ protobuf, the
+ * agent's, rejects the message. Found by fuzz/fuzz_pb_event. */
+static bool has_field_zero(const ProtobufCMessage *m)
+{
+	for (unsigned i = 0; i < m->n_unknown_fields; i++)
+		if (m->unknown_fields[i].tag == 0)
+			return true;
+	for (unsigned i = 0; i < m->descriptor->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &m->descriptor->fields[i];
+		const char *p = (const char *)m + f->offset;
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
+			for (size_t k = 0; k < n; k++)
+				if (has_field_zero((*(ProtobufCMessage *const *const *)p)[k]))
+					return true;
+		} else if (*(ProtobufCMessage *const *)p &&
+			   has_field_zero(*(ProtobufCMessage *const *)p)) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static ProtobufCMessage *decode(const ProtobufCMessageDescriptor *d, enum mesos_encoding enc,
 				const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
 	if (enc == MESOS_JSON)
 		return pbjson_decode(d, (const char *)buf, len, err, errlen);
 	ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, len, buf);
+	if (m && has_field_zero(m)) {
+		protobuf_c_message_free_unpacked(m, NULL);
+		if (err && errlen)
+			snprintf(err, errlen, "%zu bytes are not a valid %s protobuf (field number 0)",
+				 len, d->name);
+		return NULL;
+	}
 	if (!m && err && errlen)
 		snprintf(err, errlen, "%zu bytes are not a valid %s protobuf", len, d->name);
 	return m;

@@ -469,6 +469,30 @@ static void test_protobuf_garbage_is_rejected_naming_the_message(void **state)
 	assert_string_equal(err, "2 bytes are not a valid mesos.v1.executor.Call protobuf");
 }
 
+static void test_protobuf_field_number_zero_is_rejected_like_the_agent_does(void **state)
+{
+	/* Field 0 (its tag an overlong varint, 0x80 0x00) before an
+	 * Event.message: protobuf-c alone accepts it, then packs bytes it
+	 * cannot read back. */
+	static const uint8_t bytes[] = {0x80, 0x00, 0x05, 0x32, 0x06, 0x0a,
+	                                0x04, 0x00, 0xff, 0x0a, 0x0d};
+	assert_null(mesos_event_decode(MESOS_PROTOBUF, bytes, sizeof(bytes), err, sizeof(err)));
+	assert_string_equal(
+	    err, "11 bytes are not a valid mesos.v1.executor.Event protobuf (field number 0)");
+	/* The same inside Call.subscribe, and that call without it as a control. */
+	static const uint8_t nested[] = {0x0a, 0x03, 0x0a, 0x01, 'e',  0x12, 0x03, 0x0a, 0x01,
+	                                 'f',  0x18, 0x01, 0x22, 0x03, 0x80, 0x00, 0x00};
+	assert_null(mesos_call_decode(MESOS_PROTOBUF, nested, sizeof(nested), err, sizeof(err)));
+	assert_non_null(strstr(err, "(field number 0)"));
+	uint8_t control[sizeof(nested)];
+	memcpy(control, nested, 13);
+	control[13] = 0x00; /* an empty subscribe */
+	mesos_call *c = mesos_call_decode(MESOS_PROTOBUF, control, 14, err, sizeof(err));
+	assert_non_null(c);
+	assert_non_null(c->subscribe);
+	protobuf_c_message_free_unpacked(&c->base, NULL);
+}
+
 static void test_protobuf_call_missing_required_ids_is_rejected(void **state)
 {
 	/* type = HEARTBEAT (field 3, varint 4), no executor_id/framework_id */
@@ -580,6 +604,7 @@ int main(void)
 	    cmocka_unit_test(test_update_call_with_the_spec_uuid_encodes_to_the_spec_example),
 	    cmocka_unit_test(test_spec_example_bodies_decode_validate_and_reencode_unchanged),
 	    cmocka_unit_test(test_protobuf_garbage_is_rejected_naming_the_message),
+	    cmocka_unit_test(test_protobuf_field_number_zero_is_rejected_like_the_agent_does),
 	    cmocka_unit_test(test_protobuf_call_missing_required_ids_is_rejected),
 	    cmocka_unit_test(
 	        test_empty_record_is_an_event_of_unknown_type_in_protobuf_and_an_error_in_json),

@@ -50,9 +50,12 @@ static void test_agent_style_writes_unset_fields_that_have_proto_defaults(void *
 {
 	Mesos__V1__CommandInfo cmd = MESOS__V1__COMMAND_INFO__INIT;
 	Mesos__V1__AgentInfo agent = MESOS__V1__AGENT_INFO__INIT;
-	Mesos__V1__FrameworkInfo fw = MESOS__V1__FRAMEWORK_INFO__INIT;
+	Mesos__V1__FrameworkInfo fw;
 	Mesos__V1__HealthCheck hc = MESOS__V1__HEALTH_CHECK__INIT;
 	Mesos__V1__Environment__Variable var = MESOS__V1__ENVIRONMENT__VARIABLE__INIT;
+	/* Not FRAMEWORK_INFO__INIT: it sets the deprecated `role`, which clang
+	 * warns about. */
+	mesos__v1__framework_info__init(&fw);
 	cmd.value = "sleep 10";
 	agent.hostname = "a1";
 	fw.user = "root";
