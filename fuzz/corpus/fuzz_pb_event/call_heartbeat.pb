@@ -1,0 +1,4 @@
+
+
+unused
+unused

@@ -1,0 +1,2 @@
+:
+unexpected response 500
