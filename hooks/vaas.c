@@ -251,7 +251,7 @@ static int wait_task(struct vaas_state *st, const char *location, char *err, siz
 {
 	const char *path = as_path(st, location);
 	if (!path) {
-		snprintf(err, errlen, "VaaS answered 202 with an unusable Location '%s'", location);
+		snprintf(err, errlen, "VaaS answered 202 with an unusable Location '%.200s'", location);
 		return -1;
 	}
 	int64_t deadline = now_ms() + st->async_timeout_ms;
@@ -263,7 +263,7 @@ static int wait_task(struct vaas_state *st, const char *location, char *err, siz
 		enum vaas_task_state state = vaas_map_task_state(doc);
 		if (state == VAAS_TASK_FAILURE) {
 			const cJSON *info = cJSON_GetObjectItemCaseSensitive(doc, "info");
-			snprintf(err, errlen, "VaaS task %s failed: %s", path,
+			snprintf(err, errlen, "VaaS task %.200s failed: %.200s", path,
 			         cJSON_IsString(info) ? info->valuestring : "(no info)");
 		} else if (!doc) {
 			char why[256];
@@ -279,7 +279,7 @@ static int wait_task(struct vaas_state *st, const char *location, char *err, siz
 		int64_t left = deadline - now_ms();
 		if (left <= 0) {
 			snprintf(err, errlen,
-			         "VaaS task %s did not finish within "
+			         "VaaS task %.200s did not finish within "
 			         "ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT (%lldms)",
 			         path, (long long)st->async_timeout_ms);
 			return -1;
