@@ -35,6 +35,23 @@ static cJSON *uint64_json(uint64_t v)
 	return cJSON_CreateRaw(buf);
 }
 
+/* cJSON prints a double with 15 digits whenever that reads back "close
+ * enough" (within an epsilon), so values needing 16 or 17 digits came back
+ * an ulp off, and it prints -0 as 0. The shortest exact form is written as a
+ * raw number instead. JSON has no NaN or infinity: those are left out. */
+static cJSON *double_json(double v)
+{
+	char buf[32];
+	if (!isfinite(v))
+		return NULL;
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	return cJSON_CreateRaw(buf);
+}
+
 static cJSON *enum_json(const ProtobufCEnumDescriptor *ed, int v)
 {
 	const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(ed, v);
@@ -67,13 +84,10 @@ static cJSON *value_json(const ProtobufCFieldDescriptor *f, const void *p, int f
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64:
 		return uint64_json(*(const uint64_t *)p);
-	/* JSON has no NaN or infinity (cJSON would write null): left out. */
 	case PROTOBUF_C_TYPE_FLOAT:
-		return isfinite(*(const float *)p) ? cJSON_CreateNumber(*(const float *)p) : NULL;
+		return double_json(*(const float *)p);
 	case PROTOBUF_C_TYPE_DOUBLE:
-		if (*(const double *)p == 0 && signbit(*(const double *)p))
-			return cJSON_CreateRaw("-0"); /* cJSON would print 0 */
-		return isfinite(*(const double *)p) ? cJSON_CreateNumber(*(const double *)p) : NULL;
+		return double_json(*(const double *)p);
 	case PROTOBUF_C_TYPE_BOOL:
 		return cJSON_CreateBool(*(const protobuf_c_boolean *)p);
 	case PROTOBUF_C_TYPE_ENUM:

@@ -22,7 +22,9 @@ enum {
 	PBJSON_EMIT_DEFAULTS = 1,
 };
 
-/* Returns a new cJSON object (caller deletes), or NULL when out of memory. */
+/* Returns a new cJSON object (caller deletes), or NULL when out of memory.
+ * 64-bit integers and doubles are raw nodes holding their exact text
+ * (cJSON_IsRaw, valuestring), which pbjson_from_json reads back exactly. */
 cJSON *pbjson_to_json(const ProtobufCMessage *msg, int flags);
 /* Compact JSON text, malloc'd (caller frees); *len gets its length if set. */
 char *pbjson_encode(const ProtobufCMessage *msg, int flags, size_t *len);

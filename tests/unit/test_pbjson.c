@@ -266,6 +266,36 @@ static void test_non_finite_doubles_are_rejected_on_input_and_left_out_on_output
 	free(s);
 }
 
+static void test_doubles_are_written_with_the_digits_they_need_and_read_back_exactly(void **state)
+{
+	static const struct {
+		double v;
+		const char *text;
+	} cases[] = {
+	    {0.5, "0.5"},
+	    {128, "128"},
+	    {1700000000.25, "1700000000.25"},
+	    {0.1 + 0.2, "0.30000000000000004"}, /* cJSON alone writes 0.3 */
+	    {1.7000038758200197e+24, "1.7000038758200197e+24"},
+	    {-0.0, "-0"}, /* cJSON alone writes 0 */
+	    {5e-324, "4.94065645841247e-324"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		Mesos__V1__Value__Scalar sc = MESOS__V1__VALUE__SCALAR__INIT;
+		char want[64];
+		sc.value = cases[i].v;
+		char *s = encode(&sc, 0);
+		snprintf(want, sizeof(want), "{\"value\":%s}", cases[i].text);
+		assert_string_equal(s, want);
+		Mesos__V1__Value__Scalar *back =
+		    (void *)decode(&mesos__v1__value__scalar__descriptor, s);
+		assert_non_null(back);
+		assert_memory_equal(&back->value, &cases[i].v, sizeof(double));
+		protobuf_c_message_free_unpacked(&back->base, NULL);
+		free(s);
+	}
+}
+
 static void test_json_trees_from_to_json_read_back_exactly(void **state)
 {
 	Mesos__V1__DurationInfo d = MESOS__V1__DURATION_INFO__INIT;
@@ -552,6 +582,8 @@ int main(void)
 	    cmocka_unit_test(test_numbers_in_strings_are_accepted),
 	    cmocka_unit_test(test_numbers_out_of_range_or_malformed_are_rejected),
 	    cmocka_unit_test(test_non_finite_doubles_are_rejected_on_input_and_left_out_on_output),
+	    cmocka_unit_test(
+	        test_doubles_are_written_with_the_digits_they_need_and_read_back_exactly),
 	    cmocka_unit_test(test_json_trees_from_to_json_read_back_exactly),
 	    cmocka_unit_test(test_enum_given_as_number_is_rejected),
 	    cmocka_unit_test(test_unknown_enum_name_in_optional_field_leaves_it_unset),
