@@ -349,9 +349,25 @@ static void timer_closed(uv_handle_t *h)
 	maybe_free(ls);
 }
 
-static void on_out_closed(void *data)
+static void log_summary(const struct logship *ls)
+{
+	struct logship_stats s;
+	logship_stats(ls, &s);
+	log_info("log shipping: done: %llu lines read, %llu shipped, %llu left in the sandbox; "
+	         "dropped: buffer=%llu rate=%llu size=%llu send=%llu stop=%llu",
+	         (unsigned long long)s.lines, (unsigned long long)s.shipped,
+	         (unsigned long long)s.not_json, (unsigned long long)s.dropped_buffer,
+	         (unsigned long long)s.dropped_rate, (unsigned long long)s.dropped_size,
+	         (unsigned long long)s.dropped_send, (unsigned long long)s.dropped_stop);
+}
+
+static void on_out_closed(void *data, const struct logship_out_stats *final)
 {
 	struct logship *ls = data;
+	if (final) {
+		ls->last = *final;
+		log_summary(ls);
+	}
 	uv_timer_stop(&ls->timer);
 	uv_close((uv_handle_t *)&ls->timer, timer_closed);
 	maybe_free(ls);
@@ -364,23 +380,13 @@ static void maybe_close_out(struct logship *ls)
 		return;
 	ls->out_closing = true;
 	if (!ls->o) { /* logship_start failed before it had an output */
-		on_out_closed(ls);
+		on_out_closed(ls, NULL);
 		return;
 	}
-	struct logship_stats s;
-	logship_stats(ls, &s);
 	uint64_t now = uv_now(ls->loop);
 	struct logship_out *o = ls->o;
 	logship_out_stats(o, &ls->last);
 	ls->o = NULL; /* from here on, stats come from ls->last */
-	ls->last.queued = 0;
-	log_info("log shipping: stopping: %llu lines read, %llu shipped, %llu queued; dropped: "
-	         "buffer=%llu rate=%llu size=%llu send=%llu",
-	         (unsigned long long)s.lines, (unsigned long long)s.shipped,
-	         (unsigned long long)s.queued, (unsigned long long)s.dropped_buffer,
-	         (unsigned long long)s.dropped_rate, (unsigned long long)s.dropped_size,
-	         (unsigned long long)s.dropped_send);
-	/* the output reports its final numbers through this callback's data */
 	logship_out_close(o, ls->stop_at > now ? ls->stop_at - now : 0, on_out_closed, ls);
 }
 

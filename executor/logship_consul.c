@@ -153,7 +153,8 @@ static void on_answer(void *data, const struct httpc_result *res)
 			logship_addrs_free(c->last, c->nlast);
 			c->last = addrs;
 			c->nlast = (size_t)n;
-			addrs = NULL;
+			addrs = NULL; /* c->last owns them now */
+			n = 0;
 			c->fn(c->data, (const char *const *)c->last, c->nlast);
 		}
 	}

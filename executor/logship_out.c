@@ -77,7 +77,7 @@ struct logship_out {
 	int handles;      /* open: timer, udp */
 	struct logship_out_stats st;
 	bool closing, finishing;
-	void (*close_cb)(void *data);
+	void (*close_cb)(void *data, const struct logship_out_stats *final);
 	void *close_data;
 };
 
@@ -617,13 +617,15 @@ static void maybe_free_out(struct logship_out *o)
 {
 	if (!o->finishing || o->handles || o->nd)
 		return;
-	void (*cb)(void *) = o->close_cb;
+	void (*cb)(void *, const struct logship_out_stats *) = o->close_cb;
 	void *data = o->close_data;
+	struct logship_out_stats final;
+	logship_out_stats(o, &final);
 	free(o->dests);
 	free(o->ring);
 	free(o);
 	if (cb)
-		cb(data);
+		cb(data, &final);
 }
 
 static void out_handle_closed(uv_handle_t *h)
@@ -660,7 +662,8 @@ static void on_flush_deadline(uv_timer_t *t)
 	finish(t->data);
 }
 
-void logship_out_close(struct logship_out *o, uint64_t flush_ms, void (*cb)(void *data), void *data)
+void logship_out_close(struct logship_out *o, uint64_t flush_ms,
+                       void (*cb)(void *data, const struct logship_out_stats *final), void *data)
 {
 	o->closing = true;
 	o->close_cb = cb;

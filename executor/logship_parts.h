@@ -99,9 +99,9 @@ void logship_out_send(struct logship_out *o, const char *entry, size_t len);
 void logship_out_kick(struct logship_out *o);
 void logship_out_stats(const struct logship_out *o, struct logship_out_stats *out);
 /* Sends what it can within flush_ms, then closes everything, frees o and
- * calls cb. */
-void logship_out_close(struct logship_out *o, uint64_t flush_ms, void (*cb)(void *data),
-                       void *data);
+ * calls cb with the final numbers. */
+void logship_out_close(struct logship_out *o, uint64_t flush_ms,
+                       void (*cb)(void *data, const struct logship_out_stats *final), void *data);
 /* "host:port" or "[v6]:port" split into host and port; 0 or -1. */
 int logship_split_addr(const char *addr, char *host, size_t hostlen, char *port, size_t portlen);
 

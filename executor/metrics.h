@@ -4,7 +4,9 @@
  * without a Graphite host, as one log line. Paths are
  * <PREFIX>.<host name, '.' -> '_'>.<executor id, '.' -> '_'>.<name> (spec
  * §10). One uv timer, no thread; a report that cannot be delivered is
- * counted and logged, never retried, never blocking.
+ * counted and logged, never retried, never blocking. The timer is unref'd:
+ * metrics never keep the loop alive by themselves (a report in flight and
+ * the last one made by metrics_close do).
  *
  *   struct metrics *m = metrics_new(loop, &(struct metrics_config){...}, err, n);
  *   metrics_start(m);

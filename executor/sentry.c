@@ -355,9 +355,12 @@ static void on_posted(void *data, const struct httpc_result *res)
 	p->req = NULL;
 	bool ok = res->status >= 200 && res->status < 300;
 	count(s, ok);
-	if (!ok) /* a warning: an error here would report itself */
+	if (!ok) { /* a warning: an error here would report itself */
+		char why[64];
+		snprintf(why, sizeof(why), "HTTP %ld", res->status);
 		log_warn("sentry: event not accepted by %s: %s", s->dsn.store_url,
-		         res->error ? res->error : "unexpected HTTP status");
+		         res->error ? res->error : why);
+	}
 	pump(s);
 	if (s->closing && !inflight(s)) /* not from inside httpc: next tick */
 		uv_timer_start(&s->timer, close_step, 0, 0);

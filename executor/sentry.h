@@ -12,7 +12,9 @@
  * loop with a uv_async_t. The loop posts through its own httpc client, two
  * requests at a time, each with a timeout; a full queue drops the line and
  * counts it. Nothing waits on Sentry. The DSN and its secret are registered
- * with the logger as secrets and never logged.
+ * with the logger as secrets and never logged. The uv_async_t is unref'd:
+ * the reporter never keeps the loop alive by itself (posts in flight and
+ * sentry_close's flush do).
  *
  * Wiring (runtime.c), after the loop exists and before anything can fail:
  *     struct sentry *sentry = NULL;
