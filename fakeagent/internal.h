@@ -169,7 +169,8 @@ cJSON *fa_update_json(const struct fa_update *u);
 /* --- spawn.c */
 int fa_spawn_prepare(struct fa_executor *e, const struct fa_launch *l, char *err, size_t errlen);
 int fa_spawn_start(struct fa_executor *e, char *err, size_t errlen);
-/* SIGKILL to the executor's process group and every process of its session. */
+/* SIGKILL to the executor's process group, every process of its session and,
+ * while it lives, every process below it (a task in a session of its own). */
 void fa_spawn_kill_all(struct fa_executor *e);
 /* Destroys the executor's container: kills it; the termination is handled
  * when the process is reaped (or at once when nothing runs). */

@@ -4,8 +4,8 @@
  * the agent's executor environment (spec §7) and nothing inherited from the
  * fake agent itself, a new session, ExecutorInfo.command run with /bin/sh -c
  * (or exec'd with its arguments when shell is false). Destroying the
- * "container" SIGKILLs the executor's process group and every process left
- * in its session. */
+ * "container" SIGKILLs the executor's process group, every process left in
+ * its session and, while the executor lives, every process below it. */
 #include "internal.h"
 
 #include "common/duration.h"
@@ -375,18 +375,23 @@ int fa_spawn_start(struct fa_executor *e, char *err, size_t errlen)
 	return 0;
 }
 
-void fa_spawn_kill_all(struct fa_executor *e)
+/* One live process of the /proc snapshot. */
+struct proc_entry {
+	pid_t pid, ppid, pgrp, session;
+	bool doomed;
+};
+
+/* The live processes but this one; NULL when /proc cannot be read. */
+static struct proc_entry *proc_snapshot(size_t *n)
 {
-	if (!e->spawned)
-		return;
-	pid_t sid = e->pid;
-	if (!e->exited)
-		kill(-sid, SIGKILL);
 	DIR *d = opendir("/proc");
 	if (!d)
-		return;
+		return NULL;
+	struct proc_entry *v = NULL;
+	size_t cap = 0;
 	struct dirent *de;
 	pid_t self = getpid();
+	*n = 0;
 	while ((de = readdir(d))) {
 		char *end;
 		long p = strtol(de->d_name, &end, 10);
@@ -397,20 +402,60 @@ void fa_spawn_kill_all(struct fa_executor *e)
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		ssize_t len = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
-		if (n <= 0)
+		if (len <= 0)
 			continue;
-		buf[n] = '\0';
+		buf[len] = '\0';
 		const char *rp = strrchr(buf, ')');
 		char state;
 		int ppid, pgrp, session;
-		if (!rp || sscanf(rp + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4)
+		if (!rp || sscanf(rp + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4 ||
+		    state == 'Z')
 			continue;
-		if (state != 'Z' && (session == sid || pgrp == sid))
-			kill((pid_t)p, SIGKILL);
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 256;
+			struct proc_entry *nv = realloc(v, cap * sizeof(*nv));
+			if (!nv)
+				break;
+			v = nv;
+		}
+		v[(*n)++] = (struct proc_entry){(pid_t)p, ppid, pgrp, session, false};
 	}
 	closedir(d);
+	return v;
+}
+
+/* The container is the executor's session and process group, and every
+ * process below the executor, whatever session it made for itself (our
+ * executor puts its task in a new one). The tree is taken from one snapshot
+ * before anything is killed: a killed parent's children would be re-parented
+ * at once and no longer be found below it. */
+void fa_spawn_kill_all(struct fa_executor *e)
+{
+	if (!e->spawned)
+		return;
+	pid_t sid = e->pid;
+	size_t n = 0;
+	struct proc_entry *v = proc_snapshot(&n);
+	for (size_t i = 0; i < n; i++)
+		v[i].doomed =
+		    v[i].session == sid || v[i].pgrp == sid || (!e->exited && v[i].pid == sid);
+	for (bool grew = !e->exited; grew;) { /* descendants, to a fixed point */
+		grew = false;
+		for (size_t i = 0; i < n; i++)
+			for (size_t k = 0; !v[i].doomed && k < n; k++)
+				if (v[k].doomed && v[i].ppid == v[k].pid)
+					v[i].doomed = grew = true;
+	}
+	if (!e->exited) { /* not reaped: the pid is still ours */
+		kill(-sid, SIGKILL);
+		kill(sid, SIGKILL); /* forked but not yet in its own session and group */
+	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i].doomed)
+			kill(v[i].pid, SIGKILL);
+	free(v);
 }
 
 void fa_executor_destroy(struct fa_executor *e, enum fa_destroy_reason why)
