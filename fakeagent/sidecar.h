@@ -1,7 +1,8 @@
 /* Helper servers a scenario asks for (fakeconsul, fakevaas): started with
  * `--listen 127.0.0.1:0`, their "listening on http://HOST:PORT" line read
  * from their stdout (kept in a file in the scenario's work dir), stopped with
- * SIGTERM (SIGKILL after 5 s) when the scenario ends. */
+ * SIGTERM (SIGKILL after 5 s) when the scenario ends, and sent SIGTERM by the
+ * kernel if fakeagent dies first. */
 #ifndef FAKEAGENT_SIDECAR_H
 #define FAKEAGENT_SIDECAR_H
 
