@@ -1,13 +1,17 @@
 /* `fakeagent scenario FILE... [--junit FILE]`: replays scenario files (format
  * in docs/scenarios.md). Each file gets a fresh agent, the fakeconsul and
  * fakevaas it asks for, its task or app launched, and its steps run in
- * order: expectations wait (up to a step timeout) for updates, Consul
- * services, VaaS backends, the executor's exit or its processes' end;
- * actions kill, shut down, restart the agent, send a message, or wait. The
- * first failing step ends the scenario (the rest are skipped). Every step is
- * reported on stdout and, with --junit, as a JUnit test case. */
+ * order: expectations wait (up to a step timeout) for calls, updates, the
+ * executor's log lines, Consul services, VaaS backends, the executor's exit
+ * or its processes' end; actions kill, shut down, restart the agent, send a
+ * message, or wait. The first failing step ends the scenario (the rest are
+ * skipped). Every step is reported on stdout, with a summary at the end,
+ * and, with --junit, as a JUnit test case. SIGINT and SIGTERM end the
+ * running scenario as a failure: its executor and helper servers are killed
+ * before fakeagent exits. */
 #include "agent.h"
 #include "commands.h"
+#include "execlog.h"
 #include "junit.h"
 #include "load.h"
 #include "reaper.h"
@@ -26,6 +30,7 @@
 #include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +54,7 @@ struct step {
 	const char *kind;
 	char name[256];
 	int64_t timeout;
-	double started, secs;
+	double started, secs, done_at; /* monotonic seconds; secs: how long it took */
 	bool done, skipped;
 	char *failure; /* owned */
 };
@@ -75,14 +80,29 @@ struct scenario {
 	bool want_consul, want_vaas;
 	struct httpc *http;
 	struct httpc_req *probe;
+	char probe_path[1024]; /* of the probe's URL, for "show" */
+	cJSON *matched;        /* owned: the Consul service found, while its health is read */
 	char task_id[700];
 	size_t cursor; /* updates consumed by expect-update */
 	size_t cur;
+	bool brief; /* "timeline": "brief" */
+	struct execlog xlog;
+	const cJSON *xlog_show; /* "executor_log": true or substrings (borrowed) */
+	size_t xlog_cursor;     /* log lines consumed by expect-executor-log */
+	char **calls;           /* owned: names of the executor calls accepted, in order */
+	size_t n_calls, cap_calls, call_cursor;
 	int64_t total_timeout;
-	uv_timer_t tick, total;
+	uv_timer_t tick, total, xlog_timer;
 	bool finishing;
 	int closing; /* things still shutting down */
 };
+
+/* The signal handlers of the whole command, and the scenario they stop. */
+static struct {
+	uv_signal_t sig[2]; /* SIGINT, SIGTERM */
+	int signum;         /* the first one received, or 0 */
+	struct scenario *running;
+} stop_signal;
 
 static double mono(void)
 {
@@ -204,8 +224,10 @@ static void step_done(struct scenario *sc, const char *fmt, ...)
 static void step_done(struct scenario *sc, const char *fmt, ...)
 {
 	struct step *st = &sc->steps[sc->cur];
+	execlog_poll(&sc->xlog); /* its lines go before the verdict */
 	st->done = true;
-	st->secs = mono() - st->started;
+	st->done_at = mono();
+	st->secs = st->done_at - st->started;
 	if (fmt) {
 		char msg[2048];
 		va_list ap;
@@ -406,6 +428,89 @@ static void check_process_gone(struct scenario *sc, struct step *st)
 	schedule(sc, 100);
 }
 
+static void check_call(struct scenario *sc, struct step *st)
+{
+	const char *want = sstr(st->spec, "call");
+	for (size_t i = sc->call_cursor; i < sc->n_calls; i++)
+		if (!strcmp(sc->calls[i], want)) {
+			sc->call_cursor = i + 1;
+			step_done(sc, NULL);
+			return;
+		}
+	bool ended =
+	    fa_executor_is_terminated(fa_task_executor(fa_agent_task(sc->agent, sc->task_id)));
+	if (ended || timed_out(st)) {
+		char seen[1024] = "";
+		size_t o = 0;
+		for (size_t i = sc->call_cursor; i < sc->n_calls && o < sizeof(seen); i++)
+			o += (size_t)snprintf(seen + o, sizeof(seen) - o, "%s%s", o ? ", " : "",
+			                      sc->calls[i]);
+		step_done(sc, "%s; calls since the previous match: %s",
+		          ended ? "the executor is gone and made no such call" : "timed out",
+		          o ? seen : "none");
+		return;
+	}
+	schedule(sc, 100);
+}
+
+static void check_executor_log(struct scenario *sc, struct step *st)
+{
+	char text[512];
+	const char *want = step_str(sc, st, "message", text, sizeof(text));
+	/* ended first: a line written just before the exit is read below */
+	bool ended =
+	    fa_executor_is_terminated(fa_task_executor(fa_agent_task(sc->agent, sc->task_id)));
+	execlog_poll(&sc->xlog);
+	long i = execlog_find(&sc->xlog, sc->xlog_cursor, want);
+	if (i >= 0) {
+		sc->xlog_cursor = (size_t)i + 1;
+		step_done(sc, NULL);
+		return;
+	}
+	if (ended || timed_out(st)) {
+		step_done(sc,
+		          "%s; no line of the executor's log after the previous match has a msg "
+		          "containing \"%s\"",
+		          ended ? "the executor is gone" : "timed out", want);
+		return;
+	}
+	schedule(sc, 100);
+}
+
+/* --- the executor's log in the timeline */
+
+static bool log_line_shown(const struct scenario *sc, const struct execlog_line *l)
+{
+	if (cJSON_IsTrue(sc->xlog_show))
+		return strcmp(l->level, "debug") != 0;
+	const cJSON *f;
+	cJSON_ArrayForEach (f, sc->xlog_show)
+		if (strstr(l->msg, f->valuestring))
+			return true;
+	return false;
+}
+
+static void on_log_line(void *data, const struct execlog_line *l)
+{
+	struct scenario *sc = data;
+	if (!log_line_shown(sc, l))
+		return;
+	char msg[1024];
+	snprintf(msg, sizeof(msg), "%s", l->msg);
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < ' ')
+			*p = ' ';
+	bool plain = !strcmp(l->level, "info") || !strcmp(l->level, "debug");
+	timeline_printf(&sc->tl, "exec log", "%s%s%s", plain ? "" : l->level, plain ? "" : ": ",
+	                msg);
+}
+
+static void on_log_timer(uv_timer_t *t)
+{
+	struct scenario *sc = t->data;
+	execlog_poll(&sc->xlog);
+}
+
 /* --- HTTP probes of fakeconsul and fakevaas */
 
 static bool tags_contain(const cJSON *have, const cJSON *want, struct scenario *sc)
@@ -461,6 +566,125 @@ static bool vaas_backend_matches(struct scenario *sc, const struct step *st, con
 	return true;
 }
 
+/* A check's Output up to its first line (Consul's HTTP check output goes on
+ * with " Output: " and the response body). */
+static void check_output(const char *out, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", out ? out : "");
+	buf[strcspn(buf, "\r\n")] = '\0';
+	char *more = strstr(buf, " Output: ");
+	if (more)
+		*more = '\0';
+}
+
+/* Whether every check of service `id` in a /v1/health/service entry list has
+ * status `want` (there must be one); with show, prints the service and the
+ * checks. seen gets the statuses for a failure message. */
+static bool health_verdict(struct scenario *sc, const cJSON *entries, const char *id,
+                           const char *want, bool show, char *seen, size_t seenlen)
+{
+	const cJSON *e, *c, *checks = NULL;
+	cJSON_ArrayForEach (e, entries) {
+		const cJSON *svc = cJSON_GetObjectItemCaseSensitive(e, "Service");
+		if (sstr(svc, "ID") && !strcmp(sstr(svc, "ID"), id))
+			checks = cJSON_GetObjectItemCaseSensitive(e, "Checks");
+	}
+	bool ok = true, any = false;
+	size_t o = 0;
+	seen[0] = '\0';
+	cJSON_ArrayForEach (c, checks) {
+		const char *sid = sstr(c, "ServiceID"), *status = sstr(c, "Status");
+		if (!sid || strcmp(sid, id))
+			continue;
+		any = true;
+		ok &= status && (!want || !strcmp(status, want));
+		if (o < seenlen)
+			o += (size_t)snprintf(seen + o, seenlen - o, "%s%s %s", o ? ", " : "",
+			                      sstr(c, "CheckID") ? sstr(c, "CheckID") : "?",
+			                      status ? status : "?");
+	}
+	if (!want)
+		ok = true;
+	else if (!any) {
+		ok = false;
+		snprintf(seen, seenlen, "no check of %s", id);
+	}
+	if (!show || !ok)
+		return ok;
+	timeline_printf(&sc->tl, "consul", "GET /v1/agent/services: \"%s\"", id);
+	timeline_json(&sc->tl, sc->matched);
+	timeline_printf(&sc->tl, "consul", "GET %s: %d checks", sc->probe_path,
+	                cJSON_GetArraySize(checks));
+	cJSON_ArrayForEach (c, checks) {
+		char out[200];
+		check_output(sstr(c, "Output"), out, sizeof(out));
+		const char *type = sstr(c, "Type");
+		const char *cid = sstr(c, "CheckID"), *status = sstr(c, "Status");
+		bool typed = type && *type;
+		timeline_more(&sc->tl, "%s%s%s%s %s%s%s", cid ? cid : "?", typed ? " (" : "",
+		              typed ? type : "", typed ? ")" : "", status ? status : "?",
+		              out[0] ? ": " : "", out);
+	}
+	return true;
+}
+
+static void on_health(void *data, const struct httpc_result *res)
+{
+	struct scenario *sc = data;
+	sc->probe = NULL;
+	cJSON *svc = sc->matched;
+	sc->matched = NULL;
+	if (sc->finishing) {
+		cJSON_Delete(svc);
+		return;
+	}
+	struct step *st = &sc->steps[sc->cur];
+	bool show = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st->spec, "show"));
+	const char *want = sstr(st->spec, "check_status");
+	char seen[1024];
+	bool ok = false;
+	cJSON *j = res->status == 200 && res->body ? cJSON_Parse(res->body) : NULL;
+	if (j) {
+		sc->matched = svc; /* health_verdict shows it */
+		ok = health_verdict(sc, j, sstr(svc, "ID") ? sstr(svc, "ID") : "", want, show, seen,
+		                    sizeof(seen));
+		sc->matched = NULL;
+	} else {
+		snprintf(seen, sizeof(seen), "HTTP %ld %s", res->status,
+		         res->error ? res->error : "");
+	}
+	cJSON_Delete(j);
+	cJSON_Delete(svc);
+	if (ok)
+		step_done(sc, NULL);
+	else if (timed_out(st))
+		step_done(sc, "the service's checks are not all %s: %s", want ? want : "readable",
+		          seen);
+	else
+		schedule(sc, 250);
+}
+
+static void start_health_probe(struct scenario *sc, const struct step *st)
+{
+	char url[1200];
+	const char *name = sstr(sc->matched, "Service") ? sstr(sc->matched, "Service") : "";
+	size_t o = (size_t)snprintf(sc->probe_path, sizeof(sc->probe_path), "/v1/health/service/");
+	for (const char *p = name; *p && o + 4 < sizeof(sc->probe_path); p++)
+		o += (size_t)(isalnum((unsigned char)*p) || strchr("-_.~", *p)
+		                  ? snprintf(sc->probe_path + o, sizeof(sc->probe_path) - o, "%c",
+		                             *p)
+		                  : snprintf(sc->probe_path + o, sizeof(sc->probe_path) - o,
+		                             "%%%02X", (unsigned char)*p));
+	snprintf(url, sizeof(url), "http://%s%s", sc->consul.addr, sc->probe_path);
+	struct httpc_opts o2 = {.url = url, .timeout_ms = 5000, .on_done = on_health, .data = sc};
+	sc->probe = httpc_start(sc->http, &o2);
+	if (!sc->probe) {
+		cJSON_Delete(sc->matched);
+		sc->matched = NULL;
+		schedule(sc, 250);
+	}
+}
+
 static void on_probe(void *data, const struct httpc_result *res)
 {
 	struct scenario *sc = data;
@@ -470,16 +694,22 @@ static void on_probe(void *data, const struct httpc_result *res)
 	struct step *st = &sc->steps[sc->cur];
 	bool consul = !strcmp(st->kind, "expect-consul-service");
 	bool absent = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st->spec, "absent"));
+	bool show = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st->spec, "show"));
 	char seen[1024] = "";
 	bool found = false;
+	cJSON *j = NULL;
+	const cJSON *hit = NULL;
 	if (res->status == 200 && res->body) {
-		cJSON *j = cJSON_Parse(res->body);
+		j = cJSON_Parse(res->body);
 		const cJSON *list = consul ? j : cJSON_GetObjectItemCaseSensitive(j, "objects");
 		const cJSON *it;
 		size_t o = 0;
 		cJSON_ArrayForEach (it, list) {
-			found |= consul ? consul_service_matches(sc, st, it)
-			                : vaas_backend_matches(sc, st, it);
+			bool match = consul ? consul_service_matches(sc, st, it)
+			                    : vaas_backend_matches(sc, st, it);
+			if (match && !hit)
+				hit = it;
+			found |= match;
 			const cJSON *p =
 			    cJSON_GetObjectItemCaseSensitive(it, consul ? "Port" : "port");
 			if (o < sizeof(seen))
@@ -490,15 +720,35 @@ static void on_probe(void *data, const struct httpc_result *res)
 				                          : "?",
 				                      cJSON_IsNumber(p) ? p->valueint : 0);
 		}
-		cJSON_Delete(j);
 	} else {
 		snprintf(seen, sizeof(seen), "HTTP %ld %s", res->status,
 		         res->error ? res->error : "");
 	}
+	if (found && !absent && consul &&
+	    (show || sstr(st->spec, "check_status"))) { /* the checks, then the verdict */
+		sc->matched = cJSON_Duplicate(hit, true);
+		cJSON_Delete(j);
+		start_health_probe(sc, st);
+		return;
+	}
 	if (found != absent) {
+		if (show && absent)
+			timeline_printf(&sc->tl, consul ? "consul" : "vaas",
+			                "GET %s: no match; it lists %s", sc->probe_path,
+			                seen[0]  ? seen
+			                : consul ? "{}"
+			                         : "no backend");
+		else if (show) {
+			const cJSON *id = cJSON_GetObjectItemCaseSensitive(hit, "id");
+			timeline_printf(&sc->tl, "vaas", "GET %s: backend %d", sc->probe_path,
+			                cJSON_IsNumber(id) ? id->valueint : 0);
+			timeline_json(&sc->tl, hit);
+		}
+		cJSON_Delete(j);
 		step_done(sc, NULL);
 		return;
 	}
+	cJSON_Delete(j);
 	if (timed_out(st)) {
 		step_done(sc, "%s; the %s has: %s",
 		          absent ? "still registered" : "no match within the step timeout",
@@ -535,6 +785,8 @@ static void start_probe(struct scenario *sc, struct step *st)
 			                  : snprintf(url + o, sizeof(url) - o, "%%%02X",
 			                             (unsigned char)*p));
 	}
+	snprintf(sc->probe_path, sizeof(sc->probe_path), "%s",
+	         url + strlen("http://") + strlen(side->addr));
 	struct httpc_opts o = {.url = url,
 	                       .headers = consul ? NULL : hdrs,
 	                       .timeout_ms = 5000,
@@ -578,6 +830,10 @@ static void run_step(struct scenario *sc)
 	const char *k = st->kind;
 	if (!strcmp(k, "expect-update"))
 		check_update(sc, st);
+	else if (!strcmp(k, "expect-call"))
+		check_call(sc, st);
+	else if (!strcmp(k, "expect-executor-log"))
+		check_executor_log(sc, st);
 	else if (!strcmp(k, "expect-no-update"))
 		check_no_update(sc, st);
 	else if (!strcmp(k, "expect-executor-exit"))
@@ -610,12 +866,54 @@ static void schedule(struct scenario *sc, uint64_t ms)
 		uv_timer_start(&sc->tick, on_tick, ms, 0);
 }
 
+static void record_call(struct scenario *sc, const char *text)
+{
+	if (sc->n_calls == sc->cap_calls) {
+		size_t cap = sc->cap_calls ? sc->cap_calls * 2 : 16;
+		char **nc = realloc(sc->calls, cap * sizeof(*nc));
+		if (!nc)
+			return;
+		sc->calls = nc;
+		sc->cap_calls = cap;
+	}
+	char *name = strndup(text, strcspn(text, " "));
+	if (name)
+		sc->calls[sc->n_calls++] = name;
+}
+
+/* In a brief timeline: what a reader does not need (the UPDATE call is the
+ * update line's twin; acknowledgements and heartbeats are routine). */
+static bool brief_hides(const struct fa_note *n)
+{
+	const char *t = n->text;
+	return (n->kind == FA_NOTE_CALL &&
+	        (!strncmp(t, "UPDATE ", 7) || !strncmp(t, "HEARTBEAT", 9))) ||
+	       (n->kind == FA_NOTE_EVENT &&
+	        (!strncmp(t, "ACKNOWLEDGED", 12) || !strncmp(t, "HEARTBEAT", 9)));
+}
+
 static void observe(void *data, const struct fa_note *n)
 {
 	struct scenario *sc = data;
-	timeline_note(&sc->tl, n);
-	if ((n->kind == FA_NOTE_UPDATE || n->kind == FA_NOTE_EXEC_END) && sc->cur < sc->n &&
-	    !sc->probe)
+	execlog_poll(&sc->xlog); /* what the executor logged before this */
+	if (n->kind == FA_NOTE_CALL)
+		record_call(sc, n->text);
+	if (!sc->brief) {
+		timeline_note(&sc->tl, n);
+	} else if (n->kind == FA_NOTE_EXEC_UP) { /* the sandbox is gone after a pass */
+		struct fa_note up = *n;
+		char text[1024];
+		snprintf(text, sizeof(text), "%s", n->text);
+		char *sb = strstr(text, ", sandbox ");
+		if (sb)
+			*sb = '\0';
+		up.text = text;
+		timeline_note(&sc->tl, &up);
+	} else if (!brief_hides(n)) {
+		timeline_note(&sc->tl, n);
+	}
+	if ((n->kind == FA_NOTE_UPDATE || n->kind == FA_NOTE_EXEC_END || n->kind == FA_NOTE_CALL) &&
+	    sc->cur < sc->n && !sc->probe)
 		schedule(sc, 0);
 }
 
@@ -650,7 +948,10 @@ static void http_closed(void *data)
 static void on_finish(uv_timer_t *t)
 {
 	struct scenario *sc = t->data;
-	sc->closing = 5;
+	execlog_poll(&sc->xlog);
+	sc->closing = 6;
+	uv_timer_stop(&sc->xlog_timer);
+	uv_close((uv_handle_t *)&sc->xlog_timer, handle_closed);
 	if (sc->agent)
 		fa_agent_stop(sc->agent, closed_one, sc);
 	else
@@ -676,6 +977,8 @@ static void finish(struct scenario *sc)
 		httpc_cancel(sc->probe);
 		sc->probe = NULL;
 	}
+	cJSON_Delete(sc->matched);
+	sc->matched = NULL;
 	uv_timer_stop(&sc->total);
 	/* leave the callback we are in before tearing things down */
 	uv_timer_start(&sc->tick, on_finish, 0, 0);
@@ -684,6 +987,8 @@ static void finish(struct scenario *sc)
 /* ------------------------------------------------------------ setup */
 
 static const char *const step_kinds[] = {"expect-update",
+                                         "expect-call",
+                                         "expect-executor-log",
                                          "expect-no-update",
                                          "expect-executor-exit",
                                          "expect-process-gone",
@@ -717,6 +1022,7 @@ static int parse_steps(struct scenario *sc, char *err, size_t errlen)
 		if (!cJSON_IsObject(s) || !known) {
 			snprintf(err, errlen,
 			         "%s: steps[%zu].step: expected one of expect-update, "
+			         "expect-call, expect-executor-log, "
 			         "expect-no-update, expect-executor-exit, "
 			         "expect-process-gone, expect-consul-service, "
 			         "expect-vaas-backend, kill, shutdown, restart-agent, "
@@ -730,6 +1036,23 @@ static int parse_steps(struct scenario *sc, char *err, size_t errlen)
 			         st->kind);
 			return -1;
 		}
+		const char *need = !strcmp(st->kind, "expect-call")           ? "call"
+		                   : !strcmp(st->kind, "expect-executor-log") ? "message"
+		                                                              : NULL;
+		if (need && !sstr(s, need)) {
+			snprintf(err, errlen, "%s: steps[%zu].%s: required for %s (a string)",
+			         sc->file, i, need, st->kind);
+			return -1;
+		}
+		const cJSON *show = cJSON_GetObjectItemCaseSensitive(s, "show");
+		const cJSON *cs = cJSON_GetObjectItemCaseSensitive(s, "check_status");
+		if ((show && !cJSON_IsBool(show)) || (cs && !cJSON_IsString(cs))) {
+			snprintf(err, errlen, "%s: steps[%zu].%s: expected %s", sc->file, i,
+			         show && !cJSON_IsBool(show) ? "show" : "check_status",
+			         show && !cJSON_IsBool(show) ? "true or false"
+			                                     : "a string (\"passing\")");
+			return -1;
+		}
 		const cJSON *to = cJSON_GetObjectItemCaseSensitive(s, "timeout");
 		st->timeout = step_duration(st, "timeout", DEFAULT_STEP_TIMEOUT);
 		if (to && st->timeout == DEFAULT_STEP_TIMEOUT && !cJSON_IsNumber(to) &&
@@ -740,7 +1063,8 @@ static int parse_steps(struct scenario *sc, char *err, size_t errlen)
 		}
 		const char *title = sstr(s, "title");
 		const char *detail = sstr(s, "state");
-		const char *more[] = {"name", "id", "director", "cmdline", "data"};
+		const char *more[] = {"name", "id",      "director", "cmdline",
+		                      "call", "message", "data"};
 		for (size_t m = 0; !detail && m < sizeof(more) / sizeof(more[0]); m++)
 			detail = sstr(s, more[m]);
 		const cJSON *healthy = cJSON_GetObjectItemCaseSensitive(s, "healthy");
@@ -895,6 +1219,26 @@ static int setup(struct scenario *sc, char *err, size_t errlen)
 		snprintf(err, errlen, "no executor binary: pass --executor PATH");
 		return -1;
 	}
+	const cJSON *tlk = cJSON_GetObjectItemCaseSensitive(sc->doc, "timeline");
+	if (tlk && !(cJSON_IsString(tlk) &&
+	             (!strcmp(tlk->valuestring, "brief") || !strcmp(tlk->valuestring, "full")))) {
+		snprintf(err, errlen, "%s: timeline: expected \"brief\" or \"full\"", sc->file);
+		return -1;
+	}
+	sc->brief = sc->tl.brief = tlk && !strcmp(tlk->valuestring, "brief");
+	const cJSON *xl = cJSON_GetObjectItemCaseSensitive(sc->doc, "executor_log"), *f;
+	bool xl_ok = !xl || cJSON_IsBool(xl) || cJSON_IsArray(xl);
+	const cJSON *parts = cJSON_IsArray(xl) ? xl : NULL;
+	cJSON_ArrayForEach (f, parts)
+		xl_ok &= cJSON_IsString(f);
+	if (!xl_ok) {
+		snprintf(err, errlen,
+		         "%s: executor_log: expected true, false or an array of strings (parts of "
+		         "the messages to show)",
+		         sc->file);
+		return -1;
+	}
+	sc->xlog_show = xl;
 	struct fa_config cfg;
 	fa_config_defaults(&cfg);
 	cfg.listen = "127.0.0.1:0";
@@ -927,7 +1271,8 @@ static int setup(struct scenario *sc, char *err, size_t errlen)
 		free(bin);
 		if (rc < 0)
 			return -1;
-		timeline_printf(&sc->tl, "scenario", "fakeconsul on %s", sc->consul.addr);
+		timeline_printf(&sc->tl, "scenario", "fakeconsul on %s (pid %d)", sc->consul.addr,
+		                (int)sc->consul.pid);
 		add_env(sc, "CONSUL_HTTP_ADDR", sc->consul.addr, true);
 	}
 	if (sc->want_vaas) {
@@ -937,7 +1282,8 @@ static int setup(struct scenario *sc, char *err, size_t errlen)
 		free(bin);
 		if (rc < 0)
 			return -1;
-		timeline_printf(&sc->tl, "scenario", "fakevaas on %s", sc->vaas.addr);
+		timeline_printf(&sc->tl, "scenario", "fakevaas on %s (pid %d)", sc->vaas.addr,
+		                (int)sc->vaas.pid);
 		char url[200];
 		snprintf(url, sizeof(url), "http://%s", sc->vaas.addr);
 		add_env(sc, "ALLEGRO_EXECUTOR_VAAS_HOST", url, true);
@@ -966,16 +1312,72 @@ static int setup(struct scenario *sc, char *err, size_t errlen)
 	if (rc < 0)
 		return -1;
 	snprintf(sc->task_id, sizeof(sc->task_id), "%s", lr.task->task_id->value);
+	if (sc->brief) {
+		const char *eid = lr.executor ? lr.executor->executor_id->value : sc->task_id;
+		timeline_printf(&sc->tl, "scenario", "task %s (${TASK_ID} below)", sc->task_id);
+		if (strcmp(eid, sc->task_id))
+			timeline_printf(&sc->tl, "scenario", "executor %s (${EXECUTOR_ID} below)",
+			                eid);
+		timeline_alias(&sc->tl, sc->task_id, "${TASK_ID}");
+		if (strcmp(eid, sc->task_id))
+			timeline_alias(&sc->tl, eid, "${EXECUTOR_ID}");
+	}
 	struct fa_launch l = {0};
 	load_to_launch(&lr, &l, sc->opts->executor);
 	struct fa_task *t = fa_agent_launch(sc->agent, &l, err, errlen);
 	load_free(&lr);
-	return t ? 0 : -1;
+	if (!t)
+		return -1;
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/stderr", fa_executor_sandbox(fa_task_executor(t)));
+	execlog_open(&sc->xlog, path);
+	uv_timer_start(&sc->xlog_timer, on_log_timer, 100, 100);
+	return 0;
 }
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	return remove(path);
+}
+
+/* One line per step: ok, FAILED or skipped, how long it took, and when it
+ * ended (seconds since the scenario began, as in the timeline). */
+static void print_summary(struct scenario *sc)
+{
+	FILE *o = sc->tl.out;
+	const char *red = sc->tl.color ? "\033[31m" : "", *green = sc->tl.color ? "\033[32m" : "";
+	const char *reset = sc->tl.color ? "\033[0m" : "";
+	fprintf(o, "summary of \"%s\":\n", sc->name);
+	if (sc->setup_failure)
+		fprintf(o, "  %s%-7s%s %-48s %7.1fs\n", red, "FAILED", reset, "00 setup",
+		        sc->setup_secs);
+	for (size_t i = 0; i < sc->n; i++) {
+		const struct step *st = &sc->steps[i];
+		if (!st->done)
+			fprintf(o, "  %-7s %s\n", st->skipped ? "skipped" : "-", st->name);
+		else
+			fprintf(o, "  %s%-7s%s %-48s %7.1fs   at %+.3fs\n",
+			        st->failure ? red : green, st->failure ? "FAILED" : "ok", reset,
+			        st->name, st->secs, st->done_at - sc->tl.start);
+	}
+	fflush(o);
+}
+
+/* SIGINT and SIGTERM fail the running scenario, which then stops its
+ * executor and helpers as usual; the handlers stay installed until the end,
+ * so a second signal cannot cut that cleanup short. */
+static void on_stop_signal(uv_signal_t *h, int signum)
+{
+	if (stop_signal.signum)
+		return;
+	stop_signal.signum = signum;
+	struct scenario *sc = stop_signal.running;
+	if (!sc || sc->finishing)
+		return;
+	if (sc->cur < sc->n)
+		step_done(sc, "interrupted by %s", signum == SIGINT ? "SIGINT" : "SIGTERM");
+	else
+		finish(sc);
 }
 
 /* Runs one scenario file; fills its steps' results. */
@@ -989,7 +1391,10 @@ static void run_file(struct scenario *sc)
 	sc->closing = 0;
 	uv_timer_init(sc->loop, &sc->tick);
 	uv_timer_init(sc->loop, &sc->total);
-	sc->tick.data = sc->total.data = sc;
+	uv_timer_init(sc->loop, &sc->xlog_timer);
+	sc->tick.data = sc->total.data = sc->xlog_timer.data = sc;
+	execlog_init(&sc->xlog, on_log_line, sc);
+	stop_signal.running = sc;
 	sc->http = httpc_new(sc->loop);
 	const char *tmp = getenv("TMPDIR");
 	if (asprintf(&sc->work_dir, "%s/fakeagent-scenario.XXXXXX", tmp && *tmp ? tmp : "/tmp") <
@@ -1019,15 +1424,22 @@ static void run_file(struct scenario *sc)
 		schedule(sc, 0);
 	}
 	uv_run(sc->loop, UV_RUN_DEFAULT);
+	stop_signal.running = NULL;
 	bool failed = sc->setup_failure != NULL;
 	for (size_t i = 0; i < sc->n; i++)
 		failed |= sc->steps[i].failure != NULL;
-	if (failed || sc->opts->keep)
+	if ((failed && !stop_signal.signum) || sc->opts->keep) /* Ctrl-C is not worth a look */
 		timeline_printf(&sc->tl, "scenario", "work dir kept: %s", sc->work_dir);
 	else
 		nftw(sc->work_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	print_summary(sc);
 	for (size_t i = 0; i < sc->n_env; i++)
 		free(sc->env[i]);
+	for (size_t i = 0; i < sc->n_calls; i++)
+		free(sc->calls[i]);
+	free(sc->calls);
+	execlog_free(&sc->xlog);
+	timeline_free(&sc->tl);
 }
 
 static const char usage[] =
@@ -1038,7 +1450,9 @@ static const char usage[] =
     "fakeagent)\n"
     "  --fakevaas PATH     for scenarios with \"services\": [\"vaas\"]\n"
     "  --junit FILE        write a JUnit XML report\n"
-    "  --keep-sandbox      keep every scenario's work dir (failed ones are always kept)\n";
+    "  --keep-sandbox      keep every scenario's work dir (failed ones are always kept)\n"
+    "exit status: 0 every scenario passed, 1 one failed, 2 bad usage, 130/143 stopped by\n"
+    "SIGINT/SIGTERM (the executor, its task and the helper servers are killed first)\n";
 
 int fakeagent_scenario(int argc, char **argv)
 {
@@ -1090,6 +1504,12 @@ int fakeagent_scenario(int argc, char **argv)
 		return 2;
 	}
 	cli_process_setup();
+	int sigs[2] = {SIGINT, SIGTERM};
+	for (int i = 0; i < 2; i++) {
+		uv_signal_init(uv_default_loop(), &stop_signal.sig[i]);
+		uv_signal_start(&stop_signal.sig[i], on_stop_signal, sigs[i]);
+		uv_unref((uv_handle_t *)&stop_signal.sig[i]);
+	}
 
 	struct scenario *scs = calloc(nfiles, sizeof(*scs));
 	struct junit_suite *suites = calloc(nfiles, sizeof(*suites));
@@ -1106,7 +1526,11 @@ int fakeagent_scenario(int argc, char **argv)
 			cJSON_Delete(sc->doc);
 			sc->doc = NULL;
 		}
-		if (!sc->doc || parse_steps(sc, err, sizeof(err)) < 0) {
+		if (stop_signal.signum) {
+			snprintf(err, sizeof(err), "not run: interrupted");
+			sc->setup_failure = strdup(err);
+			sc->n = 0;
+		} else if (!sc->doc || parse_steps(sc, err, sizeof(err)) < 0) {
 			fprintf(stderr, "fakeagent scenario: %s\n", err);
 			sc->setup_failure = strdup(err);
 			sc->n = 0;
@@ -1151,6 +1575,8 @@ int fakeagent_scenario(int argc, char **argv)
 	printf("scenarios: %zu passed, %zu failed\n", passed, failed);
 	if (failed && !code)
 		code = 1;
+	if (stop_signal.signum)
+		code = 128 + stop_signal.signum;
 	for (size_t f = 0; f < nfiles; f++) {
 		for (size_t i = 0; i < scs[f].n; i++)
 			free(scs[f].steps[i].failure);
@@ -1163,6 +1589,10 @@ int fakeagent_scenario(int argc, char **argv)
 	free(scs);
 	free(suites);
 	free(cases);
+	for (int i = 0; i < 2; i++)
+		uv_close((uv_handle_t *)&stop_signal.sig[i], NULL);
+	uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 	uv_loop_close(uv_default_loop());
+	stop_signal.signum = 0;
 	return code;
 }
