@@ -460,7 +460,7 @@ int logship_start(uv_loop_t *loop, const struct logship_config *cfg,
 	struct logship_out_config oc = {
 	    .udp = udp,
 	    .buffer_lines = cfg->buffer_lines > 0 ? cfg->buffer_lines : 2000,
-	    .buffer_bytes = LOGSHIP_BUFFER_BYTES,
+	    .buffer_bytes = cfg->buffer_bytes ? cfg->buffer_bytes : LOGSHIP_BUFFER_BYTES,
 	    .rate_limit = cfg->rate_limit,
 	    .size_limit = cfg->size_limit,
 	    .connect_timeout_ns =

@@ -56,6 +56,7 @@ struct logship_config {
 	long rate_limit;            /* lines per second, 0: none */
 	long size_limit;            /* bytes per entry, 0: none */
 	long buffer_lines;          /* BUFFER_SIZE; 0: 2000 */
+	size_t buffer_bytes;        /* 0: LOGSHIP_BUFFER_BYTES */
 	int64_t connect_timeout_ns; /* LOGSTASH_TCP_TIMEOUT; 0: 2s */
 	int64_t keepalive_ns;       /* LOGSTASH_TCP_KEEP_ALIVE; 0: 5s */
 	int64_t flush_ns;           /* FLUSH_TIMEOUT; 0: 1s */

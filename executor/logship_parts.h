@@ -44,8 +44,9 @@ struct logship_shaper {
 	size_t nignore;
 	char *instance_id, *srchost, *region, *zone; /* owned; NULL: omitted */
 	long long scid;
-	bool wrap_invalid; /* label log-scraping-all is non-empty */
-	char *out;         /* the last entry, owned, reused */
+	char scid_text[24]; /* printed once: numbers are costly to print */
+	bool wrap_invalid;  /* label log-scraping-all is non-empty */
+	char *out;          /* the last entry, owned, reused */
 	size_t cap;
 };
 

@@ -67,6 +67,7 @@ int logship_shaper_init(struct logship_shaper *s, const struct logship_shape_opt
 {
 	memset(s, 0, sizeof(*s));
 	s->scid = o->scid;
+	snprintf(s->scid_text, sizeof(s->scid_text), "%lld", o->scid);
 	s->wrap_invalid = o->wrap_invalid;
 	s->instance_id = dup_or_null(o->instance_id);
 	s->srchost = dup_or_null(o->srchost);
@@ -214,10 +215,10 @@ const char *logship_shape(struct logship_shaper *s, const char *line, size_t len
 		free(text);
 	}
 	delete_all(obj, "@version");
-	cJSON_AddNumberToObject(obj, "@version", 1);
+	cJSON_AddRawToObject(obj, "@version", "1");
 	set_string(obj, "instance-id", s->instance_id);
 	delete_all(obj, "scid");
-	cJSON_AddNumberToObject(obj, "scid", (double)s->scid);
+	cJSON_AddRawToObject(obj, "scid", s->scid_text);
 	set_string(obj, "srchost", s->srchost);
 	set_string(obj, "region", s->region);
 	set_string(obj, "zone", s->zone);
