@@ -6,9 +6,13 @@
 #include "common/log.h"
 #include "common/uuid4.h"
 #include "executor/agent.h"
+#include "executor/cert.h"
 #include "executor/executor.h"
 #include "executor/health.h"
+#include "executor/logship.h"
+#include "executor/metrics.h"
 #include "executor/proc.h"
+#include "executor/sentry.h"
 #include "executor/task.h"
 #include "hooks/manager.h"
 
@@ -35,7 +39,13 @@ struct runtime {
 	char *agent_hostname, *agent_id; /* for hooks: set once, never changed */
 	uv_timer_t timers[EX_TIMER_COUNT];
 	uv_timer_t exit_guard, teardown;
+	uv_timer_t cert_timer; /* kills the task when its certificate expires */
 	uv_signal_t sigterm, sigint;
+	struct metrics *metrics; /* NULL when it could not start */
+	struct sentry *sentry;	 /* NULL when reports are off */
+	struct logship_config logship_cfg;
+	struct logship *logship; /* NULL unless the task asked for shipping */
+	uint64_t hook_started_ns;
 	pid_t task_pid;
 	bool main_exited, tree_reported;
 	char **task_env; /* owned */
@@ -63,6 +73,7 @@ static void fx_post_update(void *ctx, const Mesos__V1__TaskStatus *st)
 	struct runtime *rt = ctx;
 	size_t len = 0;
 	uint8_t *body = ex_update_body(&rt->ex, st, rt->cfg->encoding, &len);
+	metrics_add(rt->metrics, "updates.posted", 1);
 	agent_call(rt->agent, "UPDATE", body, len);
 }
 
@@ -83,19 +94,48 @@ static void on_task_exit(void *data, pid_t pid, int status)
 	check_tree(rt);
 }
 
+static void on_cert_expired(uv_timer_t *t)
+{
+	struct runtime *rt = t->loop->data;
+	log_warn("the task's certificate expires: stopping the task");
+	ex_expire(&rt->ex, CERT_EXPIRED_MESSAGE);
+}
+
 static int fx_launch(void *ctx, const Mesos__V1__TaskInfo *task, char *const *extra, char *err,
 		     size_t errlen)
 {
 	struct runtime *rt = ctx;
+	int out_fd = -1, err_fd = -1;
+	double kill_at;
+
 	task_env_free(rt->task_env);
 	rt->task_env = task_environment(task, extra);
 	if (!rt->task_env) {
 		snprintf(err, errlen, "out of memory building the environment");
 		return -1;
 	}
-	rt->task_pid = task_spawn(rt->cfg, task, rt->task_env, on_task_exit, rt, err, errlen);
+	double now = fx_wallclock(rt);
+	int crc = cert_check(task, rt->task_env, rt->cfg->cert_random_range_ns, now, &kill_at, err,
+			     errlen);
+	if (crc < 0)
+		return -1;
+	if (logship_start(rt->loop, &rt->logship_cfg, task, rt->task_env, &rt->logship, &out_fd,
+			  &err_fd, err, errlen) < 0)
+		return -1;
+	rt->task_pid = task_spawn(rt->cfg, task, rt->task_env, out_fd, err_fd, on_task_exit, rt,
+				  err, errlen);
+	if (out_fd >= 0)
+		close(out_fd);
+	if (err_fd >= 0)
+		close(err_fd);
 	if (rt->task_pid < 0)
 		return -1;
+	if (crc == 0) {
+		uint64_t ms = cert_delay_ms(kill_at, now);
+		log_info("the task's certificate is checked: the task stops in %.0f s",
+			 (double)ms / 1000);
+		uv_timer_start(&rt->cert_timer, on_cert_expired, ms, 0);
+	}
 	log_info("task started as pid %d", (int)rt->task_pid);
 	return 0;
 }
@@ -132,6 +172,11 @@ static void on_hooks_done(void *data, enum hook_event ev, const char *error, cha
 			  size_t nenv)
 {
 	struct runtime *rt = data;
+	char name[64];
+	snprintf(name, sizeof(name), "hooks.%s.ms", hook_event_name(ev));
+	metrics_observe(rt->metrics, name, (double)(uv_hrtime() - rt->hook_started_ns) / 1e6);
+	if (error)
+		metrics_add(rt->metrics, "hooks.failures", 1);
 	ex_hooks_done(&rt->ex, ev, error, env, nenv);
 }
 
@@ -146,12 +191,14 @@ static void fx_run_hooks(void *ctx, enum hook_event ev, const Mesos__V1__TaskInf
 		rt->agent_id = strdup(rt->ex.agent_id);
 		rt->henv.agent_id = rt->agent_id;
 	}
+	rt->hook_started_ns = uv_hrtime();
 	hooks_run(rt->hooks, ev, task, rt->task_env, on_hooks_done, rt);
 }
 
 static void on_health(void *data, enum health_verdict v, const char *message)
 {
 	struct runtime *rt = data;
+	metrics_add(rt->metrics, v == HEALTH_HEALTHY ? "health.healthy" : "health.unhealthy", 1);
 	ex_health(&rt->ex, v, message);
 }
 
@@ -207,6 +254,13 @@ static void teardown(uv_timer_t *t)
 {
 	struct runtime *rt = t->loop->data;
 	uv_close((uv_handle_t *)&rt->teardown, close_cb);
+	uv_close((uv_handle_t *)&rt->cert_timer, close_cb);
+	logship_stop(rt->logship);
+	rt->logship = NULL;
+	metrics_close(rt->metrics);
+	rt->metrics = NULL;
+	sentry_close(rt->sentry);
+	rt->sentry = NULL;
 	if (rt->health)
 		health_stop(rt->health);
 	rt->health = NULL;
@@ -235,6 +289,7 @@ static void on_event(void *data, mesos_event *ev)
 static void on_disconnected(void *data)
 {
 	struct runtime *rt = data;
+	metrics_add(rt->metrics, "agent.disconnects", 1);
 	ex_disconnected(&rt->ex);
 	/* Without checkpointing the agent will not take us back once we were
 	 * subscribed; before that, keep trying like the agent's registration
@@ -247,6 +302,26 @@ static uint8_t *subscribe_body(void *data, enum mesos_encoding enc, size_t *len)
 {
 	struct runtime *rt = data;
 	return ex_subscribe_body(&rt->ex, enc, len);
+}
+
+/* ------------------------------------------------------------ metrics */
+
+/* Counters kept elsewhere, read right before each report. */
+static void metrics_source(void *data, struct metrics *m)
+{
+	struct runtime *rt = data;
+	struct agent_stats as;
+	metrics_set(m, "updates.sent", (double)rt->ex.ledger.sent);
+	metrics_set(m, "updates.acknowledged", (double)rt->ex.ledger.acked);
+	metrics_set(m, "updates.resent", (double)rt->ex.ledger.resent);
+	metrics_set(m, "updates.unacknowledged", (double)rt->ex.ledger.n);
+	if (rt->agent) {
+		agent_stats(rt->agent, &as);
+		metrics_set(m, "agent.subscribes", (double)as.subscribes);
+		metrics_set(m, "agent.reconnects", (double)as.reconnects);
+		metrics_set(m, "agent.events", (double)as.events);
+		metrics_set(m, "agent.call_failures", (double)as.call_failures);
+	}
 }
 
 /* ------------------------------------------------------------ hook commands */
@@ -350,8 +425,35 @@ int runtime_run(const struct ex_config *cfg)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? "," : "",
 			 names[i]);
 
+	if (sentry_start(&loop,
+			 &(struct sentry_config){.dsn = cfg->sentry_dsn,
+						 .release = EXECUTOR_VERSION,
+						 .executor_id = cfg->executor_id,
+						 .framework_id = cfg->framework_id},
+			 &rt.sentry, err, sizeof(err)) < 0) {
+		fprintf(stderr, "executor: bad configuration: %s\n", err);
+		return EX_EXIT_CONFIG;
+	}
+	rt.metrics = metrics_new(&loop,
+				 &(struct metrics_config){.graphite_host = cfg->graphite_host,
+							  .graphite_port = (int)cfg->graphite_port,
+							  .prefix = cfg->graphite_prefix,
+							  .executor_id = cfg->executor_id,
+							  .interval_ns = cfg->metrics_interval_ns},
+				 err, sizeof(err));
+	if (!rt.metrics) {
+		fprintf(stderr, "executor: bad configuration: %s\n", err);
+		sentry_close(rt.sentry);
+		return EX_EXIT_CONFIG;
+	}
+	metrics_add_source(rt.metrics, metrics_source, &rt);
+	metrics_start(rt.metrics);
+	logship_config_init(&rt.logship_cfg, cfg);
+	rt.logship_cfg.metrics = rt.metrics;
+
 	for (int i = 0; i < EX_TIMER_COUNT; i++)
 		uv_timer_init(&loop, &rt.timers[i]);
+	uv_timer_init(&loop, &rt.cert_timer);
 	uv_timer_init(&loop, &rt.exit_guard);
 	uv_timer_init(&loop, &rt.teardown);
 	uv_signal_init(&loop, &rt.sigterm);

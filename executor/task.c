@@ -120,13 +120,14 @@ oom:
 }
 
 pid_t task_spawn(const struct ex_config *cfg, const Mesos__V1__TaskInfo *task, char *const *env,
-		 proc_exit_cb on_exit, void *data, char *err, size_t errlen)
+		 int stdout_fd, int stderr_fd, proc_exit_cb on_exit, void *data, char *err,
+		 size_t errlen)
 {
 	bool owned;
 	const char *value;
 	const Mesos__V1__CommandInfo *cmd = ex_task_command(task, &value, &owned);
 	struct proc_spec spec = {.envp = env, .cwd = cfg->sandbox, .new_session = true,
-				 .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+				 .stdin_fd = -1, .stdout_fd = stdout_fd, .stderr_fd = stderr_fd};
 	char *shell_argv[] = {"/bin/sh", "-c", (char *)value, NULL};
 	char *one[] = {(char *)value, NULL};
 	char **args = NULL; /* protobuf-c arrays are not NULL-terminated */
