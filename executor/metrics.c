@@ -376,8 +376,8 @@ static double cpu_seconds(void)
 	uv_rusage_t ru;
 	if (uv_getrusage(&ru) != 0)
 		return 0;
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
 }
 
 static void collect(struct metrics *m)
@@ -393,7 +393,7 @@ static void collect(struct metrics *m)
 	metrics_set(m, "process.cpu_seconds", cpu);
 	if (now - m->last_hr >= 100000000) { /* shorter spans say nothing */
 		metrics_set(m, "process.cpu_percent",
-			    100.0 * (cpu - m->last_cpu) / ((double)(now - m->last_hr) / 1e9));
+		            100.0 * (cpu - m->last_cpu) / ((double)(now - m->last_hr) / 1e9));
 		m->last_cpu = cpu;
 		m->last_hr = now;
 	}
