@@ -1,0 +1,609 @@
+/* Fuzzes the executor's state machine (executor/executor.h) with a random
+ * life: the input is a program of one-byte operations (an agent event built
+ * from a template or decoded from raw protobuf bytes, the connection lost,
+ * the task exiting or its tree gone, a hook chain finishing, the clock
+ * moving and timers firing, health and check results, SIGTERM, certificate
+ * expiry), each followed by its parameter bytes. The shell's contract is
+ * kept (the task exits once and only after a launch, hooks finish only when
+ * started, health results come only while checks run) while the agent's
+ * side is left free, as a broken agent would be. Properties:
+ *   - every posted update is valid as the agent validates an UPDATE call,
+ *     in both encodings, and so is every SUBSCRIBE the executor would send;
+ *   - a task never gets more than one terminal update, and none after it;
+ *   - a resend repeats an earlier update exactly (state and task);
+ *   - no update is lost: at the end, every fresh update is acknowledged or
+ *     still in the ledger (to be resent);
+ *   - hook chains never overlap, the command is launched at most once, the
+ *     executor exits at most once with a documented code, and nothing is
+ *     posted or armed after it exited;
+ *   - exit 0 with a launched task means its terminal update was acknowledged;
+ *   - no crash, no leak, no undefined behaviour (ASan, UBSan, LSan). */
+#include "fuzz.h"
+
+#include "common/base64.h"
+#include "common/log.h"
+#include "executor/executor.h"
+#include "proto/mesos.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#define SEC      1000000000LL
+#define MAX_OPS  400
+#define MAX_POST 4096
+
+struct posted {
+	char task_id[64];
+	int state;
+	uint8_t uuid[16];
+	bool fresh, acked;
+};
+
+struct rec {
+	struct executor *ex;
+	int64_t now;
+	unsigned uuid_seq;
+	struct posted *v; /* owned */
+	size_t n, cap;
+	int launches;
+	bool launch_fails, launched, exited_task, tree_gone;
+	int64_t due[EX_TIMER_COUNT];
+	bool hook_pending;
+	enum hook_event pending;
+	bool health_running;
+	int nexits, exit_code;
+};
+
+/* ------------------------------------------------------------ the input */
+
+struct in {
+	const uint8_t *p;
+	size_t n;
+};
+
+static uint8_t byte(struct in *in)
+{
+	if (!in->n)
+		return 0;
+	in->n--;
+	return *in->p++;
+}
+
+/* ------------------------------------------------------------ effects */
+
+static int64_t fx_now(void *ctx)
+{
+	return ((struct rec *)ctx)->now;
+}
+
+static double fx_wallclock(void *ctx)
+{
+	return 1700000000.25 + (double)((struct rec *)ctx)->now / 1e9;
+}
+
+static void fx_uuid(void *ctx, uint8_t out[16])
+{
+	struct rec *r = ctx;
+	unsigned n = ++r->uuid_seq;
+	memset(out, 0x5a, 16);
+	out[6] = (uint8_t)((out[6] & 0x0f) | 0x40);
+	out[8] = (uint8_t)((out[8] & 0x3f) | 0x80);
+	memcpy(out + 12, &n, sizeof(n));
+}
+
+/* The UPDATE call the runtime would post, decoded and validated as the agent
+ * does it. */
+static void check_update_call(const struct executor *ex, const Mesos__V1__TaskStatus *st,
+                              enum mesos_encoding enc)
+{
+	char err[512] = "";
+	size_t len = 0;
+	uint8_t *body = ex_update_body(ex, st, enc, &len);
+	CHECK(body != NULL);
+	mesos_call *c = mesos_call_decode(enc, body, len, err, sizeof(err));
+	if (!c)
+		fprintf(stderr, "undecodable UPDATE: %s\n", err);
+	CHECK(c != NULL);
+	if (mesos_validate_call(c, err, sizeof(err)) != 0) {
+		fprintf(stderr, "invalid UPDATE (%s): %.*s\n", err, (int)len, (const char *)body);
+		CHECK(!"every posted update passes the agent's validation");
+	}
+	protobuf_c_message_free_unpacked(&c->base, NULL);
+	free(body);
+}
+
+static struct posted *find_uuid(struct rec *r, const uint8_t uuid[16])
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].fresh && memcmp(r->v[i].uuid, uuid, 16) == 0)
+			return &r->v[i];
+	return NULL;
+}
+
+static const struct posted *terminal_of(const struct rec *r, const char *task_id)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].fresh && mesos_task_state_terminal(r->v[i].state) &&
+		    strcmp(r->v[i].task_id, task_id) == 0)
+			return &r->v[i];
+	return NULL;
+}
+
+static void fx_post_update(void *ctx, const Mesos__V1__TaskStatus *st)
+{
+	struct rec *r = ctx;
+	CHECK(r->nexits == 0); /* nothing is posted after the exit */
+	CHECK(st->task_id && st->task_id->value);
+	CHECK(st->uuid.len == 16);
+	check_update_call(r->ex, st, MESOS_PROTOBUF);
+	check_update_call(r->ex, st, MESOS_JSON);
+
+	struct posted *earlier = find_uuid(r, st->uuid.data);
+	if (earlier) { /* a resend: the same update again */
+		CHECK(earlier->state == (int)st->state);
+		CHECK(strcmp(earlier->task_id, st->task_id->value) == 0);
+		return;
+	}
+	if (terminal_of(r, st->task_id->value)) {
+		fprintf(stderr, "%s for task %s after its terminal update\n",
+		        mesos_task_state_name(st->state), st->task_id->value);
+		CHECK(!"no update of a task follows its terminal update");
+	}
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 64;
+		r->v = realloc(r->v, r->cap * sizeof(*r->v));
+		CHECK(r->v != NULL);
+	}
+	struct posted *p = &r->v[r->n++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->task_id, sizeof(p->task_id), "%s", st->task_id->value);
+	p->state = (int)st->state;
+	memcpy(p->uuid, st->uuid.data, 16);
+	p->fresh = true;
+}
+
+static int fx_launch(void *ctx, const Mesos__V1__TaskInfo *task, char *const *extra, char *err,
+                     size_t errlen)
+{
+	struct rec *r = ctx;
+	CHECK(r->nexits == 0);
+	CHECK(++r->launches == 1); /* one command per executor */
+	for (char *const *e = extra; e && *e; e++)
+		CHECK(strchr(*e, '=') != NULL);
+	if (r->launch_fails) {
+		snprintf(err, errlen, "exec: no such file");
+		return -1;
+	}
+	r->launched = true;
+	return 0;
+}
+
+static void fx_signal_tree(void *ctx, int sig)
+{
+	struct rec *r = ctx;
+	CHECK(r->nexits == 0);
+	CHECK(sig == SIGTERM || sig == SIGKILL);
+}
+
+static bool fx_tree_alive(void *ctx)
+{
+	return !((struct rec *)ctx)->tree_gone;
+}
+
+static void fx_timer(void *ctx, enum ex_timer t, int64_t delay_ns)
+{
+	struct rec *r = ctx;
+	CHECK(t >= 0 && t < EX_TIMER_COUNT);
+	CHECK(delay_ns < 0 || r->nexits == 0); /* nothing armed after the exit */
+	r->due[t] = delay_ns < 0 ? -1 : r->now + delay_ns;
+}
+
+static void fx_run_hooks(void *ctx, enum hook_event ev, const Mesos__V1__TaskInfo *task)
+{
+	struct rec *r = ctx;
+	CHECK(r->nexits == 0);
+	CHECK(!r->hook_pending); /* chains never overlap */
+	CHECK(ev < HOOK_EVENT_COUNT);
+	CHECK(task != NULL);
+	r->hook_pending = true;
+	r->pending = ev;
+}
+
+static void fx_health(void *ctx, bool start, const Mesos__V1__TaskInfo *task)
+{
+	((struct rec *)ctx)->health_running = start;
+}
+
+static void fx_exit(void *ctx, int code)
+{
+	struct rec *r = ctx;
+	CHECK(++r->nexits == 1);
+	CHECK(code >= EX_EXIT_OK && code <= EX_EXIT_INTERNAL);
+	r->exit_code = code;
+}
+
+/* ------------------------------------------------------------ events */
+
+static void feed_json(struct rec *r, const char *json)
+{
+	char err[256];
+	mesos_event *ev =
+	    mesos_event_decode(MESOS_JSON, (const uint8_t *)json, strlen(json), err, sizeof(err));
+	if (!ev)
+		fprintf(stderr, "bad template %s: %s\n", json, err);
+	CHECK(ev != NULL);
+	ex_event(r->ex, ev);
+}
+
+static const char *const task_ids[] = {"t1", "t2", "t1.x"};
+
+static const char *pick_id(struct in *in)
+{
+	return task_ids[byte(in) % 3];
+}
+
+static void subscribed(struct rec *r, struct in *in)
+{
+	char json[1024];
+	snprintf(json, sizeof(json),
+	         "{\"type\":\"SUBSCRIBED\",\"subscribed\":{"
+	         "\"executor_info\":{\"executor_id\":{\"value\":\"exec-1\"},"
+	         "\"framework_id\":{\"value\":\"fw-1\"},\"command\":{\"value\":\"./x\"}},"
+	         "\"framework_info\":{\"user\":\"root\",\"name\":\"marathon\","
+	         "\"id\":{\"value\":\"fw-1\"},\"capabilities\":[{\"type\":\"PARTITION_AWARE\"}%s]},"
+	         "\"agent_info\":{\"hostname\":\"agent.local\"%s},"
+	         "\"container_id\":{\"value\":\"c1\"}}}",
+	         byte(in) & 1 ? ",{\"type\":\"TASK_KILLING_STATE\"}" : "",
+	         byte(in) & 1 ? ",\"id\":{\"value\":\"agent-1\"}" : "");
+	feed_json(r, json);
+}
+
+static void launch(struct rec *r, struct in *in)
+{
+	char json[2048], extra[1024] = "";
+	const char *id = pick_id(in);
+	uint8_t f = byte(in);
+	size_t n = 0;
+	if (f & 1)
+		n += (size_t)snprintf(
+		    extra + n, sizeof(extra) - n,
+		    ",\"health_check\":{\"type\":\"COMMAND\",\"command\":{\"value\":"
+		    "\"true\"},\"consecutive_failures\":%u}",
+		    byte(in) % 4);
+	if (f & 2)
+		n += (size_t)snprintf(
+		    extra + n, sizeof(extra) - n,
+		    ",\"check\":{\"type\":\"%s\",\"command\":{\"command\":{\"value\":"
+		    "\"true\"}},\"http\":{\"port\":80},\"tcp\":{\"port\":81}}",
+		    (const char *[]){"COMMAND", "HTTP", "TCP", "UNKNOWN"}[byte(in) % 4]);
+	if (f & 4)
+		n += (size_t)snprintf(extra + n, sizeof(extra) - n,
+		                      ",\"kill_policy\":{\"grace_period\":{\"nanoseconds\":%lld}}",
+		                      (long long)(byte(in) - 8) * SEC / 4);
+	if (f & 8)
+		n += (size_t)snprintf(extra + n, sizeof(extra) - n,
+		                      ",\"max_completion_time\":{\"nanoseconds\":%lld}",
+		                      (long long)(byte(in) - 8) * SEC);
+	const char *cmd =
+	    f & 16 ? ",\"executor\":{\"executor_id\":{\"value\":\"exec-1\"},\"command\":{\"value\":"
+	             "\"chmod ug+rx './x' && exec './x' sleep 5\"}}"
+	           : ",\"command\":{\"value\":\"sleep 5\",\"shell\":true}";
+	snprintf(
+	    json, sizeof(json),
+	    "{\"type\":\"LAUNCH\",\"launch\":{\"task\":{\"name\":\"web\",\"task_id\":{\"value\":"
+	    "\"%s\"},\"agent_id\":{\"value\":\"agent-1\"}%s%s}}}",
+	    id, cmd, extra);
+	r->launch_fails = f & 32;
+	feed_json(r, json);
+}
+
+static void kill_ev(struct rec *r, struct in *in)
+{
+	char json[512];
+	const char *id = pick_id(in);
+	uint8_t g = byte(in);
+	if (g & 1)
+		snprintf(json, sizeof(json),
+		         "{\"type\":\"KILL\",\"kill\":{\"task_id\":{\"value\":\"%s\"},"
+		         "\"kill_policy\":{\"grace_period\":{\"nanoseconds\":%lld}}}}",
+		         id, (long long)((int)(g >> 1) - 16) * SEC / 8);
+	else
+		snprintf(json, sizeof(json),
+		         "{\"type\":\"KILL\",\"kill\":{\"task_id\":{\"value\":\"%s\"}}}", id);
+	feed_json(r, json);
+}
+
+static void ack(struct rec *r, struct in *in)
+{
+	char json[512];
+	uint8_t k = byte(in);
+	if (!r->n)
+		return;
+	struct posted *p = &r->v[k % r->n];
+	char *b = b64_encode(p->uuid, 16);
+	CHECK(b != NULL);
+	const char *tid = k & 0x80 ? pick_id(in) : p->task_id; /* sometimes the wrong task */
+	snprintf(json, sizeof(json),
+	         "{\"type\":\"ACKNOWLEDGED\",\"acknowledged\":{\"task_id\":{\"value\":\"%s\"},"
+	         "\"uuid\":\"%s\"}}",
+	         tid, b);
+	free(b);
+	bool known = false;
+	for (size_t i = 0; i < r->ex->ledger.n; i++)
+		known |= memcmp(r->ex->ledger.e[i].status->uuid.data, p->uuid, 16) == 0 &&
+		         strcmp(r->ex->ledger.e[i].status->task_id->value, tid) == 0;
+	feed_json(r, json);
+	if (known)
+		p->acked = true;
+}
+
+static void misc_event(struct rec *r, struct in *in)
+{
+	static const char *const ev[] = {
+	    "{\"type\":\"HEARTBEAT\"}",
+	    "{\"type\":\"MESSAGE\",\"message\":{\"data\":\"aGk=\"}}",
+	    "{\"type\":\"ERROR\",\"error\":{\"message\":\"boom\"}}",
+	    "{\"type\":\"SHUTDOWN\"}",
+	    "{\"type\":\"LAUNCH_GROUP\",\"launch_group\":{\"executor\":{\"executor_id\":{\"value\":"
+	    "\"exec-1\"}},\"task_group\":{\"tasks\":[{\"name\":\"a\",\"task_id\":{\"value\":\"t2\"}"
+	    ","
+	    "\"agent_id\":{\"value\":\"agent-1\"}},{\"name\":\"b\",\"task_id\":{\"value\":\"g2\"},"
+	    "\"agent_id\":{\"value\":\"agent-1\"}}]}}}",
+	    "{\"type\":\"LAUNCH_GROUP\"}",
+	    "{\"type\":\"SUBSCRIBED\"}",
+	    "{\"type\":\"LAUNCH\"}",
+	    "{\"type\":\"KILL\"}",
+	    "{\"type\":\"ACKNOWLEDGED\"}",
+	    "{\"type\":\"UNKNOWN\"}",
+	};
+	feed_json(r, ev[byte(in) % (sizeof(ev) / sizeof(ev[0]))]);
+}
+
+static void raw_event(struct rec *r, struct in *in)
+{
+	size_t len = byte(in);
+	if (len > in->n)
+		len = in->n;
+	char err[256];
+	mesos_event *ev = mesos_event_decode(MESOS_PROTOBUF, in->p, len, err, sizeof(err));
+	in->p += len;
+	in->n -= len;
+	if (ev)
+		ex_event(r->ex, ev);
+}
+
+/* ------------------------------------------------------------ other inputs */
+
+static void hooks_done(struct rec *r, struct in *in)
+{
+	if (!r->hook_pending)
+		return;
+	uint8_t f = byte(in);
+	size_t nenv = f & 3;
+	char **env = nenv ? calloc(nenv, sizeof(char *)) : NULL;
+	for (size_t i = 0; i < nenv; i++) {
+		CHECK(env != NULL);
+		env[i] = strdup(i == 0 ? "FROM_HOOK=1" : i == 1 ? "PATH=/x" : "EMPTY=");
+		CHECK(env[i] != NULL);
+	}
+	r->hook_pending = false;
+	ex_hooks_done(r->ex, r->pending, f & 4 ? "could not reach Consul" : NULL, env, nenv);
+}
+
+/* Moves the fake clock, firing due timers in order. */
+static void advance(struct rec *r, struct in *in)
+{
+	uint8_t b = byte(in);
+	int64_t step = (int64_t)(b & 15) << (b >> 4); /* 0 .. ~15 * 2^15 ms */
+	int64_t target = r->now + step * 1000000LL;
+	while (r->nexits == 0) {
+		int next = -1;
+		for (int t = 0; t < EX_TIMER_COUNT; t++)
+			if (r->due[t] >= 0 && r->due[t] <= target &&
+			    (next < 0 || r->due[t] < r->due[next]))
+				next = t;
+		if (next < 0)
+			break;
+		r->now = r->due[next] > r->now ? r->due[next] : r->now;
+		r->due[next] = -1;
+		ex_timer_fired(r->ex, (enum ex_timer)next);
+	}
+	if (target > r->now)
+		r->now = target;
+}
+
+static void check_result(struct rec *r, struct in *in)
+{
+	Mesos__V1__CheckStatusInfo cs = MESOS__V1__CHECK_STATUS_INFO__INIT;
+	Mesos__V1__CheckStatusInfo__Command cmd = MESOS__V1__CHECK_STATUS_INFO__COMMAND__INIT;
+	cs.has_type = 1;
+	cs.type = MESOS__V1__CHECK_INFO__TYPE__COMMAND;
+	cs.command = &cmd;
+	uint8_t b = byte(in);
+	if (b & 1) {
+		cmd.has_exit_code = 1;
+		cmd.exit_code = b >> 1;
+	}
+	ex_check(r->ex, &cs);
+}
+
+static void subscribe_body(struct rec *r)
+{
+	char err[256];
+	for (int enc = MESOS_PROTOBUF; enc <= MESOS_JSON; enc++) {
+		size_t len = 0;
+		uint8_t *b = ex_subscribe_body(r->ex, (enum mesos_encoding)enc, &len);
+		CHECK(b != NULL);
+		mesos_call *c =
+		    mesos_call_decode((enum mesos_encoding)enc, b, len, err, sizeof(err));
+		CHECK(c != NULL);
+		CHECK(mesos_validate_call(c, err, sizeof(err)) == 0);
+		CHECK(c->subscribe->n_unacknowledged_updates == r->ex->ledger.n);
+		for (size_t i = 0; i < c->subscribe->n_unacknowledged_updates; i++) {
+			mesos_call u = *c;
+			u.type = MESOS__V1__EXECUTOR__CALL__TYPE__UPDATE;
+			u.update = c->subscribe->unacknowledged_updates[i];
+			u.subscribe = NULL;
+			CHECK(mesos_validate_call(&u, err, sizeof(err)) == 0);
+		}
+		protobuf_c_message_free_unpacked(&c->base, NULL);
+		free(b);
+	}
+}
+
+/* ------------------------------------------------------------ the end */
+
+static bool in_ledger(const struct executor *ex, const uint8_t uuid[16])
+{
+	for (size_t i = 0; i < ex->ledger.n; i++)
+		if (memcmp(ex->ledger.e[i].status->uuid.data, uuid, 16) == 0)
+			return true;
+	return false;
+}
+
+static void final_checks(struct rec *r)
+{
+	/* Nothing lost: acknowledged, or still waiting in the ledger (before
+	 * the exit; after it, the process is gone and the agent has it). */
+	if (r->nexits == 0)
+		for (size_t i = 0; i < r->n; i++)
+			if (!r->v[i].acked && !in_ledger(r->ex, r->v[i].uuid)) {
+				fprintf(stderr, "%s update %zu for %s was lost\n",
+				        mesos_task_state_name(r->v[i].state), i, r->v[i].task_id);
+				CHECK(!"every update is acknowledged or kept for a resend");
+			}
+	/* exit 0 with a launched task: its terminal update was acknowledged */
+	if (r->nexits && r->exit_code == EX_EXIT_OK && r->ex->task) {
+		const struct posted *t = terminal_of(r, r->ex->task->task_id->value);
+		CHECK(t != NULL && t->acked);
+	}
+	if (r->nexits && r->exit_code == EX_EXIT_NO_ACK)
+		CHECK(r->ex->terminal_sent);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static bool quiet;
+	if (!quiet) { /* FUZZ_LOG=1 shows the executor's log */
+		log_set_level(getenv("FUZZ_LOG") ? LOG_DEBUG : (enum log_level)(LOG_ERROR + 1));
+		quiet = true;
+	}
+	struct in in = {data, size};
+	uint8_t c = byte(&in);
+	struct ex_config cfg = {
+	    .framework_id = "fw-1",
+	    .executor_id = "exec-1",
+	    .checkpoint = c & 1,
+	    .shutdown_grace_ns = (int64_t)(c >> 4) * SEC,
+	    .recovery_timeout_ns = 30 * SEC,
+	    .backoff_max_ns = 2 * SEC,
+	    .encoding = c & 2 ? MESOS_JSON : MESOS_PROTOBUF,
+	    .kill_grace_ns = (c & 4 ? 0 : 3) * SEC,
+	    .update_buffer = 1024,
+	    .update_wait_ns = 11 * SEC,
+	    .hook_timeout_ns = 120 * SEC,
+	};
+	struct rec r = {.exit_code = -1};
+	struct executor ex;
+	for (int t = 0; t < EX_TIMER_COUNT; t++)
+		r.due[t] = -1;
+	struct ex_effects fx = {.ctx = &r,
+	                        .now = fx_now,
+	                        .wallclock = fx_wallclock,
+	                        .uuid = fx_uuid,
+	                        .post_update = fx_post_update,
+	                        .launch = fx_launch,
+	                        .signal_tree = fx_signal_tree,
+	                        .tree_alive = fx_tree_alive,
+	                        .timer = fx_timer,
+	                        .run_hooks = fx_run_hooks,
+	                        .health = fx_health,
+	                        .exit = fx_exit};
+	r.ex = &ex;
+	ex_init(&ex, &cfg, &fx);
+
+	for (int ops = 0; in.n && ops < MAX_OPS && r.nexits == 0 && r.n < MAX_POST; ops++) {
+		switch (byte(&in) % 18) {
+		case 0:
+			subscribed(&r, &in);
+			break;
+		case 1:
+			launch(&r, &in);
+			break;
+		case 2:
+			kill_ev(&r, &in);
+			break;
+		case 3:
+			ack(&r, &in);
+			break;
+		case 4:
+			misc_event(&r, &in);
+			break;
+		case 5:
+			raw_event(&r, &in);
+			break;
+		case 6:
+			ex_disconnected(&ex);
+			break;
+		case 7:
+			if (r.launched && !r.exited_task) {
+				r.exited_task = true;
+				uint8_t s = byte(&in);
+				ex_task_exited(&ex, s & 1 ? (s >> 1) << 8 : (s >> 1) % 32);
+			}
+			break;
+		case 8:
+			if (r.exited_task && !r.tree_gone) {
+				r.tree_gone = true;
+				ex_tree_gone(&ex);
+			}
+			break;
+		case 9:
+			hooks_done(&r, &in);
+			break;
+		case 10:
+			advance(&r, &in);
+			break;
+		case 11:
+			if (r.health_running) {
+				uint8_t v = byte(&in) % 4;
+				ex_health(&ex, (enum health_verdict)v,
+				          v >= 2 ? "probe failed" : NULL);
+			}
+			break;
+		case 12:
+			if (r.health_running)
+				check_result(&r, &in);
+			break;
+		case 13:
+			ex_sigterm(&ex);
+			break;
+		case 14:
+			ex_expire(&ex, "certificate expired");
+			break;
+		case 15:
+			subscribe_body(&r);
+			break;
+		case 16: {
+			char buf[128];
+			ex_describe_exit((int)byte(&in) << 8 | byte(&in), buf, sizeof(buf));
+			break;
+		}
+		default: {
+			/* what the runtime does when the task's tree dies by itself */
+			if (r.launched && !r.exited_task) {
+				r.exited_task = r.tree_gone = true;
+				ex_task_exited(&ex, SIGKILL);
+				ex_tree_gone(&ex);
+			}
+			break;
+		}
+		}
+	}
+	final_checks(&r);
+	ex_free(&ex);
+	free(r.v);
+	return 0;
+}

@@ -1,0 +1,56 @@
+/* Fuzzes the reading of scenario files (fakeagent/scenario.c, format in
+ * docs/scenarios.md) without running them: the steps (kinds, required
+ * fields, timeouts, titles), the agent settings, and the placeholder
+ * substitution of every string value into small buffers. scenario.c keeps
+ * its parser static, so this file includes it whole; fakeagent_scenario is
+ * never called. Properties: an error always names the file; substitution
+ * never overruns its buffer; nothing leaks. */
+#include "fakeagent/scenario.c"
+
+#include "fuzz.h"
+
+static void values(struct scenario *sc, const struct step *st)
+{
+	const cJSON *v;
+	cJSON_ArrayForEach (v, st->spec) {
+		char small[16], big[512];
+		if (cJSON_IsString(v)) {
+			subst(sc, v->valuestring, small, sizeof(small));
+			CHECK(strlen(small) < sizeof(small));
+			subst(sc, v->valuestring, big, sizeof(big));
+			CHECK(strlen(big) < sizeof(big));
+		}
+		if (v->string) {
+			step_num(sc, st, v->string);
+			step_duration(st, v->string, 0);
+		}
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct opts o = {0};
+	struct scenario sc = {.file = "fuzz.json", .opts = &o};
+	char err[2048] = "";
+	sc.doc = cJSON_ParseWithLength((const char *)data, size);
+	if (!cJSON_IsObject(sc.doc)) {
+		cJSON_Delete(sc.doc);
+		return 0;
+	}
+	if (parse_steps(&sc, err, sizeof(err)) < 0) {
+		CHECK(strncmp(err, "fuzz.json", 9) == 0);
+	} else {
+		for (size_t i = 0; i < sc.n; i++)
+			values(&sc, &sc.steps[i]);
+		struct fa_config cfg;
+		fa_config_defaults(&cfg);
+		err[0] = '\0';
+		if (agent_settings(&sc, &cfg, err, sizeof(err)) < 0)
+			CHECK(strncmp(err, "fuzz.json", 9) == 0);
+	}
+	free(sc.steps);
+	for (size_t i = 0; i < sc.n_env; i++)
+		free(sc.env[i]);
+	cJSON_Delete(sc.doc);
+	return 0;
+}
