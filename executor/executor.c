@@ -139,7 +139,9 @@ struct status_spec {
 };
 
 /* An empty CheckStatusInfo of the task's check type, as Mesos attaches to
- * every status it builds when the task defines a check. */
+ * every status it builds when the task defines a check. Only a valid check
+ * gets one: the agent refuses every UPDATE whose CheckStatusInfo has type
+ * UNKNOWN, and the checker skips invalid checks anyway. */
 static void empty_check(const Mesos__V1__CheckInfo *ci, Mesos__V1__CheckStatusInfo *cs,
 			Mesos__V1__CheckStatusInfo__Command *cmd,
 			Mesos__V1__CheckStatusInfo__Http *http, Mesos__V1__CheckStatusInfo__Tcp *tcp)
@@ -190,7 +192,7 @@ static Mesos__V1__TaskStatus *status_build(struct executor *ex, const struct sta
 	bool ours = ex->task && strcmp(s->task_id, task_id(ex)) == 0;
 	if (ours && ex->last_check)
 		st.check_status = ex->last_check;
-	else if (ours && ex->task->check && ex->task->check->has_type)
+	else if (ours && ex->task->check && check_validate(ex->task->check, NULL, 0) == 0)
 		empty_check(ex->task->check, &cs, &cmd, &http, &tcp), st.check_status = &cs;
 	return (Mesos__V1__TaskStatus *)copy_msg(&st.base);
 }
@@ -503,6 +505,19 @@ static void remember_unlaunched(struct executor *ex, const char *id)
 		ex->nkilled++;
 }
 
+/* TASK_FAILED for a task this executor will not run, once: a task that
+ * already got its terminal update (refused, or killed before its launch)
+ * gets no second one. */
+static void refuse(struct executor *ex, const char *id, const char *why)
+{
+	if (was_killed_before_launch(ex, id)) {
+		log_warn("task %s was already refused or killed: LAUNCH ignored", id);
+		return;
+	}
+	remember_unlaunched(ex, id);
+	send_new(ex, id, MESOS__V1__TASK_STATE__TASK_FAILED, why, -1, -1);
+}
+
 static void on_launch(struct executor *ex, Mesos__V1__TaskInfo *task)
 {
 	const char *id = task->task_id->value;
@@ -511,8 +526,7 @@ static void on_launch(struct executor *ex, Mesos__V1__TaskInfo *task)
 		if (strcmp(id, task_id(ex)) == 0)
 			log_warn("duplicate LAUNCH for task %s ignored", id);
 		else
-			send_new(ex, id, MESOS__V1__TASK_STATE__TASK_FAILED,
-				 "Attempted to run multiple tasks using a \"command\" executor", -1, -1);
+			refuse(ex, id, "Attempted to run multiple tasks using a \"command\" executor");
 		protobuf_c_message_free_unpacked(&task->base, NULL);
 		return;
 	}
@@ -522,8 +536,7 @@ static void on_launch(struct executor *ex, Mesos__V1__TaskInfo *task)
 		return;
 	}
 	if (ex->exit_code_pending >= 0 || ex->exited) {
-		send_new(ex, id, MESOS__V1__TASK_STATE__TASK_FAILED, "The executor is shutting down",
-			 -1, -1);
+		refuse(ex, id, "The executor is shutting down");
 		protobuf_c_message_free_unpacked(&task->base, NULL);
 		return;
 	}
@@ -541,9 +554,10 @@ static void on_launch_group(struct executor *ex, Mesos__V1__TaskGroupInfo *g)
 	log_error("LAUNCH_GROUP is not supported: this executor runs one command task");
 	for (size_t i = 0; g && i < g->n_tasks; i++) {
 		const char *id = g->tasks[i]->task_id->value;
-		remember_unlaunched(ex, id);
-		send_new(ex, id, MESOS__V1__TASK_STATE__TASK_FAILED,
-			 "Task groups are not supported by this executor", -1, -1);
+		if (ex->task && strcmp(id, task_id(ex)) == 0)
+			log_warn("LAUNCH_GROUP names the running task %s: ignored for it", id);
+		else
+			refuse(ex, id, "Task groups are not supported by this executor");
 	}
 	if (!ex->task)
 		timer(ex, EX_TIMER_ACK, ex->cfg->update_wait_ns);
