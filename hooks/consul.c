@@ -91,11 +91,12 @@ static char *agent_base(struct envcfg *cfg, const char *addr, bool ssl)
 static int consul_init(struct hook *h, struct envcfg *cfg)
 {
 	const char *used;
+	int errors = cfg->nerrors;
 	const char *v = envcfg_allegro(cfg, "CONSUL_HOOK_ENABLED", &used);
-	if (!envcfg_bool(cfg, used, v, true))
+	/* A malformed value is an error, not "enabled": the hook stays off. */
+	if (!envcfg_bool(cfg, used, v, true) || cfg->nerrors > errors)
 		return 0;
 
-	int errors = cfg->nerrors;
 	struct consul_state *st = calloc(1, sizeof(*st));
 	if (!st) {
 		envcfg_fail(cfg, "consul hook: out of memory");

@@ -66,11 +66,12 @@ static void state_free(struct vaas_state *st)
 static int vaas_init(struct hook *h, struct envcfg *cfg)
 {
 	const char *used;
+	int errors = cfg->nerrors;
 	const char *v = envcfg_allegro(cfg, "VAAS_HOOK_ENABLED", &used);
-	if (!envcfg_bool(cfg, used, v, true))
+	/* A malformed value is an error, not "enabled": the hook stays off. */
+	if (!envcfg_bool(cfg, used, v, true) || cfg->nerrors > errors)
 		return 0;
 
-	int errors = cfg->nerrors;
 	struct vaas_state *st = calloc(1, sizeof(*st));
 	if (!st) {
 		envcfg_fail(cfg, "vaas hook: out of memory");
