@@ -7,6 +7,7 @@
 #include "common/uuid4.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -814,11 +815,24 @@ cJSON *marathon_task_json(const cJSON *app, const struct marathon_ctx *ctx, char
 		goto out;
 	if (labels && check_string_map(c, labels, "labels") < 0)
 		goto out;
-	c->gpus = (int)gpus;
 	if (c->cpus < 0 || c->mem < 0 || c->disk < 0 || gpus < 0) {
 		fail(c, "cpus, mem, disk and gpus must not be negative");
 		goto out;
 	}
+	if (!isfinite(c->cpus) || !isfinite(c->mem) || !isfinite(c->disk) ||
+	    !isfinite(kill_grace)) {
+		fail(c, "cpus, mem, disk and taskKillGracePeriodSeconds must be finite numbers");
+		goto out;
+	}
+	if (gpus > INT_MAX) {
+		fail(c, "gpus: %g is too many", gpus);
+		goto out;
+	}
+	if (kill_grace > (double)INT64_MAX / 1e9) { /* the kill policy is int64 nanoseconds */
+		fail(c, "taskKillGracePeriodSeconds: %g is too long", kill_grace);
+		goto out;
+	}
+	c->gpus = (int)gpus;
 	if (build_ports(c) < 0)
 		goto out;
 
