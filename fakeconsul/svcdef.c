@@ -106,8 +106,12 @@ static void get_duration(struct ctx *c, const cJSON *obj, const char *name, cons
 	const cJSON *j = field(obj, name, alias);
 	if (!j || cJSON_IsNull(j) || c->failed)
 		return;
-	if (cJSON_IsNumber(j)) {
+	if (cJSON_IsNumber(j) && fabs(j->valuedouble) < 9223372036854775807.0) {
 		*out = (int64_t)j->valuedouble;
+		return;
+	}
+	if (cJSON_IsNumber(j)) { /* does not fit Go's int64 */
+		type_error(c, j, name, "time.Duration");
 		return;
 	}
 	if (cJSON_IsString(j) && duration_parse_go(j->valuestring, out) == 0)
