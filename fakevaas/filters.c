@@ -19,8 +19,11 @@ struct ffield {
 	enum fkind kind;
 };
 
-static const struct ffield dc_fields[] = {
-    {"symbol", F_STR}, {"id", F_DENIED}, {"name", F_DENIED}, {"resource_uri", F_DENIED}, {NULL}};
+static const struct ffield dc_fields[] = {{"symbol", F_STR},
+                                          {"id", F_DENIED},
+                                          {"name", F_DENIED},
+                                          {"resource_uri", F_DENIED},
+                                          {NULL, F_STR}};
 
 static const struct ffield director_fields[] = {{"name", F_STR},
                                                 {"service", F_STR},
@@ -42,7 +45,7 @@ static const struct ffield director_fields[] = {{"name", F_STR},
                                                 {"backends", F_DENIED},
                                                 {"service_mesh_label", F_DENIED},
                                                 {"resource_uri", F_DENIED},
-                                                {NULL}};
+                                                {NULL, F_STR}};
 
 /* Backend relations (dc, director) are handled in backend_match. */
 static const struct ffield backend_fields[] = {{"address", F_STR},
@@ -61,7 +64,7 @@ static const struct ffield backend_fields[] = {{"address", F_STR},
                                                {"tags", F_DENIED},
                                                {"time_profile", F_DENIED},
                                                {"resource_uri", F_DENIED},
-                                               {NULL}};
+                                               {NULL, F_STR}};
 
 struct filter {
 	char *key;   /* full key, e.g. "director__name" (owned) */
