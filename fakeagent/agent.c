@@ -192,6 +192,24 @@ static void free_strv(char **v)
 
 static void on_phase_timer(uv_timer_t *t);
 
+/* Serves the executor API and /_fake/ on `listen` (again, after
+ * fa_agent_go_away: on the address it had). */
+static int serve(struct fa_agent *a, const char *listen, char *err, size_t errlen)
+{
+	struct httpd_config hc = {.name = "fakeagent",
+	                          .listen = listen,
+	                          .unix_socket = a->domain_socket,
+	                          .routes = fa_control_routes,
+	                          .fallback = (httpd_handler)fa_endpoint_handle,
+	                          .connection_limit = 65536,
+	                          .data = a};
+	a->httpd = httpd_start(a->loop, &hc, err, errlen);
+	if (!a->httpd)
+		return -1;
+	snprintf(a->address, sizeof(a->address), "%s", httpd_address(a->httpd));
+	return 0;
+}
+
 struct fa_agent *fa_agent_new(uv_loop_t *loop, const struct fa_config *cfg, char *err,
                               size_t errlen)
 {
@@ -240,15 +258,7 @@ struct fa_agent *fa_agent_new(uv_loop_t *loop, const struct fa_config *cfg, char
 	uuid4_format(u, s);
 	snprintf(a->framework_id, sizeof(a->framework_id), "%s-0000", s);
 
-	struct httpd_config hc = {.name = "fakeagent",
-	                          .listen = a->listen,
-	                          .unix_socket = a->domain_socket,
-	                          .routes = fa_control_routes,
-	                          .fallback = (httpd_handler)fa_endpoint_handle,
-	                          .connection_limit = 65536,
-	                          .data = a};
-	a->httpd = httpd_start(loop, &hc, err, errlen);
-	if (!a->httpd)
+	if (serve(a, a->listen, err, errlen) < 0)
 		goto fail;
 	a->framework = (Mesos__V1__FrameworkInfo *)message_from(
 	    &mesos__v1__framework_info__descriptor, framework_json(a), err, errlen);
@@ -285,7 +295,7 @@ fail:
 
 const char *fa_agent_address(const struct fa_agent *a)
 {
-	return httpd_address(a->httpd);
+	return a->address;
 }
 const char *fa_agent_id(const struct fa_agent *a)
 {
@@ -544,6 +554,13 @@ static void on_phase_timer(uv_timer_t *t)
 	char d[32];
 
 	if (a->phase == FA_PHASE_DOWN) {
+		char err[256];
+		if (!a->httpd && serve(a, a->address, err, sizeof(err)) < 0) {
+			fa_note(a, FA_NOTE_WARN, NULL, NULL,
+			        "agent cannot listen again: %s; retrying", err);
+			uv_timer_start(&a->phase_timer, on_phase_timer, 100, 0);
+			return;
+		}
 		a->phase = FA_PHASE_RECOVERING;
 		duration_format_mesos(a->cfg.reregistration_timeout, d, sizeof(d));
 		fa_note(a, FA_NOTE_INFO, NULL, NULL,
@@ -573,16 +590,9 @@ static void on_phase_timer(uv_timer_t *t)
 	}
 }
 
-int fa_agent_restart(struct fa_agent *a, int64_t downtime, char *err, size_t errlen)
+/* Streams cut, phase DOWN for `downtime`, then on_phase_timer. */
+static void go_down(struct fa_agent *a, int64_t downtime)
 {
-	if (a->phase != FA_PHASE_UP) {
-		snprintf(err, errlen, "the agent is already restarting");
-		return -1;
-	}
-	char d[32];
-	duration_format_mesos(downtime, d, sizeof(d));
-	fa_note(a, FA_NOTE_INFO, NULL, NULL,
-	        "agent restarting: streams cut, every call answered 503 for %s", d);
 	a->phase = FA_PHASE_DOWN;
 	for (struct fa_executor *e = a->executors; e; e = e->next) {
 		if (e->state == FA_EXEC_TERMINATED)
@@ -596,6 +606,35 @@ int fa_agent_restart(struct fa_agent *a, int64_t downtime, char *err, size_t err
 	fa_acks_cancel_all(a);
 	uv_timer_start(&a->phase_timer, on_phase_timer,
 	               (uint64_t)(downtime > 0 ? downtime / NS_PER_MS : 0), 0);
+}
+
+int fa_agent_restart(struct fa_agent *a, int64_t downtime, char *err, size_t errlen)
+{
+	if (a->phase != FA_PHASE_UP) {
+		snprintf(err, errlen, "the agent is already restarting");
+		return -1;
+	}
+	char d[32];
+	duration_format_mesos(downtime, d, sizeof(d));
+	fa_note(a, FA_NOTE_INFO, NULL, NULL,
+	        "agent restarting: streams cut, every call answered 503 for %s", d);
+	go_down(a, downtime);
+	return 0;
+}
+
+int fa_agent_go_away(struct fa_agent *a, int64_t downtime, char *err, size_t errlen)
+{
+	if (a->phase != FA_PHASE_UP) {
+		snprintf(err, errlen, "the agent is already restarting");
+		return -1;
+	}
+	char d[32];
+	duration_format_mesos(downtime, d, sizeof(d));
+	fa_note(a, FA_NOTE_INFO, NULL, NULL,
+	        "agent gone: streams cut, connections to %s refused for %s", a->address, d);
+	go_down(a, downtime);
+	httpd_stop(a->httpd); /* freed once its handles are closed */
+	a->httpd = NULL;
 	return 0;
 }
 
@@ -735,7 +774,8 @@ void fa_agent_stop(struct fa_agent *a, void (*done)(void *data), void *data)
 		uv_close((uv_handle_t *)&e->heartbeat, handle_closed);
 	}
 	fa_acks_cancel_all(a);
-	httpd_stop(a->httpd);
+	if (a->httpd) /* NULL while gone (fa_agent_go_away) */
+		httpd_stop(a->httpd);
 	reaper_stop();
 	uv_close((uv_handle_t *)&a->phase_timer, handle_closed);
 }

@@ -129,6 +129,10 @@ int fa_agent_message(struct fa_agent *a, const char *executor_id, const void *da
  * `downtime`, then SUBSCRIBE accepted for the re-registration timeout, after
  * which executors that did not come back are destroyed. */
 int fa_agent_restart(struct fa_agent *a, int64_t downtime, char *err, size_t errlen);
+/* Simulates the agent process being gone: streams cut and nothing listening
+ * on its address (connections refused) for `downtime`; then it listens on
+ * the same address again and recovers as after fa_agent_restart. */
+int fa_agent_go_away(struct fa_agent *a, int64_t downtime, char *err, size_t errlen);
 bool fa_agent_recovering(const struct fa_agent *a);
 
 /* Lookups. */

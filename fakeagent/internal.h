@@ -7,6 +7,7 @@
  *   state.c     task bookkeeping: updates, acknowledgements, termination
  *   spawn.c     sandboxes, the executor environment, processes
  *   control.c   /_fake/ and /state
+ *   faults.c    faults injected into one executor's stream (faults.h)
  *
  * Records are never freed before fa_agent_stop, so pointers between them
  * stay valid for the agent's life. */
@@ -99,7 +100,8 @@ struct fa_agent {
 	char *work_dir;
 	char *domain_socket;
 	bool own_work_dir; /* made by us (a temp dir) */
-	struct httpd *httpd;
+	struct httpd *httpd; /* NULL while gone (fa_agent_go_away) */
+	char address[80];    /* "127.0.0.1:5051", kept while gone */
 	char agent_id[64];
 	char framework_id[64];
 	Mesos__V1__FrameworkInfo *framework; /* owned */

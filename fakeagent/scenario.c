@@ -4,8 +4,9 @@
  * order: expectations wait (up to a step timeout) for calls, updates, the
  * executor's log lines, Consul services, VaaS backends, the executor's exit
  * or its processes' end; actions kill, shut down, restart the agent, send a
- * message, or wait. The first failing step ends the scenario (the rest are
- * skipped). Every step is reported on stdout, with a summary at the end,
+ * message, or wait; more steps (faults, sandbox files) are scenario_steps.c's
+ * and run through steps_run. The first failing step ends the scenario (the
+ * rest are skipped). Every step is reported on stdout, with a summary at the end,
  * and, with --junit, as a JUnit test case. SIGINT and SIGTERM end the
  * running scenario as a failure: its executor and helper servers are killed
  * before fakeagent exits. */
@@ -15,6 +16,7 @@
 #include "junit.h"
 #include "load.h"
 #include "reaper.h"
+#include "scenario_steps.h"
 #include "sidecar.h"
 #include "timeline.h"
 
@@ -89,7 +91,8 @@ struct scenario {
 	struct execlog xlog;
 	const cJSON *xlog_show; /* "executor_log": true or substrings (borrowed) */
 	size_t xlog_cursor;     /* log lines consumed by expect-executor-log */
-	char **calls;           /* owned: names of the executor calls accepted, in order */
+	char **calls;           /* owned: the executor calls accepted, in order, as the agent
+	                         * notes them ("SUBSCRIBE (json stream, 2 unacknowledged ...") */
 	size_t n_calls, cap_calls, call_cursor;
 	int64_t total_timeout;
 	uv_timer_t tick, total, xlog_timer;
@@ -177,6 +180,11 @@ static void subst(struct scenario *sc, const char *in, char *out, size_t len)
 	out[o] = '\0';
 }
 
+static void subst_cb(void *sc, const char *in, char *out, size_t len)
+{
+	subst(sc, in, out, len);
+}
+
 static const char *step_str(struct scenario *sc, const struct step *st, const char *key, char *buf,
                             size_t len)
 {
@@ -261,7 +269,9 @@ static bool timed_out(const struct step *st)
 static bool update_matches(const struct fa_update *u, const cJSON *spec)
 {
 	const char *state = sstr(spec, "state"), *reason = sstr(spec, "reason");
-	const char *source = sstr(spec, "source"), *message = sstr(spec, "message");
+	const char *source = sstr(spec, "source");
+	const cJSON *message = cJSON_GetObjectItemCaseSensitive(spec, "message"), *part;
+	const cJSON *parts = cJSON_IsArray(message) ? message : NULL; /* all must appear */
 	const cJSON *healthy = cJSON_GetObjectItemCaseSensitive(spec, "healthy");
 	if (state && strcmp(state, mesos_task_state_name(u->state)))
 		return false;
@@ -275,8 +285,11 @@ static bool update_matches(const struct fa_update *u, const cJSON *spec)
 		if (!v || strcmp(source, v->name))
 			return false;
 	}
-	if (message && (!u->message || !strstr(u->message, message)))
+	if (cJSON_IsString(message) && (!u->message || !strstr(u->message, message->valuestring)))
 		return false;
+	cJSON_ArrayForEach (part, parts)
+		if (!cJSON_IsString(part) || !u->message || !strstr(u->message, part->valuestring))
+			return false;
 	return true;
 }
 
@@ -323,7 +336,8 @@ static void check_no_update(struct scenario *sc, struct step *st)
 	struct fa_task *t = fa_agent_task(sc->agent, sc->task_id);
 	const struct fa_update *ups;
 	size_t n = fa_task_updates(t, &ups);
-	for (size_t i = 0; i < n; i++)
+	bool after = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st->spec, "after_match"));
+	for (size_t i = after ? sc->cursor : 0; i < n; i++)
 		if (update_matches(&ups[i], st->spec)) {
 			step_done(sc, "an unwanted %s update arrived",
 			          mesos_task_state_name(ups[i].state));
@@ -428,11 +442,43 @@ static void check_process_gone(struct scenario *sc, struct step *st)
 	schedule(sc, 100);
 }
 
+/* Whether a call the agent noted (its text) is of type `want` and has the
+ * step's SUBSCRIBE details: encoding, unacknowledged_updates and _tasks. */
+static bool call_matches(const char *text, const char *want, const cJSON *spec)
+{
+	size_t wl = strlen(want);
+	if (strncmp(text, want, wl) || (text[wl] && text[wl] != ' '))
+		return false;
+	const char *enc = sstr(spec, "encoding");
+	const cJSON *ups = cJSON_GetObjectItemCaseSensitive(spec, "unacknowledged_updates");
+	const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(spec, "unacknowledged_tasks");
+	if (!enc && !ups && !tasks)
+		return true;
+	char e[16] = "";
+	size_t nu = 0, nt = 0;
+	if (sscanf(text, "SUBSCRIBE (%15[a-z] stream, %zu unacknowledged updates, %zu", e, &nu,
+	           &nt) != 3)
+		return false;
+	return (!enc || !strcmp(enc, e)) && (!ups || (size_t)ups->valuedouble == nu) &&
+	       (!tasks || (size_t)tasks->valuedouble == nt);
+}
+
+/* The calls from index `from`, for a failure message. */
+static void describe_calls(const struct scenario *sc, size_t from, char *buf, size_t len)
+{
+	size_t o = 0;
+	buf[0] = '\0';
+	for (size_t i = from; i < sc->n_calls && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? ", " : "", sc->calls[i]);
+	if (!o)
+		snprintf(buf, len, "none");
+}
+
 static void check_call(struct scenario *sc, struct step *st)
 {
 	const char *want = sstr(st->spec, "call");
 	for (size_t i = sc->call_cursor; i < sc->n_calls; i++)
-		if (!strcmp(sc->calls[i], want)) {
+		if (call_matches(sc->calls[i], want, st->spec)) {
 			sc->call_cursor = i + 1;
 			step_done(sc, NULL);
 			return;
@@ -440,14 +486,26 @@ static void check_call(struct scenario *sc, struct step *st)
 	bool ended =
 	    fa_executor_is_terminated(fa_task_executor(fa_agent_task(sc->agent, sc->task_id)));
 	if (ended || timed_out(st)) {
-		char seen[1024] = "";
-		size_t o = 0;
-		for (size_t i = sc->call_cursor; i < sc->n_calls && o < sizeof(seen); i++)
-			o += (size_t)snprintf(seen + o, sizeof(seen) - o, "%s%s", o ? ", " : "",
-			                      sc->calls[i]);
+		char seen[1024];
+		describe_calls(sc, sc->call_cursor, seen, sizeof(seen));
 		step_done(sc, "%s; calls since the previous match: %s",
-		          ended ? "the executor is gone and made no such call" : "timed out",
-		          o ? seen : "none");
+		          ended ? "the executor is gone and made no such call" : "timed out", seen);
+		return;
+	}
+	schedule(sc, 100);
+}
+
+/* No matching call since the previous expect-call match, nor during `for`. */
+static void check_no_call(struct scenario *sc, struct step *st)
+{
+	const char *want = sstr(st->spec, "call");
+	for (size_t i = sc->call_cursor; i < sc->n_calls; i++)
+		if (call_matches(sc->calls[i], want, st->spec)) {
+			step_done(sc, "an unwanted call arrived: %s", sc->calls[i]);
+			return;
+		}
+	if (mono() - st->started >= (double)step_duration(st, "for", 0) / 1e9) {
+		step_done(sc, NULL);
 		return;
 	}
 	schedule(sc, 100);
@@ -824,6 +882,64 @@ static void act(struct scenario *sc, struct step *st)
 		step_done(sc, NULL);
 }
 
+/* --- the steps of scenario_steps.c */
+
+static void on_more_http(void *data, const struct httpc_result *res);
+
+static struct steps_ctx more_ctx(struct scenario *sc, const struct step *st)
+{
+	struct fa_executor *e = fa_task_executor(fa_agent_task(sc->agent, sc->task_id));
+	return (struct steps_ctx){.spec = st->spec,
+	                          .agent = sc->agent,
+	                          .task_id = sc->task_id,
+	                          .executor_id = fa_executor_id(e),
+	                          .sandbox = fa_executor_sandbox(e),
+	                          .executor_gone = fa_executor_is_terminated(e),
+	                          .consul = &sc->consul,
+	                          .vaas = &sc->vaas,
+	                          .http = sc->http,
+	                          .elapsed = mono() - st->started,
+	                          .timed_out = timed_out(st),
+	                          .subst = subst_cb,
+	                          .on_http_done = on_more_http,
+	                          .data = sc};
+}
+
+static void run_more(struct scenario *sc, struct step *st)
+{
+	char err[1536];
+	struct steps_ctx c = more_ctx(sc, st);
+	struct httpc_req *req = NULL;
+	switch (steps_run(st->kind, &c, &req, err, sizeof(err))) {
+	case STEPS_PASS:
+		step_done(sc, NULL);
+		break;
+	case STEPS_FAIL:
+		step_done(sc, "%s", err);
+		break;
+	case STEPS_AGAIN:
+		schedule(sc, 100);
+		break;
+	case STEPS_HTTP:
+		sc->probe = req; /* cancelled by finish() */
+		break;
+	}
+}
+
+static void on_more_http(void *data, const struct httpc_result *res)
+{
+	struct scenario *sc = data;
+	sc->probe = NULL;
+	if (sc->finishing)
+		return;
+	char err[1536];
+	struct steps_ctx c = more_ctx(sc, &sc->steps[sc->cur]);
+	if (steps_http_verdict(&c, res, err, sizeof(err)) == STEPS_PASS)
+		step_done(sc, NULL);
+	else
+		step_done(sc, "%s", err);
+}
+
 static void run_step(struct scenario *sc)
 {
 	struct step *st = &sc->steps[sc->cur];
@@ -832,7 +948,12 @@ static void run_step(struct scenario *sc)
 		check_update(sc, st);
 	else if (!strcmp(k, "expect-call"))
 		check_call(sc, st);
-	else if (!strcmp(k, "expect-executor-log"))
+	else if (!strcmp(k, "expect-no-call"))
+		check_no_call(sc, st);
+	else if (steps_known(k)) {
+		if (!sc->probe)
+			run_more(sc, st);
+	} else if (!strcmp(k, "expect-executor-log"))
 		check_executor_log(sc, st);
 	else if (!strcmp(k, "expect-no-update"))
 		check_no_update(sc, st);
@@ -876,9 +997,9 @@ static void record_call(struct scenario *sc, const char *text)
 		sc->calls = nc;
 		sc->cap_calls = cap;
 	}
-	char *name = strndup(text, strcspn(text, " "));
-	if (name)
-		sc->calls[sc->n_calls++] = name;
+	char *copy = strdup(text);
+	if (copy)
+		sc->calls[sc->n_calls++] = copy;
 }
 
 /* In a brief timeline: what a reader does not need (the UPDATE call is the
@@ -988,6 +1109,7 @@ static void finish(struct scenario *sc)
 
 static const char *const step_kinds[] = {"expect-update",
                                          "expect-call",
+                                         "expect-no-call",
                                          "expect-executor-log",
                                          "expect-no-update",
                                          "expect-executor-exit",
@@ -1019,16 +1141,29 @@ static int parse_steps(struct scenario *sc, char *err, size_t errlen)
 		bool known = false;
 		for (const char *const *k = step_kinds; st->kind && *k; k++)
 			known |= !strcmp(*k, st->kind);
+		known |= steps_known(st->kind);
 		if (!cJSON_IsObject(s) || !known) {
-			snprintf(err, errlen,
-			         "%s: steps[%zu].step: expected one of expect-update, "
-			         "expect-call, expect-executor-log, "
-			         "expect-no-update, expect-executor-exit, "
-			         "expect-process-gone, expect-consul-service, "
-			         "expect-vaas-backend, kill, shutdown, restart-agent, "
-			         "message, wait",
-			         sc->file, i);
+			char names[1024];
+			size_t o = 0;
+			for (const char *const *k = step_kinds; *k; k++)
+				o += (size_t)snprintf(names + o, sizeof(names) - o, "%s, ", *k);
+			snprintf(err, errlen, "%s: steps[%zu].step: expected one of %s%s", sc->file,
+			         i, names, steps_names());
 			return -1;
+		}
+		char why[512];
+		if (steps_known(st->kind) && steps_validate(st->kind, s, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: steps[%zu].%s", sc->file, i, why);
+			return -1;
+		}
+		const char *counts[] = {"unacknowledged_updates", "unacknowledged_tasks"};
+		for (size_t c = 0; c < 2; c++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(s, counts[c]);
+			if (v && !(cJSON_IsNumber(v) && v->valuedouble >= 0)) {
+				snprintf(err, errlen, "%s: steps[%zu].%s: expected a count",
+				         sc->file, i, counts[c]);
+				return -1;
+			}
 		}
 		if ((!strcmp(st->kind, "expect-update") || !strcmp(st->kind, "expect-no-update")) &&
 		    !sstr(s, "state")) {
@@ -1036,9 +1171,21 @@ static int parse_steps(struct scenario *sc, char *err, size_t errlen)
 			         st->kind);
 			return -1;
 		}
-		const char *need = !strcmp(st->kind, "expect-call")           ? "call"
-		                   : !strcmp(st->kind, "expect-executor-log") ? "message"
-		                                                              : NULL;
+		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(s, "message"), *part;
+		bool msg_ok = !msg || cJSON_IsString(msg) || cJSON_IsArray(msg);
+		const cJSON *msgs = cJSON_IsArray(msg) ? msg : NULL;
+		cJSON_ArrayForEach (part, msgs)
+			msg_ok &= cJSON_IsString(part);
+		if (!msg_ok) {
+			snprintf(err, errlen,
+			         "%s: steps[%zu].message: expected a string or an array of strings",
+			         sc->file, i);
+			return -1;
+		}
+		const char *need =
+		    !strcmp(st->kind, "expect-call") || !strcmp(st->kind, "expect-no-call") ? "call"
+		    : !strcmp(st->kind, "expect-executor-log") ? "message"
+		                                               : NULL;
 		if (need && !sstr(s, need)) {
 			snprintf(err, errlen, "%s: steps[%zu].%s: required for %s (a string)",
 			         sc->file, i, need, st->kind);
@@ -1063,8 +1210,8 @@ static int parse_steps(struct scenario *sc, char *err, size_t errlen)
 		}
 		const char *title = sstr(s, "title");
 		const char *detail = sstr(s, "state");
-		const char *more[] = {"name", "id",      "director", "cmdline",
-		                      "call", "message", "data"};
+		const char *more[] = {"name",    "id",   "director", "cmdline", "call",
+		                      "message", "data", "path",     "service"};
 		for (size_t m = 0; !detail && m < sizeof(more) / sizeof(more[0]); m++)
 			detail = sstr(s, more[m]);
 		const cJSON *healthy = cJSON_GetObjectItemCaseSensitive(s, "healthy");

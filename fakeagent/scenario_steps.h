@@ -1,0 +1,65 @@
+/* Scenario steps beyond scenario.c's core ones (format in docs/scenarios.md):
+ *
+ *   drop-stream, stop-agent, inject-raw, inject-event
+ *       faults of the agent's connection to the executor (faults.h)
+ *   fake, stop-service
+ *       faults of the helper servers: a request to fakeconsul's or
+ *       fakevaas's /_fake/ control API, or the server stopped
+ *   expect-file, expect-executor-log-absent
+ *       what the task and the executor wrote in the sandbox
+ *
+ * scenario.c validates them with steps_validate when it loads a file and
+ * runs them with steps_run whenever the step is due; a step answers with a
+ * verdict and scenario.c does the reporting, timing and scheduling. */
+#ifndef FAKEAGENT_SCENARIO_STEPS_H
+#define FAKEAGENT_SCENARIO_STEPS_H
+
+#include "agent.h"
+#include "sidecar.h"
+
+#include "common/httpc.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum steps_verdict {
+	STEPS_PASS,
+	STEPS_FAIL,  /* why is in err */
+	STEPS_AGAIN, /* not decided yet: run it again shortly (until it times out) */
+	STEPS_HTTP,  /* a request is in flight (*req); its on_done gets a verdict
+	              * from steps_http_verdict */
+};
+
+/* What a step may use; everything is borrowed. */
+struct steps_ctx {
+	const cJSON *spec; /* the step's object in the scenario file */
+	struct fa_agent *agent;
+	const char *task_id, *executor_id;
+	const char *sandbox; /* the executor's sandbox directory */
+	bool executor_gone;  /* the agent has seen the executor terminate */
+	struct sidecar *consul, *vaas;
+	struct httpc *http;
+	double elapsed; /* seconds since the step began */
+	bool timed_out; /* its timeout has passed */
+	/* Replaces placeholders ($TASK_ID, $PORT0, ...) in a step's string. */
+	void (*subst)(void *data, const char *in, char *out, size_t len);
+	httpc_done_cb on_http_done; /* for the request of a STEPS_HTTP verdict */
+	void *data;                 /* for subst and on_http_done */
+};
+
+/* Whether `kind` is one of the steps above. */
+bool steps_known(const char *kind);
+/* The step kinds above, for error messages ("drop-stream, stop-agent, ..."). */
+const char *steps_names(void);
+/* Checks a step's fields when the file is loaded: 0, or -1 with err naming
+ * the field ("data: expected a string"). */
+int steps_validate(const char *kind, const cJSON *spec, char *err, size_t errlen);
+/* Runs the step once. */
+enum steps_verdict steps_run(const char *kind, const struct steps_ctx *c, struct httpc_req **req,
+                             char *err, size_t errlen);
+/* The verdict on the answer to a step's request (STEPS_PASS or STEPS_FAIL). */
+enum steps_verdict steps_http_verdict(const struct steps_ctx *c, const struct httpc_result *res,
+                                      char *err, size_t errlen);
+
+#endif
