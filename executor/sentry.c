@@ -110,8 +110,12 @@ int sentry_parse_dsn(const char *dsn, struct sentry_dsn *out, char *err, size_t 
 	}
 	strcpy(out->project, slash + 1);
 	*slash = '\0'; /* path is now the prefix before the project, maybe "" */
-	snprintf(out->store_url, sizeof(out->store_url), "%s://%s%s%s%s/api/%s/store/", scheme,
-	         host, port[0] ? ":" : "", port, path, out->project);
+	int w = snprintf(out->store_url, sizeof(out->store_url), "%s://%s%s%s%s/api/%s/store/",
+	                 scheme, host, port[0] ? ":" : "", port, path, out->project);
+	if (w < 0 || (size_t)w >= sizeof(out->store_url)) {
+		snprintf(err, errlen, "ALLEGRO_EXECUTOR_SENTRY_DSN: the URL is too long");
+		goto done;
+	}
 	rc = 0;
 done:
 	curl_url_cleanup(u);
