@@ -370,9 +370,41 @@ static void check_executor_exit(struct scenario *sc, struct step *st)
 		step_done(sc, NULL);
 }
 
+/* Whether a process belongs to this scenario's executor: its working
+ * directory is inside the sandbox, or its environment still names the
+ * sandbox (MESOS_DIRECTORY, which executors pass down to their tasks). So
+ * parallel runs of scenarios with the same command never see each other's
+ * processes. */
+static bool in_sandbox(long pid, const char *sandbox)
+{
+	char path[64], link[4096];
+	size_t sl = strlen(sandbox);
+	snprintf(path, sizeof(path), "/proc/%ld/cwd", pid);
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
+	if (n > 0) {
+		link[n] = '\0';
+		if (strncmp(link, sandbox, sl) == 0 && (link[sl] == '\0' || link[sl] == '/'))
+			return true;
+	}
+	snprintf(path, sizeof(path), "/proc/%ld/environ", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	bool hit = false;
+	char *entry = NULL;
+	size_t cap = 0;
+	while (!hit && getdelim(&entry, &cap, '\0', f) > 0)
+		hit = strncmp(entry, "MESOS_DIRECTORY=", 16) == 0 && strcmp(entry + 16, sandbox) == 0;
+	free(entry);
+	fclose(f);
+	return hit;
+}
+
 /* Processes still alive: in the executor's session, or whose command line
- * contains `pattern`. Writes the first one found into what. */
-static bool live_process(pid_t sid, const char *pattern, char *what, size_t len)
+ * contains `pattern` and that belong to this sandbox. Writes the first one
+ * found into what. */
+static bool live_process(pid_t sid, const char *pattern, const char *sandbox, char *what,
+			 size_t len)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
@@ -411,7 +443,7 @@ static bool live_process(pid_t sid, const char *pattern, char *what, size_t len)
 				if (!buf[i])
 					buf[i] = ' ';
 			buf[n] = '\0';
-			found = strstr(buf, pattern) != NULL;
+			found = strstr(buf, pattern) != NULL && (!sandbox || in_sandbox(p, sandbox));
 		} else {
 			found = sid > 0 && session == sid;
 		}
@@ -430,7 +462,8 @@ static void check_process_gone(struct scenario *sc, struct step *st)
 	char pattern[512], what[600] = "";
 	const char *pat = step_str(sc, st, "cmdline", pattern, sizeof(pattern));
 	bool alive = !fa_executor_is_terminated(e) ||
-	             live_process(fa_executor_pid(e), pat, what, sizeof(what));
+	             live_process(fa_executor_pid(e), pat, fa_executor_sandbox(e), what,
+	                          sizeof(what));
 	if (!alive) {
 		step_done(sc, NULL);
 		return;
