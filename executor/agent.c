@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HEARTBEAT_CALL_MS (30ull * 60 * 1000) /* the official library's interval */
-#define MIN_BACKOFF_MS 50
+#define HEARTBEAT_CALL_MS   (30ull * 60 * 1000) /* the official library's interval */
+#define MIN_BACKOFF_MS      50
+#define CALL_RETRY_FIRST_MS 100 /* an UPDATE the agent could not take, tried again */
+#define CALL_RETRY_MAX_MS   2000
 
 struct call {
 	struct call *next;
@@ -30,6 +32,8 @@ struct agent {
 	bool got_200, subscribed, reconnect, closing;
 	char stream_error[320];
 	uv_timer_t retry_timer, heartbeat_timer, response_timer;
+	uv_timer_t call_retry_timer; /* running: the head call waits to be tried again */
+	unsigned call_retry_ms;
 
 	struct call *head, *tail; /* calls waiting; head is in flight when busy */
 	struct httpc_req *in_flight;
@@ -200,11 +204,33 @@ static void call_free(struct call *c)
 	free(c);
 }
 
+static void on_call_retry(uv_timer_t *t) { pump_calls(t->data); }
+
 static void call_done(void *data, const struct httpc_result *res)
 {
 	struct agent *a = data;
 	struct call *c = a->head;
 	a->in_flight = NULL;
+	/* An UPDATE the agent could not take now (503 while it recovers, another
+	 * 5xx, no answer) is tried again before anything queued behind it: the
+	 * agent must see updates in the order they were sent, or a late one
+	 * overwrites a newer state. Once the stream is gone, the next SUBSCRIBE
+	 * carries it with the others, in order. */
+	if (res->status != 202 && a->subscribed && !a->closing && strcmp(c->what, "UPDATE") == 0 &&
+	    (res->error || res->status >= 500)) {
+		a->stats.call_failures++;
+		if (res->error)
+			log_warn("UPDATE call failed: %s: trying again in %u ms", res->error,
+				 a->call_retry_ms);
+		else
+			log_warn("UPDATE call answered %ld (%.200s): trying again in %u ms",
+				 res->status, res->body ? res->body : "", a->call_retry_ms);
+		uv_timer_start(&a->call_retry_timer, on_call_retry, a->call_retry_ms, 0);
+		a->call_retry_ms = a->call_retry_ms * 2 > CALL_RETRY_MAX_MS ? CALL_RETRY_MAX_MS
+									      : a->call_retry_ms * 2;
+		return;
+	}
+	a->call_retry_ms = CALL_RETRY_FIRST_MS;
 	a->head = c->next;
 	if (!a->head)
 		a->tail = NULL;
@@ -224,6 +250,8 @@ static void pump_calls(struct agent *a)
 	if (a->in_flight || !a->head || a->closing)
 		return;
 	if (!a->subscribed) { /* drop: the next SUBSCRIBE carries what matters */
+		uv_timer_stop(&a->call_retry_timer);
+		a->call_retry_ms = CALL_RETRY_FIRST_MS;
 		while (a->head) {
 			struct call *c = a->head;
 			a->head = c->next;
@@ -233,6 +261,8 @@ static void pump_calls(struct agent *a)
 		a->tail = NULL;
 		return;
 	}
+	if (uv_is_active((uv_handle_t *)&a->call_retry_timer))
+		return; /* on_call_retry sends the head again */
 	struct call *c = a->head;
 	a->stats.calls++;
 	a->in_flight = httpc_start(a->http, &(struct httpc_opts){
@@ -324,8 +354,11 @@ struct agent *agent_new(uv_loop_t *loop, struct httpc *http, const struct ex_con
 	uv_timer_init(loop, &a->retry_timer);
 	uv_timer_init(loop, &a->heartbeat_timer);
 	uv_timer_init(loop, &a->response_timer);
+	uv_timer_init(loop, &a->call_retry_timer);
 	a->retry_timer.data = a->heartbeat_timer.data = a->response_timer.data = a;
-	a->open_handles = 3;
+	a->call_retry_timer.data = a;
+	a->call_retry_ms = CALL_RETRY_FIRST_MS;
+	a->open_handles = 4;
 	return a;
 }
 
@@ -365,4 +398,5 @@ void agent_close(struct agent *a)
 	uv_close((uv_handle_t *)&a->retry_timer, handle_closed);
 	uv_close((uv_handle_t *)&a->heartbeat_timer, handle_closed);
 	uv_close((uv_handle_t *)&a->response_timer, handle_closed);
+	uv_close((uv_handle_t *)&a->call_retry_timer, handle_closed);
 }
