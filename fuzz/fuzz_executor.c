@@ -465,8 +465,10 @@ static bool in_ledger(const struct executor *ex, const uint8_t uuid[16])
 
 static void final_checks(struct rec *r)
 {
-	/* Nothing lost: acknowledged, or still waiting in the ledger (before
-	 * the exit; after it, the process is gone and the agent has it). */
+	/* Nothing lost while it runs: acknowledged, or still waiting in the
+	 * ledger to be resent. (At exit 0 the terminal update was acknowledged;
+	 * the agent takes updates in the order they were sent, so the earlier
+	 * ones reached it: test_chaos_agent_restarts checks that order.) */
 	if (r->nexits == 0)
 		for (size_t i = 0; i < r->n; i++)
 			if (!r->v[i].acked && !in_ledger(r->ex, r->v[i].uuid)) {
@@ -479,6 +481,7 @@ static void final_checks(struct rec *r)
 		const struct posted *t = terminal_of(r, r->ex->task->task_id->value);
 		CHECK(t != NULL && t->acked);
 	}
+	/* exit 2: the terminal update was left unacknowledged */
 	if (r->nexits && r->exit_code == EX_EXIT_NO_ACK)
 		CHECK(r->ex->terminal_sent);
 }
