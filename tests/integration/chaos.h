@@ -122,8 +122,8 @@ static inline bool chaos_has_update(const cJSON *task, const char *state)
 
 /* Polls /state until the task has an update in `state`; fails the test at
  * the deadline. */
-static inline void chaos_wait_update(struct agent *a, const struct chaos_task *t,
-                                     const char *state, int timeout_ms)
+static inline void chaos_wait_update(struct agent *a, const struct chaos_task *t, const char *state,
+                                     int timeout_ms)
 {
 	int64_t end = ts_now_ms() + timeout_ms;
 	for (;;) {
@@ -162,22 +162,22 @@ static inline int chaos_wait_executor_exit(struct agent *a, const struct chaos_t
 /* ------------------------------------------------------------ updates */
 
 struct chaos_counts {
-	int sent;         /* updates the executor logged as sent (distinct uuids) */
-	int recorded;     /* of those, recorded by the agent */
-	int acknowledged; /* of those, acknowledged to the executor */
-	int terminal;     /* terminal updates the agent recorded from the executor */
+	int sent;          /* updates the executor logged as sent (distinct uuids) */
+	int recorded;      /* of those, recorded by the agent */
+	int acknowledged;  /* of those, acknowledged to the executor */
+	int terminal;      /* terminal updates the agent recorded from the executor */
 	int terminal_last; /* 1 when the only terminal update is the last one */
-	int lost;         /* sent, but not recorded and acknowledged */
-	int unknown;      /* recorded from the executor, but never logged as sent */
-	int from_agent;   /* updates the agent made itself (a lost or killed task) */
-	int out_of_order; /* recorded updates whose position differs from the send order */
+	int lost;          /* sent, but not recorded and acknowledged */
+	int unknown;       /* recorded from the executor, but never logged as sent */
+	int from_agent;    /* updates the agent made itself (a lost or killed task) */
+	int out_of_order;  /* recorded updates whose position differs from the send order */
 };
 
 static inline bool chaos_terminal(const char *state)
 {
-	static const char *const names[] = {"TASK_FINISHED", "TASK_FAILED", "TASK_KILLED",
-	                                    "TASK_ERROR",    "TASK_LOST",   "TASK_DROPPED",
-	                                    "TASK_GONE",     "TASK_GONE_BY_OPERATOR"};
+	static const char *const names[] = {
+	    "TASK_FINISHED", "TASK_FAILED",  "TASK_KILLED", "TASK_ERROR",
+	    "TASK_LOST",     "TASK_DROPPED", "TASK_GONE",   "TASK_GONE_BY_OPERATOR"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(state, names[i]) == 0)
 			return true;
@@ -243,8 +243,9 @@ static inline void chaos_count_updates(struct agent *a, const struct chaos_task 
 		n++;
 		if (strcmp(chaos_str(u, "source"), "SOURCE_EXECUTOR") != 0) {
 			c->from_agent++;
-			fprintf(stderr, "update from the agent: %s %s (%s)\n", chaos_str(u, "state"),
-			        chaos_str(u, "reason"), chaos_str(u, "message"));
+			fprintf(stderr, "update from the agent: %s %s (%s)\n",
+			        chaos_str(u, "state"), chaos_str(u, "reason"),
+			        chaos_str(u, "message"));
 			continue;
 		}
 		int k = -1;
@@ -257,11 +258,12 @@ static inline void chaos_count_updates(struct agent *a, const struct chaos_task 
 		}
 		if (k != pos) {
 			if (!c->out_of_order)
-				fprintf(stderr,
-				        "the agent's update %d (%s %s) is the executor's update %d; "
-				        "its update %d is %s %s\n",
-				        pos, chaos_str(u, "state"), uuid[k], k, pos, state[pos],
-				        uuid[pos]);
+				fprintf(
+				    stderr,
+				    "the agent's update %d (%s %s) is the executor's update %d; "
+				    "its update %d is %s %s\n",
+				    pos, chaos_str(u, "state"), uuid[k], k, pos, state[pos],
+				    uuid[pos]);
 			c->out_of_order++;
 		}
 		pos++;
@@ -278,7 +280,8 @@ static inline void chaos_count_updates(struct agent *a, const struct chaos_task 
 	c->terminal_last = nterm == 1 && last_term == n;
 	for (int i = 0; i < c->sent; i++)
 		if (!seen[i])
-			fprintf(stderr, "the executor's update %d (%s %s) never reached the agent\n", i,
+			fprintf(stderr,
+			        "the executor's update %d (%s %s) never reached the agent\n", i,
 			        state[i], uuid[i]);
 	c->lost = c->sent - c->acknowledged;
 }

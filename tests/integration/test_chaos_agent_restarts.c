@@ -20,7 +20,8 @@ static bool wait_recovered(struct agent *a, const struct chaos_task *t, int time
 	int64_t end = ts_now_ms() + timeout_ms;
 	while (ts_now_ms() < end) {
 		struct fw_resp r;
-		if (fw_call(a->proc.addr, "GET", "/state", NULL, NULL, 0, &r) == 0 && r.status == 200) {
+		if (fw_call(a->proc.addr, "GET", "/state", NULL, NULL, 0, &r) == 0 &&
+		    r.status == 200) {
 			cJSON *st = cJSON_Parse(r.body);
 			const cJSON *e = chaos_executor(st, t->executor_id);
 			bool up = strcmp(chaos_str(st, "phase"), "running") == 0 &&
@@ -45,16 +46,17 @@ static void test_fifty_agent_restarts_lose_no_update_and_never_kill_the_task(voi
 	chaos_start_agent(&a, args);
 	/* MESOS_SUBSCRIPTION_BACKOFF_MAX reaches the executor through the
 	 * command's environment (the command executor's ExecutorInfo has it). */
-	chaos_launch(&a,
-	             "{\"task\":{\"name\":\"chaos\",\"task_id\":{\"value\":\"chaos\"},"
-	             "\"command\":{\"shell\":true,\"value\":\"echo $$ > task.pid; "
-	             "while [ ! -e finish ]; do sleep 0.05; done\","
-	             "\"environment\":{\"variables\":[{\"name\":\"MESOS_SUBSCRIPTION_BACKOFF_MAX\","
-	             "\"value\":\"100ms\"}]}},"
-	             "\"health_check\":{\"type\":\"COMMAND\",\"command\":{\"value\":"
-	             "\"if [ -e h ]; then rm h; exit 1; fi; touch h\"},\"interval_seconds\":0.2,"
-	             "\"delay_seconds\":0,\"consecutive_failures\":1000000,\"timeout_seconds\":5}}}",
-	             &t);
+	chaos_launch(
+	    &a,
+	    "{\"task\":{\"name\":\"chaos\",\"task_id\":{\"value\":\"chaos\"},"
+	    "\"command\":{\"shell\":true,\"value\":\"echo $$ > task.pid; "
+	    "while [ ! -e finish ]; do sleep 0.05; done\","
+	    "\"environment\":{\"variables\":[{\"name\":\"MESOS_SUBSCRIPTION_BACKOFF_MAX\","
+	    "\"value\":\"100ms\"}]}},"
+	    "\"health_check\":{\"type\":\"COMMAND\",\"command\":{\"value\":"
+	    "\"if [ -e h ]; then rm h; exit 1; fi; touch h\"},\"interval_seconds\":0.2,"
+	    "\"delay_seconds\":0,\"consecutive_failures\":1000000,\"timeout_seconds\":5}}}",
+	    &t);
 	chaos_wait_update(&a, &t, "TASK_RUNNING", 30000);
 	chaos_wait_file_has(&t, "task.pid", "\n", 10000);
 	char *pidtext = chaos_sandbox_file(&t, "task.pid");
@@ -103,8 +105,8 @@ static void test_fifty_agent_restarts_lose_no_update_and_never_kill_the_task(voi
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_teardown(test_fifty_agent_restarts_lose_no_update_and_never_kill_the_task,
-	                              chaos_teardown),
+	    cmocka_unit_test_teardown(
+	        test_fifty_agent_restarts_lose_no_update_and_never_kill_the_task, chaos_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
