@@ -17,6 +17,7 @@ struct rule {
 	char *path;         /* prefix, NULL: any (owned) */
 	long count;         /* remaining; -1 = forever */
 	unsigned status;    /* 0: handle normally (after the delay) */
+	bool close;         /* close the connection instead of answering */
 	char *body;         /* owned */
 	char *content_type; /* owned */
 	long delay_ms;
@@ -28,6 +29,7 @@ struct delayed {
 	struct fakectl *c;
 	struct httpd_req *req; /* NULL once the request is gone */
 	unsigned status;
+	bool close;
 	char *body, *content_type; /* owned */
 	struct delayed *prev, *next;
 };
@@ -91,13 +93,17 @@ static void control_add_rule(struct fakectl *c, struct httpd_req *r, bool is_del
 	const cJSON *status = cJSON_GetObjectItemCaseSensitive(j, "status");
 	const cJSON *ms = cJSON_GetObjectItemCaseSensitive(j, is_delay ? "ms" : "delay_ms");
 	const cJSON *body = cJSON_GetObjectItemCaseSensitive(j, "body");
+	const cJSON *close = cJSON_GetObjectItemCaseSensitive(j, "close");
+	bool closing = !is_delay && cJSON_IsTrue(close);
 	const char *bad = NULL;
 
 	if (count && (!cJSON_IsNumber(count) || (count->valuedouble < 1 && count->valueint != -1)))
 		bad = "count must be a positive number or -1 (forever)";
-	else if (!is_delay &&
+	else if (close && (is_delay || !cJSON_IsBool(close)))
+		bad = "close must be true or false (and only in /_fake/fail)";
+	else if (!is_delay && !closing &&
 	         (!cJSON_IsNumber(status) || status->valueint < 100 || status->valueint > 599))
-		bad = "status must be an HTTP status code (100..599)";
+		bad = "status must be an HTTP status code (100..599), or close true";
 	else if (is_delay && (!cJSON_IsNumber(ms) || ms->valuedouble < 0))
 		bad = "ms must be a number of milliseconds >= 0";
 	else if (!is_delay && ms && (!cJSON_IsNumber(ms) || ms->valuedouble < 0))
@@ -118,7 +124,8 @@ static void control_add_rule(struct fakectl *c, struct httpd_req *r, bool is_del
 	nr->method = dup_or_null(cJSON_GetObjectItemCaseSensitive(j, "method"));
 	nr->path = dup_or_null(cJSON_GetObjectItemCaseSensitive(j, "path"));
 	nr->count = count ? (long)count->valuedouble : 1;
-	nr->status = is_delay ? 0 : (unsigned)status->valueint;
+	nr->close = closing;
+	nr->status = is_delay || closing ? 0 : (unsigned)status->valueint;
 	nr->delay_ms = ms ? (long)ms->valuedouble : 0;
 	nr->body = body ? strdup(body->valuestring) : NULL;
 	nr->content_type = dup_or_null(cJSON_GetObjectItemCaseSensitive(j, "content_type"));
@@ -159,6 +166,8 @@ cJSON *fakectl_faults_json(const struct fakectl *c)
 		cJSON_AddNumberToObject(o, "count", (double)rl->count);
 		if (rl->status)
 			cJSON_AddNumberToObject(o, "status", rl->status);
+		if (rl->close)
+			cJSON_AddBoolToObject(o, "close", true);
 		if (rl->delay_ms)
 			cJSON_AddNumberToObject(o, "delay_ms", (double)rl->delay_ms);
 		if (rl->body)
@@ -206,7 +215,9 @@ static void delayed_fire(uv_timer_t *t)
 	struct delayed *dl = t->data;
 	struct httpd_req *r = dl->req;
 	dl->req = NULL;
-	if (r && dl->status)
+	if (r && dl->close)
+		httpd_drop(r);
+	else if (r && dl->status)
 		reply_fault(r, dl->status, dl->body, dl->content_type);
 	else if (r)
 		httpd_route(r);
@@ -225,7 +236,10 @@ static void delayed_abort(struct httpd_req *r, void *data)
 static void apply_rule(struct fakectl *c, struct httpd_req *r, struct rule *rl)
 {
 	if (!rl->delay_ms) {
-		reply_fault(r, rl->status, rl->body, rl->content_type);
+		if (rl->close)
+			httpd_drop(r);
+		else
+			reply_fault(r, rl->status, rl->body, rl->content_type);
 		return;
 	}
 	struct delayed *dl = calloc(1, sizeof(*dl));
@@ -236,6 +250,7 @@ static void apply_rule(struct fakectl *c, struct httpd_req *r, struct rule *rl)
 	dl->c = c;
 	dl->req = r;
 	dl->status = rl->status;
+	dl->close = rl->close;
 	dl->body = rl->body ? strdup(rl->body) : NULL;
 	dl->content_type = rl->content_type ? strdup(rl->content_type) : NULL;
 	uv_timer_init(c->loop, &dl->timer);
@@ -337,7 +352,7 @@ static bool intercept(struct httpd_req *r, void *data)
 	struct rule *rl = take_rule(c, r);
 	if (!rl)
 		return false;
-	bool used_up = rl->count == 0, took = rl->status || rl->delay_ms;
+	bool used_up = rl->count == 0, took = rl->status || rl->close || rl->delay_ms;
 	if (took)
 		apply_rule(c, r, rl);
 	if (used_up)

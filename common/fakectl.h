@@ -5,7 +5,9 @@
  *   POST   /_fake/fail      {"status":503,"count":2,"body":"...","content_type":"...",
  *                            "method":"PUT","path":"/v1/agent/","delay_ms":0}
  *          the next `count` matching requests (default 1, -1 = until cleared)
- *          get `status` with `body` (plain text) instead of being handled
+ *          get `status` with `body` (plain text) instead of being handled;
+ *          with "close": true instead of a status, they get no answer at all:
+ *          the connection is closed (after delay_ms), as by a crashing server
  *   POST   /_fake/delay     {"ms":2000,"count":1,"method":...,"path":...}
  *          the next `count` matching requests are handled `ms` later
  *   GET    /_fake/faults    the pending rules;  DELETE /_fake/faults clears them

@@ -56,6 +56,7 @@ struct httpd_req {
 	bool too_large;
 	enum req_state state;
 	bool suspended;
+	bool drop;                    /* close the connection instead of answering (httpd_drop) */
 	struct MHD_Response *pending; /* reply to queue */
 	unsigned pending_status;
 	void (*on_abort)(struct httpd_req *, void *);
@@ -209,6 +210,10 @@ void httpd_route(struct httpd_req *r)
 		r->on_abort = NULL;
 	}
 	route(r);
+	if (r->drop) {
+		req_resume(r); /* on_request closes it */
+		return;
+	}
 	if (r->state == REQ_DISPATCHED && !r->pending) {
 		log_error("%s: handler for %s %s did not answer", r->d->cfg.name, r->method, r->url);
 		httpd_reply_text(r, 500, "handler did not answer");
@@ -236,6 +241,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*con_cls = r;
 		return MHD_YES;
 	}
+	if (r->drop)
+		return MHD_NO; /* MHD closes the connection */
 	if (r->state == REQ_READING && *upload_size) {
 		size_t max = r->d->cfg.max_body ? r->d->cfg.max_body : 64u << 20;
 		if (r->body_len + *upload_size > max) {
@@ -261,6 +268,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (r->state == REQ_READING) {
 		r->state = REQ_DISPATCHED;
 		dispatch(r);
+		if (r->drop)
+			return MHD_NO;
 		if (r->state == REQ_DISPATCHED && !r->pending) {
 			log_error("%s: handler for %s %s did not answer", r->d->cfg.name, method,
 				  url);
@@ -434,6 +443,19 @@ void httpd_reply_json(struct httpd_req *r, unsigned status, cJSON *json, const c
 	}
 	httpd_reply(r, status, "application/json", s, strlen(s), headers);
 	free(s);
+}
+
+void httpd_drop(struct httpd_req *r)
+{
+	if (r->state == REQ_QUEUED || r->pending || r->drop)
+		return; /* answered already */
+	r->drop = true;
+	if (r->state == REQ_DEFERRED) {
+		DLIST_DEL(r->d->deferred, r);
+		r->state = REQ_DISPATCHED;
+		r->on_abort = NULL;
+		req_resume(r);
+	}
 }
 
 void httpd_defer(struct httpd_req *r, void (*on_abort)(struct httpd_req *, void *), void *data)

@@ -92,6 +92,9 @@ void httpd_defer(struct httpd_req *r, void (*on_abort)(struct httpd_req *, void 
 /* Routes a request that the intercept hook deferred, as if it had just
  * arrived (the hook is not called again). */
 void httpd_route(struct httpd_req *r);
+/* Answers nothing: the connection is closed, as a crashing server would
+ * leave it (fault injection). Instead of a reply, now or after httpd_defer. */
+void httpd_drop(struct httpd_req *r);
 
 /* --- streams: 200 (or any status) with a chunked body written over time */
 typedef void (*httpd_stream_closed_cb)(struct httpd_stream *s, void *data);
