@@ -274,8 +274,9 @@ struct fa_agent *fa_agent_new(uv_loop_t *loop, const struct fa_config *cfg, char
 		goto fail;
 	}
 	uv_timer_init(loop, &a->phase_timer);
-	a->phase_timer.data = a;
-	a->handles_open = 1;
+	uv_timer_init(loop, &a->sweep_timer);
+	a->phase_timer.data = a->sweep_timer.data = a;
+	a->handles_open = 2;
 	return a;
 fail:
 	if (a->framework)
@@ -695,6 +696,11 @@ int fa_executor_wait_status(const struct fa_executor *e)
 {
 	return e->exited ? e->wait_status : -1;
 }
+void fa_executor_times(const struct fa_executor *e, uint64_t *spawned_ns, uint64_t *reaped_ns)
+{
+	*spawned_ns = e->spawned_ns;
+	*reaped_ns = e->reaped_ns;
+}
 char *const *fa_executor_env(const struct fa_executor *e)
 {
 	return e->env;
@@ -778,4 +784,5 @@ void fa_agent_stop(struct fa_agent *a, void (*done)(void *data), void *data)
 		httpd_stop(a->httpd);
 	reaper_stop();
 	uv_close((uv_handle_t *)&a->phase_timer, handle_closed);
+	uv_close((uv_handle_t *)&a->sweep_timer, handle_closed);
 }

@@ -150,6 +150,10 @@ const char *fa_executor_sandbox(const struct fa_executor *e);
 int fa_executor_pid(const struct fa_executor *e); /* 0 when none */
 bool fa_executor_is_terminated(const struct fa_executor *e);
 int fa_executor_wait_status(const struct fa_executor *e); /* -1 unknown */
+/* Monotonic times (uv_hrtime, ns) of the executor's process: just before its
+ * fork() and when its exit status was reaped; 0 when that has not happened.
+ * Benchmarks time the wire from these (bench/). */
+void fa_executor_times(const struct fa_executor *e, uint64_t *spawned_ns, uint64_t *reaped_ns);
 /* The executor's environment as spawned ("K=V" strings, NULL-ended). */
 char *const *fa_executor_env(const struct fa_executor *e);
 

@@ -68,6 +68,9 @@ struct fa_executor {
 	pid_t pid;
 	bool exited; /* the process is gone (reaped) */
 	int wait_status;
+	bool sweep_pending;  /* reaped; its container goes in the next sweep */
+	uint64_t spawned_ns; /* uv_hrtime() just before fork(), for benchmarks */
+	uint64_t reaped_ns;  /* uv_hrtime() when waitpid() returned its status */
 	bool ever_sent_task;
 	bool resubscribed; /* subscribed since the current restart began */
 	bool destroying;   /* killed by the agent; waiting for the reap */
@@ -99,7 +102,7 @@ struct fa_agent {
 	char *hostname;
 	char *work_dir;
 	char *domain_socket;
-	bool own_work_dir; /* made by us (a temp dir) */
+	bool own_work_dir;   /* made by us (a temp dir) */
 	struct httpd *httpd; /* NULL while gone (fa_agent_go_away) */
 	char address[80];    /* "127.0.0.1:5051", kept while gone */
 	char agent_id[64];
@@ -108,6 +111,7 @@ struct fa_agent {
 	Mesos__V1__AgentInfo *agent_info;    /* owned */
 	enum fa_phase phase;
 	uv_timer_t phase_timer; /* end of downtime / of the re-registration window */
+	uv_timer_t sweep_timer; /* destroys reaped executors' containers (spawn.c) */
 	struct fa_executor *executors, *executors_tail;
 	struct fa_ack *acks;
 	struct httpd_stream **dead; /* streams closed by MHD, released outside its callback */

@@ -263,15 +263,22 @@ static int fetch_uris(struct fa_executor *e, char *err, size_t errlen)
 
 /* ------------------------------------------------------------ processes */
 
+static void on_sweep(uv_timer_t *t);
+
+/* The container goes with its executor, on the loop turn after the reaping:
+ * executors that end together (hundreds at once at scale) are swept with
+ * one /proc snapshot taken after they are all gone, not one each. */
 static void on_exit_cb(void *data, pid_t pid, int status)
 {
 	struct fa_executor *e = data;
+	e->reaped_ns = uv_hrtime();
 	e->exited = true;
 	e->wait_status = status;
 	if (e->agent->phase == FA_PHASE_DOWN && !e->destroying)
-		return;       /* the agent is "down": noticed when it recovers */
-	fa_spawn_kill_all(e); /* the container goes with its executor */
-	fa_executor_terminated(e, e->destroying ? e->destroy_why : FA_DESTROY_EXITED);
+		return; /* the agent is "down": noticed when it recovers */
+	e->sweep_pending = true;
+	if (!uv_is_active((uv_handle_t *)&e->agent->sweep_timer))
+		uv_timer_start(&e->agent->sweep_timer, on_sweep, 0, 0);
 }
 
 static __attribute__((noreturn)) void child_exec(struct fa_executor *e, const char *prog,
@@ -356,6 +363,7 @@ int fa_spawn_start(struct fa_executor *e, char *err, size_t errlen)
 		return -1;
 	}
 	const char *prog = cmd->shell ? "/bin/sh" : cmd->value;
+	e->spawned_ns = uv_hrtime();
 	pid_t pid = fork();
 	if (pid == 0)
 		child_exec(e, prog, argv, out, errfd);
@@ -431,13 +439,9 @@ static struct proc_entry *proc_snapshot(size_t *n)
  * executor puts its task in a new one). The tree is taken from one snapshot
  * before anything is killed: a killed parent's children would be re-parented
  * at once and no longer be found below it. */
-void fa_spawn_kill_all(struct fa_executor *e)
+static void kill_container(struct fa_executor *e, struct proc_entry *v, size_t n)
 {
-	if (!e->spawned)
-		return;
 	pid_t sid = e->pid;
-	size_t n = 0;
-	struct proc_entry *v = proc_snapshot(&n);
 	for (size_t i = 0; i < n; i++)
 		v[i].doomed =
 		    v[i].session == sid || v[i].pgrp == sid || (!e->exited && v[i].pid == sid);
@@ -455,6 +459,30 @@ void fa_spawn_kill_all(struct fa_executor *e)
 	for (size_t i = 0; i < n; i++)
 		if (v[i].doomed)
 			kill(v[i].pid, SIGKILL);
+}
+
+void fa_spawn_kill_all(struct fa_executor *e)
+{
+	if (!e->spawned)
+		return;
+	size_t n = 0;
+	struct proc_entry *v = proc_snapshot(&n);
+	kill_container(e, v, n);
+	free(v);
+}
+
+static void on_sweep(uv_timer_t *t)
+{
+	struct fa_agent *a = t->data;
+	size_t n = 0;
+	struct proc_entry *v = proc_snapshot(&n);
+	for (struct fa_executor *e = a->executors; e; e = e->next) {
+		if (!e->sweep_pending)
+			continue;
+		e->sweep_pending = false;
+		kill_container(e, v, n);
+		fa_executor_terminated(e, e->destroying ? e->destroy_why : FA_DESTROY_EXITED);
+	}
 	free(v);
 }
 
