@@ -739,6 +739,7 @@ static void handle_closed(uv_handle_t *h)
 	struct fa_agent *a = h->data;
 	if (--a->handles_open > 0)
 		return;
+	fa_streams_reap(a); /* streams parked as the server stopped, and their array */
 	struct fa_executor *e = a->executors;
 	while (e) {
 		struct fa_executor *next = e->next;

@@ -8,12 +8,18 @@
  *   POST /_fake/shutdown {"executor_id"?: ...}  (none: all)       -> 202
  *   POST /_fake/message  {"executor_id": ..., "data": text}       -> 202
  *   POST /_fake/restart  {"downtime"?: "1secs"}                   -> 202
+ *   POST /_fake/event-of-size {"executor_id": ..., "size": N}       -> 202
+ *        one RecordIO record of exactly N payload bytes on the executor's
+ *        stream: a MESSAGE event that size (tests of the 16 MiB limit)
  *
  * Not served on the executor domain socket. */
 #include "internal.h"
 
+#include "common/base64.h"
 #include "common/duration.h"
+#include "faults.h"
 #include "load.h"
+#include "proto/recordio.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,6 +220,110 @@ static void restart(struct httpd_req *r, void *data)
 	cJSON_Delete(body);
 }
 
+#define EVENT_SIZE_MAX (64u * 1024 * 1024)
+
+/* A MESSAGE event whose encoding is exactly `size` bytes (malloc'd), or
+ * NULL when no MESSAGE is that small. JSON carries as much base64 data as
+ * fits and leading blanks for the rest; protobuf as many data bytes as make
+ * the size (the length prefixes grow with the data, hence the search). */
+static uint8_t *message_of_size(enum mesos_encoding enc, size_t size)
+{
+	Mesos__V1__Executor__Event__Message m = MESOS__V1__EXECUTOR__EVENT__MESSAGE__INIT;
+	mesos_event ev = MESOS__V1__EXECUTOR__EVENT__INIT;
+	ev.has_type = true;
+	ev.type = MESOS__V1__EXECUTOR__EVENT__TYPE__MESSAGE;
+	ev.message = &m;
+	if (enc == MESOS_JSON) {
+		static const char head[] = "{\"type\":\"MESSAGE\",\"message\":{\"data\":\"";
+		static const char tail[] = "\"}}";
+		size_t fixed = strlen(head) + strlen(tail);
+		if (size < fixed)
+			return NULL;
+		size_t n = (size - fixed) / 4 * 3; /* data bytes whose base64 fits */
+		uint8_t *raw = calloc(n ? n : 1, 1), *out = malloc(size);
+		char *b64 = raw ? b64_encode(raw, n) : NULL;
+		if (!out || !b64) {
+			free(raw);
+			free(b64);
+			free(out);
+			return NULL;
+		}
+		size_t pad = size - fixed - strlen(b64);
+		memset(out, ' ', pad);
+		memcpy(out + pad, head, strlen(head));
+		memcpy(out + pad + strlen(head), b64, strlen(b64));
+		memcpy(out + pad + strlen(head) + strlen(b64), tail, strlen(tail));
+		free(raw);
+		free(b64);
+		return out;
+	}
+	size_t n = size;
+	for (int i = 0; i < 8; i++) { /* converges in two or three steps */
+		m.data.len = n;
+		size_t got = protobuf_c_message_get_packed_size(&ev.base);
+		if (got == size)
+			break;
+		if (got > size && got - size > n)
+			return NULL;
+		n = got > size ? n - (got - size) : n + (size - got);
+	}
+	m.data.len = n;
+	if (protobuf_c_message_get_packed_size(&ev.base) != size)
+		return NULL;
+	uint8_t *data = calloc(n ? n : 1, 1), *out = malloc(size);
+	if (!data || !out) {
+		free(data);
+		free(out);
+		return NULL;
+	}
+	m.data.data = data;
+	protobuf_c_message_pack(&ev.base, out);
+	free(data);
+	return out;
+}
+
+static void event_of_size(struct httpd_req *r, void *data)
+{
+	struct fa_agent *a = data;
+	char err[256];
+	if (refuse_unix(r))
+		return;
+	cJSON *body = httpd_body_json(r);
+	if (!body)
+		return;
+	const char *eid = str_field(body, "executor_id");
+	const cJSON *sz = cJSON_GetObjectItemCaseSensitive(body, "size");
+	struct fa_executor *e = eid ? fa_agent_executor(a, eid) : NULL;
+	if (!eid || !cJSON_IsNumber(sz) || sz->valuedouble < 1 ||
+	    sz->valuedouble > EVENT_SIZE_MAX) {
+		httpd_reply_text(r, 400, "event-of-size: executor_id and size (1..%u): required",
+		                 EVENT_SIZE_MAX);
+	} else if (!e || !e->stream) {
+		httpd_reply_text(r, 404, "event-of-size: executor '%s' has no open event stream",
+		                 eid);
+	} else {
+		size_t size = (size_t)sz->valuedouble;
+		uint8_t *payload = message_of_size(e->enc, size);
+		char hdr[24];
+		size_t hl = recordio_header(hdr, size);
+		uint8_t *rec = payload ? malloc(hl + size) : NULL;
+		if (!rec) {
+			httpd_reply_text(r, 400, "event-of-size: no MESSAGE event is %zu bytes",
+			                 size);
+		} else {
+			memcpy(rec, hdr, hl);
+			memcpy(rec + hl, payload, size);
+			if (fa_fault_raw(a, eid, rec, hl + size, err, sizeof(err)) < 0)
+				httpd_reply_text(r, 404, "event-of-size: %s", err);
+			else
+				httpd_reply(r, 202, NULL, "", 0, NULL);
+		}
+		free(rec);
+		free(payload);
+	}
+	cJSON_Delete(body);
+}
+
 const struct httpd_route fa_control_routes[] = {
     {"GET", "/state", state},
     {"GET", "/_fake/state", state},
@@ -222,5 +332,6 @@ const struct httpd_route fa_control_routes[] = {
     {"POST", "/_fake/shutdown", shutdown_executor},
     {"POST", "/_fake/message", message},
     {"POST", "/_fake/restart", restart},
+    {"POST", "/_fake/event-of-size", event_of_size},
     {NULL, NULL, NULL},
 };
