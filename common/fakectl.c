@@ -445,9 +445,10 @@ int fakectl_serve(uv_loop_t *loop, const struct fakectl_server *s)
 			s->on_stop(s->data);
 		rc = 1;
 	} else {
+		/* Signals first: whoever reads the announcement may stop us at once. */
+		httpd_stop_on_signals(loop, on_stop_signal, &sv);
 		httpd_announce(sv.d);
 		log_info("%s: listening on http://%s", s->name, httpd_address(sv.d));
-		httpd_stop_on_signals(loop, on_stop_signal, &sv);
 	}
 	uv_run(loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(loop) != 0)

@@ -198,6 +198,7 @@ static int serve(struct fa_agent *a, const char *listen, char *err, size_t errle
 {
 	struct httpd_config hc = {.name = "fakeagent",
 	                          .listen = listen,
+	                          .allow_non_loopback = a->cfg.allow_remote,
 	                          .unix_socket = a->domain_socket,
 	                          .routes = fa_control_routes,
 	                          .fallback = (httpd_handler)fa_endpoint_handle,

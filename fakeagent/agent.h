@@ -27,6 +27,7 @@ struct fa_task;
  * real agent's defaults. */
 struct fa_config {
 	const char *listen;              /* "HOST:PORT" (borrowed) */
+	bool allow_remote;               /* bind a non-loopback --listen address */
 	const char *hostname;            /* AgentInfo.hostname, HOST; NULL: gethostname */
 	const char *work_dir;            /* sandboxes go below; NULL: a fresh temp dir */
 	bool keep_work_dir;              /* keep the temp dir made for work_dir == NULL */

@@ -13,6 +13,7 @@
 const char cli_agent_usage[] =
     "agent options:\n"
     "  --listen HOST:PORT            executor API address (default 127.0.0.1:5051; port 0: any)\n"
+    "  --allow-remote                allow a --listen address that is not loopback\n"
     "  --hostname NAME               AgentInfo.hostname and HOST (default: this host's name)\n"
     "  --work-dir DIR                sandboxes go below DIR (default: a temp dir, removed)\n"
     "  --keep-sandbox                keep the temp work dir at the end\n"
@@ -87,6 +88,8 @@ int cli_agent_option(struct cli_agent *ca, int argc, char **argv, int *i, char *
 		return c->executor_auth = true, 1;
 	if (cli_flag(argv, *i, "--keep-sandbox"))
 		return c->keep_work_dir = true, 1;
+	if (cli_flag(argv, *i, "--allow-remote"))
+		return c->allow_remote = true, 1;
 #define STR(opt, field)                                                                            \
 	if ((rc = cli_value(argc, argv, i, opt, &v, err, errlen)) != 0) {                          \
 		if (rc > 0)                                                                        \

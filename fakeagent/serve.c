@@ -63,13 +63,14 @@ int fakeagent_serve(int argc, char **argv)
 		free(ca);
 		return 2;
 	}
+	timeline_init(&s.tl, stdout);
+	/* Before the announcement: whoever reads it may stop us at once. */
+	httpd_stop_on_signals(loop, on_signal, &s);
 	printf("listening on http://%s\n", fa_agent_address(s.agent));
 	fflush(stdout);
-	timeline_init(&s.tl, stdout);
 	timeline_printf(&s.tl, "agent", "agent %s, framework %s, work dir %s", fa_agent_id(s.agent),
 	                fa_agent_framework_id(s.agent), fa_agent_work_dir(s.agent));
 	fa_agent_set_observer(s.agent, timeline_note, &s.tl);
-	httpd_stop_on_signals(loop, on_signal, &s);
 	uv_run(loop, UV_RUN_DEFAULT);
 	uv_loop_close(loop);
 	free(ca);

@@ -228,9 +228,27 @@ int fa_spawn_prepare(struct fa_executor *e, const struct fa_launch *l, char *err
 	return 0;
 }
 
+/* Whether a name from a task definition stays inside the sandbox: not
+ * empty, not absolute, no ".." part. */
+static bool inside_sandbox(const char *name)
+{
+	if (!name[0] || name[0] == '/')
+		return false;
+	for (const char *p = name; *p;) {
+		size_t n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return false;
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return true;
+}
+
 /* Local URIs are copied into the sandbox as the fetcher would; anything that
  * needs a network is skipped (with a warning) unless it is the executor
- * binary already placed there. */
+ * binary already placed there. A destination that would leave the sandbox
+ * (output_file "../x" or "/x") fails the launch. */
 static int fetch_uris(struct fa_executor *e, char *err, size_t errlen)
 {
 	const Mesos__V1__CommandInfo *cmd = e->info->command;
@@ -243,6 +261,15 @@ static int fetch_uris(struct fa_executor *e, char *err, size_t errlen)
 		const char *name = u->output_file ? u->output_file : base;
 		const char *placed = e->place_as ? strrchr(e->place_as, '/') : NULL;
 		placed = placed ? placed + 1 : e->place_as;
+		if ((u->output_file || src[0] == '/') && !inside_sandbox(name)) {
+			snprintf(
+			    err, errlen,
+			    "executor %s: command.uris[%zu].%s '%.200s' is not a path inside the "
+			    "sandbox",
+			    e->info->executor_id->value, i,
+			    u->output_file ? "output_file" : "value", name);
+			return -1;
+		}
 		if (src[0] != '/') {
 			if (!placed || strcmp(base, placed) != 0)
 				fa_note(e->agent, FA_NOTE_WARN, e, NULL,

@@ -56,7 +56,8 @@ static inline void chaos_start_agent(struct agent *a, const char *const *extra)
 
 struct chaos_task {
 	char task_id[128], executor_id[160], sandbox[1024];
-	int pid; /* the executor's */
+	char token[256]; /* MESOS_EXECUTOR_AUTHENTICATION_TOKEN, with --executor-auth */
+	int pid;         /* the executor's */
 };
 
 /* POSTs /_fake/launch with this body; fails the test unless 201. */
@@ -80,6 +81,10 @@ static inline void chaos_launch(struct agent *a, const char *body, struct chaos_
 	         cJSON_GetObjectItem(j, "sandbox")->valuestring);
 	const cJSON *pid = cJSON_GetObjectItem(j, "pid");
 	t->pid = pid ? pid->valueint : 0;
+	const cJSON *tok = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "env"),
+	                                       "MESOS_EXECUTOR_AUTHENTICATION_TOKEN");
+	if (cJSON_IsString(tok))
+		snprintf(t->token, sizeof(t->token), "%s", tok->valuestring);
 	cJSON_Delete(j);
 	fw_resp_free(&r);
 }
