@@ -39,8 +39,9 @@ static const struct setting settings[] = {
 	{"MESOS_SLAVE_PID", K_STR, F(agent_pid), NULL, "agent libprocess pid, slave(1)@IP:PORT"},
 	{"MESOS_SLAVE_ID", K_STR, F(agent_id), NULL, "agent id"},
 	{"MESOS_DIRECTORY", K_STR, F(directory), NULL, "sandbox path on the host"},
-	{"MESOS_SANDBOX", K_STR, F(sandbox), NULL,
-	 "sandbox path as the task sees it (default: MESOS_DIRECTORY, else the working directory)"},
+	{"MESOS_SANDBOX", K_STR, F(mesos_sandbox), NULL,
+	 "sandbox path as the task sees it (the task runs in the executor's working directory, "
+	 "which the agent makes the sandbox)"},
 	{"MESOS_CHECKPOINT", K_CHECKPOINT, F(checkpoint), "0",
 	 "1 when the framework checkpoints: survive agent restarts"},
 	{"MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", K_MESOS_DURATION, F(shutdown_grace_ns), "5secs",
@@ -233,12 +234,8 @@ int ex_config_load(struct ex_config *c, struct envcfg *e)
 	if (e->nerrors)
 		return -1;
 
-	if (!c->sandbox)
-		c->sandbox = c->directory ? strdup(c->directory) : NULL;
-	if (!c->sandbox) {
-		char cwd[4096];
-		c->sandbox = strdup(getcwd(cwd, sizeof(cwd)) ? cwd : ".");
-	}
+	char cwd[4096];
+	c->sandbox = strdup(getcwd(cwd, sizeof(cwd)) ? cwd : ".");
 	/* Over the agent's Unix socket only the prefixed path is allowed. */
 	if (c->domain_socket) {
 		c->unix_path = strdup(c->domain_socket);

@@ -17,7 +17,12 @@ struct ex_config {
 	char *framework_id, *executor_id, *agent_id;
 	char *agent_endpoint; /* "IP:PORT" */
 	char *agent_pid;      /* "slave(1)@IP:PORT" */
-	char *directory, *sandbox;
+	char *directory;     /* MESOS_DIRECTORY, for logs */
+	char *mesos_sandbox; /* MESOS_SANDBOX, for logs */
+	/* Where the task, probes and hook commands run: the directory the
+	 * agent started the executor in (its sandbox). Not MESOS_SANDBOX: a
+	 * task's own environment can override that variable. */
+	char *sandbox;
 	char *domain_socket;
 	char *auth_token; /* removed from the environment once read; never logged */
 	bool checkpoint;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SEC 1000000000LL
 
@@ -73,7 +74,12 @@ static void test_minimal_agent_environment_loads_with_the_defaults(void **state)
 	assert_string_equal(l.c.executor_id, "exec-1");
 	assert_string_equal(l.c.url, "http://10.1.2.3:5051/api/v1/executor");
 	assert_null(l.c.unix_path);
-	assert_string_equal(l.c.sandbox, "/var/sandbox");
+	assert_string_equal(l.c.directory, "/var/sandbox");
+	/* The task runs where the agent started the executor, whatever the
+	 * environment (which a task can override) says. */
+	char cwd[4096];
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_string_equal(l.c.sandbox, cwd);
 	assert_false(l.c.checkpoint);
 	assert_int_equal(l.c.encoding, MESOS_PROTOBUF);
 	assert_int_equal(l.c.shutdown_grace_ns, 5 * SEC);
