@@ -27,20 +27,22 @@
 /* ------------------------------------------------------------ figures */
 
 enum bench_fig {
-	FIG_HWM,         /* VmHWM while supervising a task, KiB */
-	FIG_PRIVATE,     /* Private_Clean + Private_Dirty (smaps_rollup), KiB */
-	FIG_PSS,         /* Pss (smaps_rollup), KiB */
-	FIG_BINARY,      /* stripped binary, bytes */
-	FIG_START_SUB,   /* fork() -> SUBSCRIBE received, ms */
-	FIG_START_CPU,   /* executor CPU from fork() to TASK_RUNNING, ms */
-	FIG_LAUNCH_RUN,  /* LAUNCH sent -> TASK_RUNNING received, ms */
-	FIG_KILL_KILLED, /* KILL sent -> TASK_KILLED received, ms */
-	FIG_ACK_EXIT,    /* terminal ACKNOWLEDGED sent -> process reaped, ms */
-	FIG_WAKEUPS,     /* context switches per second while idle */
-	FIG_THREADS,     /* threads while idle */
-	FIG_IDLE_CPU,    /* CPU while idle, us per second */
-	FIG_HTTP_PROBE,  /* executor CPU per HTTP probe, us */
-	FIG_TCP_PROBE,   /* executor CPU per TCP probe, us */
+	FIG_HWM,           /* VmHWM while supervising a task, KiB */
+	FIG_PRIVATE,       /* Private_Clean + Private_Dirty (smaps_rollup), KiB */
+	FIG_PSS,           /* Pss (smaps_rollup), KiB */
+	FIG_BINARY,        /* stripped binary, bytes */
+	FIG_START_SUB,     /* fork() -> SUBSCRIBE received, ms */
+	FIG_START_CPU,     /* executor CPU from fork() to TASK_RUNNING, ms */
+	FIG_LAUNCH_RUN,    /* LAUNCH sent -> TASK_RUNNING received, ms */
+	FIG_KILL_KILLED,   /* KILL sent -> TASK_KILLED received, ms */
+	FIG_ACK_EXIT,      /* terminal ACKNOWLEDGED sent -> process reaped, ms */
+	FIG_WAKEUPS,       /* context switches per second while idle */
+	FIG_THREADS,       /* threads while idle */
+	FIG_IDLE_CPU,      /* CPU while idle, us per second */
+	FIG_HTTP_PROBE,    /* executor CPU per HTTP probe, us */
+	FIG_TCP_PROBE,     /* executor CPU per TCP probe, us */
+	FIG_HTTP_SWITCHES, /* context switches per HTTP probe */
+	FIG_TCP_SWITCHES,  /* context switches per TCP probe */
 	FIG_COUNT
 };
 
@@ -60,7 +62,14 @@ struct series {
 	size_t n;
 };
 
-#define BENCH_MAX_ENV 64
+#define BENCH_MAX_ENV      64
+#define BENCH_MAX_MAPPINGS 64
+
+/* What one mapped file (or [heap], [stack], [anon]) holds, KiB (smaps). */
+struct mapping_cost {
+	char name[96];
+	long rss, pss, private_clean, private_dirty;
+};
 
 /* Everything measured for one executor: a binary and its environment. */
 struct bench_exec {
@@ -69,6 +78,8 @@ struct bench_exec {
 	const char *env[BENCH_MAX_ENV + 1]; /* --executor-env, then the spec's; NULL-ended */
 	char label[160];                    /* the binary's name and the spec's own K=V */
 	struct series fig[FIG_COUNT];
+	struct mapping_cost map[BENCH_MAX_MAPPINGS]; /* --breakdown: the first run's */
+	size_t n_map;
 	int failures;      /* runs that did not complete (see errors) */
 	char errors[1024]; /* the first failures, one per line */
 };
@@ -92,6 +103,9 @@ struct procfs_sample {
 
 /* Reads what /proc says of a live process; -1 with err when it cannot. */
 int procfs_read(pid_t pid, struct procfs_sample *out, char *err, size_t errlen);
+/* Memory by mapping from /proc/PID/smaps, largest Rss first; returns the
+ * number of rows (anonymous mappings are summed as "[anon]"). */
+size_t procfs_by_mapping(pid_t pid, struct mapping_cost *out, size_t max);
 /* The process's CPU time (clock_getcpuclockid), seconds; NaN when gone. */
 double procfs_cpu_secs(pid_t pid);
 /* The size of a stripped copy of `path` (strip -o); -1 with err. */
@@ -119,6 +133,7 @@ struct lab_opts {
 	double idle_secs;      /* idle window for wake-ups and idle CPU */
 	int probes;            /* probes counted per health-check window */
 	double probe_interval; /* HealthCheck.interval_seconds */
+	bool breakdown;        /* memory by mapping, from the first run */
 	bool verbose;
 };
 

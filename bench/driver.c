@@ -48,6 +48,7 @@ static const char usage[] =
     "  --executor-env K=V     in every executor's environment (repeatable)\n"
     "  --probe-bench PATH     the probe module's benchmark ('' to skip)\n"
     "  --json FILE            also write every sample as JSON\n"
+    "  --breakdown            memory by mapped library ([heap], [anon], ...) of each executor\n"
     "  --verbose              the fake agent's timeline and progress on stderr\n"
     "exit status: 0 every measurement completed (met targets or not), 1 one failed or the\n"
     "scale benchmark lost an update or left a process behind, 2 bad usage, 130 interrupted\n";
@@ -101,7 +102,8 @@ static int parse(int argc, char **argv, struct options *o)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		bool takes = strcmp(a, "--verbose") && strcmp(a, "--help") && strcmp(a, "-h");
+		bool takes = strcmp(a, "--verbose") && strcmp(a, "--breakdown") &&
+		             strcmp(a, "--help") && strcmp(a, "-h");
 		if (takes && !v) {
 			fprintf(stderr, "bench_driver: %s needs a value\n%s", a, usage);
 			return -1;
@@ -111,6 +113,9 @@ static int parse(int argc, char **argv, struct options *o)
 			exit(0);
 		} else if (!strcmp(a, "--verbose")) {
 			o->lab.verbose = true;
+			continue;
+		} else if (!strcmp(a, "--breakdown")) {
+			o->lab.breakdown = true;
 			continue;
 		} else if (!strcmp(a, "--executor")) {
 			if (o->n_others == MAX_EXECS) {

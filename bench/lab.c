@@ -51,8 +51,9 @@ struct lab {
 	const struct lab_opts *o;
 	uv_loop_t loop;
 	struct fa_agent *agent;
-	struct fa_executor *exec; /* of the current launch; owned by the agent */
-	struct timeline tl;       /* --verbose: the agent's timeline on stderr */
+	struct fa_executor *exec;  /* of the current launch; owned by the agent */
+	struct fa_task *companion; /* see companion_start; owned by the agent */
+	struct timeline tl;        /* --verbose: the agent's timeline on stderr */
 	uv_timer_t deadline;
 	struct watch w;
 	struct target http, tcp;
@@ -204,20 +205,14 @@ static cJSON *health_check_json(const struct lab *lab, const struct target *t)
 	return hc;
 }
 
-/* Launches `sleep 600` (with a health check against `t` unless NULL). */
-static int launch(struct lab *lab, const char *bin, const struct target *t, char *err,
-                  size_t errlen)
+/* Launches task `id`: `sleep 600`, with a health check against `t` unless
+ * NULL. */
+static struct fa_task *launch_task(struct lab *lab, const char *bin, const char *id,
+                                   const struct target *t, char *err, size_t errlen)
 {
-	struct watch *w = &lab->w;
-	memset(w, 0, sizeof(*w));
-	w->terminal_state = -1;
-	w->wait_status = -1;
-	snprintf(w->task_id, sizeof(w->task_id), "bench-%d", ++lab->seq);
-	w->active = true;
-
 	cJSON *task = cJSON_CreateObject();
 	cJSON_AddStringToObject(task, "name", "bench");
-	cJSON_AddStringToObject(cJSON_AddObjectToObject(task, "task_id"), "value", w->task_id);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(task, "task_id"), "value", id);
 	cJSON *cmd = cJSON_AddObjectToObject(task, "command");
 	cJSON_AddBoolToObject(cmd, "shell", true);
 	cJSON_AddStringToObject(cmd, "value", TASK_COMMAND);
@@ -227,15 +222,64 @@ static int launch(struct lab *lab, const char *bin, const struct target *t, char
 	int rc = load_task_json(lab->agent, task, "bench task", bin, &lr, err, errlen);
 	cJSON_Delete(task);
 	if (rc < 0)
-		return -1;
+		return NULL;
 	struct fa_launch l = {0};
 	load_to_launch(&lr, &l, bin);
 	struct fa_task *ft = fa_agent_launch(lab->agent, &l, err, errlen);
 	load_free(&lr);
+	return ft;
+}
+
+/* Launches the next task under watch. */
+static int launch(struct lab *lab, const char *bin, const struct target *t, char *err,
+                  size_t errlen)
+{
+	struct watch *w = &lab->w;
+	memset(w, 0, sizeof(*w));
+	w->terminal_state = -1;
+	w->wait_status = -1;
+	snprintf(w->task_id, sizeof(w->task_id), "bench-%d", ++lab->seq);
+	w->active = true;
+	struct fa_task *ft = launch_task(lab, bin, w->task_id, t, err, errlen);
 	if (!ft)
 		return -1;
 	lab->exec = fa_task_executor(ft);
 	return 0;
+}
+
+/* A second executor of the same binary runs beside the measured ones, as on
+ * any agent with more than one task: the pages they share are then shared,
+ * and Private_* is what one more executor costs. */
+static bool companion_settled(const struct lab *lab)
+{
+	int s = fa_task_state(lab->companion);
+	return s == MESOS__V1__TASK_STATE__TASK_RUNNING || mesos_task_state_terminal(s) ||
+	       fa_executor_is_terminated(fa_task_executor(lab->companion));
+}
+
+static bool companion_gone(const struct lab *lab)
+{
+	return fa_executor_is_terminated(fa_task_executor(lab->companion));
+}
+
+static void companion_start(struct lab *lab, const char *bin, struct bench_exec *b)
+{
+	char err[512];
+	lab->companion = launch_task(lab, bin, "bench-companion", NULL, err, sizeof(err));
+	if (!lab->companion)
+		fail(b, "companion: launch: %s", err);
+	else if (!wait_for(lab, companion_settled, EXPECT_SECS) ||
+	         fa_task_state(lab->companion) != MESOS__V1__TASK_STATE__TASK_RUNNING)
+		fail(b, "companion: not RUNNING within %.0f s", EXPECT_SECS);
+}
+
+static void companion_stop(struct lab *lab)
+{
+	char err[256];
+	if (!lab->companion || companion_gone(lab))
+		return;
+	fa_agent_kill(lab->agent, "bench-companion", -1, err, sizeof(err));
+	wait_for(lab, companion_gone, EXPECT_SECS);
 }
 
 /* Kills the task, waits for the terminal update, its acknowledgement and the
@@ -332,6 +376,8 @@ static int run_plain(struct lab *lab, const char *bin, struct bench_exec *b, boo
 		series_add(&b->fig[FIG_WAKEUPS],
 		           (double)(s1.ctx_switches - s0.ctx_switches) / secs);
 		series_add(&b->fig[FIG_IDLE_CPU], (s1.cpu_secs - s0.cpu_secs) / secs * 1e6);
+		if (lab->o->breakdown && !b->n_map)
+			b->n_map = procfs_by_mapping(pid, b->map, BENCH_MAX_MAPPINGS);
 	}
 	return finish(lab, b, record);
 }
@@ -358,6 +404,8 @@ static int run_probe(struct lab *lab, const char *bin, struct target *t, struct 
 	lab->goal = t->count + 1; /* start the window right after a probe */
 	wait_for(lab, counted, EXPECT_SECS);
 	long c0 = t->count;
+	struct procfs_sample s0, s1;
+	procfs_read(pid, &s0, err, sizeof(err));
 	double cpu0 = procfs_cpu_secs(pid);
 	uint64_t t0 = uv_hrtime();
 	lab->goal = c0 + lab->o->probes;
@@ -365,6 +413,7 @@ static int run_probe(struct lab *lab, const char *bin, struct target *t, struct 
 	double cpu1 = procfs_cpu_secs(pid);
 	uint64_t t1 = uv_hrtime();
 	long c1 = t->count;
+	bool switches = procfs_read(pid, &s1, err, sizeof(err)) == 0 && s0.ctx_switches > 0;
 	if (!ok || w->ended || isnan(cpu0) || isnan(cpu1) || c1 <= c0) {
 		fail(b, "%s: %s probes stopped after %ld of %d", w->task_id, what, c1 - c0,
 		     lab->o->probes);
@@ -375,6 +424,9 @@ static int run_probe(struct lab *lab, const char *bin, struct target *t, struct 
 	double idle = isnan(idle_us_per_s) ? 0 : idle_us_per_s * secs / 1e6;
 	double us = ((cpu1 - cpu0) - idle) / (double)(c1 - c0) * 1e6;
 	series_add(&b->fig[t->kind == TARGET_HTTP ? FIG_HTTP_PROBE : FIG_TCP_PROBE], us);
+	if (switches)
+		series_add(&b->fig[t->kind == TARGET_HTTP ? FIG_HTTP_SWITCHES : FIG_TCP_SWITCHES],
+		           (double)(s1.ctx_switches - s0.ctx_switches) / (double)(c1 - c0));
 	if (lab->o->verbose)
 		fprintf(stderr, "bench: %s: %ld %s probes in %.2f s, %.1f us CPU each\n",
 		        w->task_id, c1 - c0, what, secs, us);
@@ -442,6 +494,7 @@ int lab_measure(const struct lab_opts *o, struct bench_exec *b, char *err, size_
 		return -1;
 	}
 	run_plain(&lab, b->path, b, false); /* warm-up */
+	companion_start(&lab, b->path, b);
 	for (int i = 0; i < o->runs && !lab.interrupted; i++) {
 		if (o->verbose)
 			fprintf(stderr, "bench: %s: run %d of %d\n", b->label, i + 1, o->runs);
@@ -452,6 +505,7 @@ int lab_measure(const struct lab_opts *o, struct bench_exec *b, char *err, size_
 		if (!lab.interrupted)
 			run_probe(&lab, b->path, &lab.tcp, b, idle);
 	}
+	companion_stop(&lab);
 	bool interrupted = lab.interrupted;
 	lab_close(&lab);
 	if (interrupted) {

@@ -73,6 +73,58 @@ static int threads_of(pid_t pid, int *threads, long long *ctx)
 	return 0;
 }
 
+static int by_rss(const void *a, const void *b)
+{
+	const struct mapping_cost *x = a, *y = b;
+	return x->rss < y->rss ? 1 : x->rss > y->rss ? -1 : strcmp(x->name, y->name);
+}
+
+size_t procfs_by_mapping(pid_t pid, struct mapping_cost *out, size_t max)
+{
+	char path[64], line[512];
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f || !max)
+		return f ? (fclose(f), 0) : 0;
+	size_t n = 0;
+	struct mapping_cost *cur = NULL;
+	while (fgets(line, sizeof(line), f)) {
+		char range[64], name[400] = "";
+		long kib;
+		if (sscanf(line, "%63s %*s %*s %*s %*s %399s", range, name) >= 1 &&
+		    strchr(range, '-') && !strchr(range, ':')) {
+			const char *base = name[0] ? name : "[anon]";
+			const char *slash = strrchr(base, '/');
+			base = slash ? slash + 1 : base;
+			cur = NULL;
+			for (size_t i = 0; i < n && !cur; i++)
+				if (!strcmp(out[i].name, base))
+					cur = &out[i];
+			if (!cur && n < max) {
+				cur = &out[n++];
+				memset(cur, 0, sizeof(*cur));
+				snprintf(cur->name, sizeof(cur->name), "%s", base);
+			}
+			continue;
+		}
+		if (!cur || sscanf(line, "%*s %ld kB", &kib) != 1)
+			continue;
+		if (!strncmp(line, "Rss:", 4))
+			cur->rss += kib;
+		else if (!strncmp(line, "Pss:", 4))
+			cur->pss += kib;
+		else if (!strncmp(line, "Private_Clean:", 14))
+			cur->private_clean += kib;
+		else if (!strncmp(line, "Private_Dirty:", 14))
+			cur->private_dirty += kib;
+	}
+	fclose(f);
+	qsort(out, n, sizeof(*out), by_rss);
+	while (n && out[n - 1].rss == 0)
+		n--;
+	return n;
+}
+
 double procfs_cpu_secs(pid_t pid)
 {
 	clockid_t clk;

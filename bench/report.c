@@ -27,7 +27,7 @@ static void fmt_value(enum bench_fig f, double v, char *buf, size_t len)
 		snprintf(buf, len, "%.0f us", v);
 	else if (!strcmp(unit, "us/s"))
 		snprintf(buf, len, "%.1f us/s", v);
-	else if (!strcmp(unit, "/s"))
+	else if (!strcmp(unit, "/s") || !strcmp(unit, "/probe"))
 		snprintf(buf, len, "%.2f", v);
 	else
 		snprintf(buf, len, "%.0f", v);
@@ -108,6 +108,24 @@ static void scale_table(const struct bench_report *r, FILE *out)
 	}
 }
 
+static void breakdown_table(const struct bench_exec *b, FILE *out)
+{
+	struct mapping_cost total = {.name = "total"};
+	fprintf(out,
+	        "\nmemory of %s by mapping, KiB (first run, idle, a second executor beside it)\n",
+	        b->label);
+	fprintf(out, "%-36s %7s %7s %9s %9s\n", "mapping", "Rss", "Pss", "Priv.Cln", "Priv.Dty");
+	for (size_t i = 0; i <= b->n_map; i++) {
+		const struct mapping_cost *m = i < b->n_map ? &b->map[i] : &total;
+		fprintf(out, "%-36.36s %7ld %7ld %9ld %9ld\n", m->name, m->rss, m->pss,
+		        m->private_clean, m->private_dirty);
+		total.rss += m->rss;
+		total.pss += m->pss;
+		total.private_clean += m->private_clean;
+		total.private_dirty += m->private_dirty;
+	}
+}
+
 void report_table(const struct bench_report *r, FILE *out)
 {
 	fprintf(out,
@@ -120,6 +138,9 @@ void report_table(const struct bench_report *r, FILE *out)
 		        "\nthe probe module alone (bench/health_probe_bench, no executor around "
 		        "it): HTTP %.0f us, TCP %.0f us per probe\n",
 		        r->probe_module_http_us, r->probe_module_tcp_us);
+	for (size_t k = 0; k < r->n_execs; k++)
+		if (r->execs[k].n_map)
+			breakdown_table(&r->execs[k], out);
 	for (size_t k = 0; k < r->n_execs; k++)
 		if (r->execs[k].failures)
 			fprintf(out, "\n%s: %d failed measurement(s):\n%s", r->execs[k].label,
@@ -171,6 +192,20 @@ static cJSON *exec_json(const struct bench_exec *b, const struct bench_exec *our
 	cJSON *figs = cJSON_AddObjectToObject(j, "figures");
 	for (int f = 0; f < FIG_COUNT; f++)
 		cJSON_AddItemToObject(figs, bench_figs[f].key, series_json(f, &b->fig[f]));
+	if (b->n_map) {
+		cJSON *maps = cJSON_AddArrayToObject(j, "memory_by_mapping_kib");
+		for (size_t i = 0; i < b->n_map; i++) {
+			cJSON *m = cJSON_CreateObject();
+			cJSON_AddStringToObject(m, "mapping", b->map[i].name);
+			cJSON_AddNumberToObject(m, "rss", (double)b->map[i].rss);
+			cJSON_AddNumberToObject(m, "pss", (double)b->map[i].pss);
+			cJSON_AddNumberToObject(m, "private_clean",
+			                        (double)b->map[i].private_clean);
+			cJSON_AddNumberToObject(m, "private_dirty",
+			                        (double)b->map[i].private_dirty);
+			cJSON_AddItemToArray(maps, m);
+		}
+	}
 	if (b != ours) {
 		cJSON *ratios = cJSON_AddObjectToObject(j, "ratio_to_reference");
 		for (int f = 0; f < FIG_COUNT; f++) {

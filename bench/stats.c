@@ -31,6 +31,9 @@ const struct bench_fig_info bench_figs[FIG_COUNT] = {
                         "<= 200 us"},
     [FIG_TCP_PROBE] = {"tcp_probe_cpu_us", "executor CPU per TCP health probe", "us", 100,
                        "<= 100 us"},
+    [FIG_HTTP_SWITCHES] = {"http_probe_switches", "context switches per HTTP probe", "/probe", 0,
+                           ""},
+    [FIG_TCP_SWITCHES] = {"tcp_probe_switches", "context switches per TCP probe", "/probe", 0, ""},
 };
 
 void series_add(struct series *s, double v)
