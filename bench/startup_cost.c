@@ -7,8 +7,8 @@
  *    and CURL_GLOBAL_NOTHING: fork -> "ready" (the time the executor would
  *    spend before its own code could send SUBSCRIBE), the CPU the process
  *    used, VmHWM and Private_Dirty while it waits.
- * 2. Each shared library the executor loads, dlopen()ed one at a time in
- *    reverse load order (so each brings in only itself) in a fresh child:
+ * 2. Each shared library the executor loads, dlopen()ed one at a time after
+ *    everything it depends on (so each brings in only itself) in a child:
  *    time (mapping, relocation, constructors) and the Rss and Private_Dirty
  *    it adds. The executor's own share of the start is what is left.
  *
@@ -164,15 +164,17 @@ static void probe_row(const char *dir, const char *name, const char *arg, bool b
 
 struct lib {
 	char path[512];
+	bool needs[MAX_LIBS]; /* needs[k]: depends on lib k (directly or not) */
+	bool placed;
 	double ms[MAX_RUNS], rss[MAX_RUNS], dirty[MAX_RUNS];
 	int n;
 };
 
-/* The executor's libraries in ld.so's load order (from ldd). */
-static int executor_libs(const char *exe, struct lib *libs, int max)
+/* The libraries `ldd` lists for a file, by path. */
+static int ldd(const char *file, char paths[][512], int max)
 {
 	char cmd[4200];
-	snprintf(cmd, sizeof(cmd), "ldd '%s'", exe);
+	snprintf(cmd, sizeof(cmd), "ldd '%s' 2>/dev/null", file);
 	FILE *p = popen(cmd, "r");
 	if (!p)
 		return -1;
@@ -184,13 +186,48 @@ static int executor_libs(const char *exe, struct lib *libs, int max)
 			continue;
 		char *s = arrow + 3;
 		s[strcspn(s, " (\n")] = '\0';
-		snprintf(libs[n++].path, sizeof(libs[0].path), "%s", s);
+		snprintf(paths[n++], 512, "%.511s", s);
 	}
 	pclose(p);
 	return n;
 }
 
-/* One child: dlopen each library, last-loaded first, and report. */
+/* The executor's libraries, each after every library it depends on. */
+static int executor_libs(const char *exe, struct lib *libs, int max)
+{
+	static char found[MAX_LIBS][512], deps[MAX_LIBS][512];
+	static struct lib in[MAX_LIBS];
+	int n = ldd(exe, found, max);
+	for (int i = 0; i < n; i++) {
+		memset(&in[i], 0, sizeof(in[i]));
+		memcpy(in[i].path, found[i], sizeof(in[i].path));
+	}
+	for (int i = 0; i < n; i++) {
+		int nd = ldd(in[i].path, deps, MAX_LIBS);
+		for (int d = 0; d < nd; d++)
+			for (int k = 0; k < n; k++)
+				in[i].needs[k] |= k != i && !strcmp(deps[d], in[k].path);
+	}
+	int out = 0;
+	for (bool progress = true; progress && out < n;) {
+		progress = false;
+		for (int i = 0; i < n; i++) {
+			bool ready = !in[i].placed;
+			for (int k = 0; ready && k < n; k++)
+				ready = !in[i].needs[k] || in[k].placed;
+			if (ready) {
+				in[i].placed = progress = true;
+				libs[out++] = in[i];
+			}
+		}
+	}
+	for (int i = 0; i < n; i++) /* a dependency cycle: the rest as listed */
+		if (!in[i].placed)
+			libs[out++] = in[i];
+	return out;
+}
+
+/* One child: dlopen each library in order, and report. */
 static void libs_once(struct lib *libs, int n)
 {
 	int fd[2];
@@ -199,7 +236,7 @@ static void libs_once(struct lib *libs, int n)
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(fd[0]);
-		for (int i = n - 1; i >= 0; i--) {
+		for (int i = 0; i < n; i++) {
 			double rec[3];
 			long rss0 = kib_field("/proc/self/status", "VmRSS");
 			long d0 = kib_field("/proc/self/smaps_rollup", "Private_Dirty");
@@ -215,7 +252,7 @@ static void libs_once(struct lib *libs, int n)
 		_exit(0);
 	}
 	close(fd[1]);
-	for (int i = n - 1; i >= 0; i--) {
+	for (int i = 0; i < n; i++) {
 		double rec[3];
 		if (read(fd[0], rec, sizeof(rec)) != (ssize_t)sizeof(rec))
 			break;
@@ -242,7 +279,7 @@ static void libs_table(const char *exe, int runs)
 		libs[i].n = 0;
 	for (int r = 0; r < runs; r++)
 		libs_once(libs, n);
-	printf("\nEach library of %s, dlopen()ed alone (lazy binding) in reverse load order,\n"
+	printf("\nEach library of %s, dlopen()ed alone (lazy binding) after its dependencies,\n"
 	       "median of %d: time (map, relocate, constructors), Rss and Private_Dirty added\n\n",
 	       exe, runs);
 	printf("%-36s %9s %9s %12s\n", "library", "ms", "Rss KiB", "Pr.Dirty KiB");
