@@ -112,6 +112,10 @@ double procfs_cpu_secs(pid_t pid);
 long procfs_stripped_size(const char *path, char *err, size_t errlen);
 /* This process's VmHWM and VmRSS, KiB. */
 void procfs_self_memory(long *hwm_kib, long *rss_kib);
+/* Open file descriptors of this process. */
+int procfs_self_fds(void);
+/* TcpExt ListenDrops of /proc/net/netstat (SYNs a full backlog refused). */
+long procfs_listen_drops(void);
 /* Processes whose working directory is below `dir`: SIGKILLed, counted. */
 int procfs_kill_below(const char *dir);
 
@@ -147,7 +151,7 @@ int lab_measure(const struct lab_opts *o, struct bench_exec *b, char *err, size_
 struct scale_result {
 	int n;
 	bool completed;           /* every executor ran, was killed and exited */
-	double launch_loop;       /* s: the N launches (sandboxes, fork) themselves */
+	double launch_loop;       /* s: first launch -> last launch (sandbox, fork) */
 	double launch_to_running; /* s: launches begin -> the last TASK_RUNNING */
 	double kill_to_killed;    /* s: KILLs sent -> the last TASK_KILLED */
 	double kill_to_exited;    /* s: KILLs sent -> the last executor reaped */
@@ -162,6 +166,8 @@ struct scale_result {
 	int executor_warnings;   /* warn/error lines in the executors' logs */
 	char first_warning[320]; /* the first of them */
 	int leftovers;           /* processes left below the work dir afterwards */
+	int agent_fds;           /* file descriptors the agent held, all RUNNING */
+	long listen_drops;       /* TcpExt ListenDrops during the run (whole host) */
 	char error[256];
 };
 

@@ -214,6 +214,37 @@ long procfs_stripped_size(const char *path, char *err, size_t errlen)
 	return size;
 }
 
+int procfs_self_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n - 1; /* the directory's own */
+}
+
+long procfs_listen_drops(void)
+{
+	FILE *f = fopen("/proc/net/netstat", "re");
+	char names[4096], values[4096];
+	long v = -1;
+	while (f && fgets(names, sizeof(names), f) && fgets(values, sizeof(values), f)) {
+		if (strncmp(names, "TcpExt:", 7))
+			continue;
+		char *sn, *sv;
+		char *n = strtok_r(names, " \n", &sn), *x = strtok_r(values, " \n", &sv);
+		for (; n && x; n = strtok_r(NULL, " \n", &sn), x = strtok_r(NULL, " \n", &sv))
+			if (!strcmp(n, "ListenDrops"))
+				v = strtol(x, NULL, 10);
+	}
+	if (f)
+		fclose(f);
+	return v;
+}
+
 int procfs_kill_below(const char *dir)
 {
 	DIR *d = opendir("/proc");

@@ -88,7 +88,7 @@ static void executors_table(const struct bench_report *r, FILE *out)
 static void scale_table(const struct bench_report *r, FILE *out)
 {
 	fprintf(out, "%6s %7s %7s %7s %9s %8s %8s %7s %7s %10s %11s %8s %7s %5s %5s %9s\n", "N",
-	        "wall s", "forks s", "->RUN s", "->KILLD s", "->exit s", "RUNNING", "KILLED",
+	        "wall s", "launch s", "->RUN s", "->KILLD s", "->exit s", "RUNNING", "KILLED",
 	        "exit 0", "agent CPU", "agent HWM", "updates", "unacked", "lost", "warn",
 	        "leftovers");
 	for (size_t i = 0; i < r->n_scale; i++) {
@@ -101,6 +101,10 @@ static void scale_table(const struct bench_report *r, FILE *out)
 		    s->kill_to_exited, s->running, s->killed, s->exited_zero, s->agent_cpu,
 		    (double)s->agent_hwm_kib / 1024, s->updates, s->unacknowledged,
 		    s->unacknowledged + s->tasks_incomplete, s->executor_warnings, s->leftovers);
+		fprintf(out,
+		        "       (agent: %d descriptors open with all RUNNING; listen drops on the "
+		        "host: %ld)\n",
+		        s->agent_fds, s->listen_drops);
 		if (s->error[0])
 			fprintf(out, "       ^ %s\n", s->error);
 		if (s->first_warning[0])
@@ -149,7 +153,8 @@ void report_table(const struct bench_report *r, FILE *out)
 		fprintf(
 		    out,
 		    "\nScale: N executors of %s under one fake agent, all launched at once, "
-		    "all killed at once\n(forks: the launches themselves; ->RUN: first launch to "
+		    "all killed at once\n(launch: first to last launch, one per loop turn; ->RUN: "
+		    "first launch to "
 		    "the last TASK_RUNNING;\n ->KILLD, ->exit: KILLs sent to the last TASK_KILLED, "
 		    "to the last exit;\n lost: updates not acknowledged + tasks without RUNNING or "
 		    "not ending KILLED;\n warn: warn/error lines in the executors' logs)\n\n",
@@ -242,6 +247,8 @@ static cJSON *scale_json(const struct scale_result *s)
 	if (s->first_warning[0])
 		cJSON_AddStringToObject(j, "first_executor_warning", s->first_warning);
 	cJSON_AddNumberToObject(j, "leftover_processes", s->leftovers);
+	cJSON_AddNumberToObject(j, "agent_fds_all_running", s->agent_fds);
+	cJSON_AddNumberToObject(j, "listen_drops_host", (double)s->listen_drops);
 	if (s->error[0])
 		cJSON_AddStringToObject(j, "error", s->error);
 	return j;

@@ -2,8 +2,10 @@
  * (fakeagent's library, set up as `fakeagent serve` sets itself up: file
  * limit raised, child subreaper, SIGPIPE ignored) runs in a child process so
  * that its CPU time and peak memory are its own. It launches N tasks
- * (`sleep 600`, the command-executor form, as POST /_fake/launch would) in
- * one go, waits until every task is RUNNING, sends every KILL in one go,
+ * (`sleep 600`, the command-executor form, as POST /_fake/launch would) one
+ * per loop turn, as fast as it can while it serves the executors already
+ * started (as N launch requests would arrive), waits until every task is
+ * RUNNING, sends every KILL in one go,
  * and waits until every executor has exited. Then it checks that nothing
  * was lost: each task has TASK_RUNNING and ends TASK_KILLED from its
  * executor, every executor update was acknowledged, every executor exited
@@ -30,6 +32,10 @@
 struct herd {
 	uv_loop_t loop;
 	struct fa_agent *agent;
+	const char *bin;
+	uv_idle_t launcher; /* one launch per loop turn */
+	bool launching;
+	char launch_error[256];
 	int n, launched;
 	int running, killed, ended, ended_zero;
 	uint64_t t_launch, t_running, t_kill, t_killed, t_exited;
@@ -70,7 +76,12 @@ static void on_stopped(void *data)
 
 static bool all_running(const struct herd *h)
 {
-	return h->running + (h->ended - h->killed) >= h->launched;
+	return !h->launching && h->running + (h->ended - h->killed) >= h->launched;
+}
+
+static bool launched_all(const struct herd *h)
+{
+	return !h->launching;
 }
 
 static bool all_ended(const struct herd *h)
@@ -111,6 +122,21 @@ static int launch_one(struct herd *h, const char *bin, int i, char *err, size_t 
 	struct fa_task *t = fa_agent_launch(h->agent, &l, err, errlen);
 	load_free(&lr);
 	return t ? 0 : -1;
+}
+
+static void on_launch_turn(uv_idle_t *t)
+{
+	struct herd *h = t->data;
+	char err[512];
+	if (launch_one(h, h->bin, h->launched, err, sizeof(err)) < 0)
+		snprintf(h->launch_error, sizeof(h->launch_error), "launch %d of %d: %.200s",
+		         h->launched + 1, h->n, err);
+	else
+		h->launched++;
+	if (h->launched == h->n || h->launch_error[0]) {
+		uv_idle_stop(t);
+		h->launching = false;
+	}
 }
 
 /* Lines of the executor's log (its sandbox stderr) at warn or error level;
@@ -200,19 +226,22 @@ static void herd_main(const char *bin, int n, const char *const *env, double tim
 	fa_agent_set_observer(h.agent, observe, &h);
 
 	uint64_t end = uv_hrtime() + (uint64_t)(timeout * 1e9);
+	h.bin = bin;
+	h.launching = true;
+	uv_idle_init(&h.loop, &h.launcher);
+	h.launcher.data = &h;
 	h.t_launch = uv_hrtime();
-	for (int i = 0; i < n; i++) {
-		if (launch_one(&h, bin, i, err, sizeof(err)) < 0) {
-			snprintf(r->error, sizeof(r->error), "launch %d of %d: %.200s", i + 1, n,
-			         err);
-			break;
-		}
-		h.launched++;
-	}
+	uv_idle_start(&h.launcher, on_launch_turn);
+	wait_for(&h, launched_all, end);
 	r->launch_loop = secs_between(h.t_launch, uv_hrtime());
+	uv_idle_stop(&h.launcher);
+	h.launching = false;
+	if (h.launch_error[0])
+		snprintf(r->error, sizeof(r->error), "%s", h.launch_error);
 	if (!wait_for(&h, all_running, end) && !r->error[0])
 		snprintf(r->error, sizeof(r->error), "%s: %d of %d RUNNING",
 		         h.interrupted ? "interrupted" : "timed out", h.running, n);
+	r->agent_fds = procfs_self_fds();
 	h.t_kill = uv_hrtime();
 	for (int i = 0; i < h.launched; i++) {
 		char id[32];
@@ -241,6 +270,7 @@ static void herd_main(const char *bin, int n, const char *const *env, double tim
 
 	fa_agent_stop(h.agent, on_stopped, &h);
 	uv_close((uv_handle_t *)&h.deadline, NULL);
+	uv_close((uv_handle_t *)&h.launcher, NULL);
 	interrupt_close(&h.intr);
 	uv_run(&h.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&h.loop);
@@ -289,6 +319,7 @@ int scale_run(const char *executor_bin, int n, const char *const *executor_env, 
 	}
 	/* Orphans of a crashed agent come to us, to be found and killed. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	long drops = procfs_listen_drops();
 	struct sigaction sa = {.sa_handler = on_parent_signal}, old_int, old_term;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
@@ -321,6 +352,8 @@ int scale_run(const char *executor_bin, int n, const char *const *executor_env, 
 		snprintf(r->error, sizeof(r->error), "the agent process died (wait status %#x)",
 		         (unsigned)st);
 	}
+	long drops_after = procfs_listen_drops();
+	r->listen_drops = drops >= 0 && drops_after >= 0 ? drops_after - drops : -1;
 	if (wire.work_dir[0]) {
 		r->leftovers = procfs_kill_below(wire.work_dir);
 		for (int i = 0; r->leftovers && i < 100; i++) { /* orphans that came to us */
