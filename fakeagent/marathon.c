@@ -203,6 +203,10 @@ static int build_ids(struct conv *c)
 		return -1;
 	if (!id || !*id)
 		return fail(c, "id: required (e.g. \"/my-app\")");
+	/* The names built from it (app_id, name, the task id's prefix) are at
+	 * most one character longer than the id. */
+	if (strlen(id) > 500)
+		return fail(c, "id: '%.100s...' is too long (500 characters at most)", id);
 	/* segments of the path, without empty ones */
 	char segs[32][128];
 	int n = 0;

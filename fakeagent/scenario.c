@@ -32,6 +32,7 @@
 #include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,8 +200,8 @@ static const char *step_str(struct scenario *sc, const struct step *st, const ch
 static long step_num(struct scenario *sc, const struct step *st, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(st->spec, key);
-	if (cJSON_IsNumber(v))
-		return (long)v->valuedouble;
+	if (cJSON_IsNumber(v)) /* beyond long: no number this step can use */
+		return fabs(v->valuedouble) < 9e18 ? (long)v->valuedouble : -1;
 	char buf[64];
 	if (cJSON_IsString(v)) {
 		subst(sc, v->valuestring, buf, sizeof(buf));
