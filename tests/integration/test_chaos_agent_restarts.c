@@ -42,7 +42,7 @@ static void test_fifty_agent_restarts_lose_no_update_and_never_kill_the_task(voi
 {
 	struct agent a;
 	struct chaos_task t;
-	const char *args[] = {"--checkpoint", "--reregistration-timeout", "700ms", NULL};
+	const char *args[] = {"--checkpoint", "--reregistration-timeout", "800ms", NULL};
 	chaos_start_agent(&a, args);
 	/* MESOS_SUBSCRIPTION_BACKOFF_MAX reaches the executor through the
 	 * command's environment (the command executor's ExecutorInfo has it). */
@@ -66,7 +66,7 @@ static void test_fifty_agent_restarts_lose_no_update_and_never_kill_the_task(voi
 
 	int survived = 0;
 	for (int i = 0; i < RESTARTS; i++) {
-		post_fake(&a, "/_fake/restart", "{\"downtime\":\"50ms\"}", 202);
+		post_fake(&a, "/_fake/restart", "{\"downtime\":\"20ms\"}", 202);
 		if (!wait_recovered(&a, &t, 30000))
 			fail_msg("restart %d: the executor did not come back", i + 1);
 		assert_int_equal(kill(task_pid, 0), 0); /* the task lives on */
