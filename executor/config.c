@@ -255,6 +255,7 @@ void ex_config_free(struct ex_config *c)
 			free(*(char **)((char *)c + s->offset));
 	free(c->url);
 	free(c->unix_path);
+	free(c->sandbox); /* not a setting: the working directory */
 	memset(c, 0, sizeof(*c));
 }
 

@@ -142,6 +142,22 @@ static int check_logs(const char *name)
 	return processes;
 }
 
+/* Prints every log of a program (what valgrind found). */
+static void dump_logs(const char *name)
+{
+	char pattern[1200];
+	glob_t g;
+	snprintf(pattern, sizeof(pattern), "%s/%s-*.vg", tmp, name);
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return;
+	for (size_t k = 0; k < g.gl_pathc; k++) {
+		char *text = ts_read_file(g.gl_pathv[k], NULL);
+		fprintf(stderr, "==> %s\n%s\n", g.gl_pathv[k], text ? text : "(unreadable)");
+		free(text);
+	}
+	globfree(&g);
+}
+
 static void live(struct agent *a, struct ts_proc *consul, struct ts_proc *vaas, const char *id,
                  const char *cmd, bool kill_it)
 {
@@ -167,8 +183,10 @@ static void live(struct agent *a, struct ts_proc *consul, struct ts_proc *vaas, 
 	}
 	chaos_wait_update(a, &t, kill_it ? "TASK_KILLED" : "TASK_FINISHED", 120000);
 	int code = chaos_wait_executor_exit(a, &t, 120000);
-	if (code != 0)
+	if (code != 0) {
+		dump_logs("executor");
 		fail_msg("the executor under valgrind exited %d (99: valgrind found errors)", code);
+	}
 	assert_true(chaos_file_has(&t, "stderr", "msg=\"deregistered from Consul\""));
 	assert_true(chaos_file_has(&t, "stderr", "msg=\"deregistered backend from VaaS\""));
 }
