@@ -285,6 +285,17 @@ static int consul_handle(struct hook *h, const struct hook_call *call, struct ho
 	}
 }
 
+/* Registration needs a `consul` label; deregistration something registered. */
+static bool consul_applies(struct hook *h, const struct hook_call *call)
+{
+	const struct consul_state *st = h->state;
+	if (call->event == HOOK_AFTER_TASK_HEALTHY)
+		return call->task && mesos_label(call->task->labels, "consul") != NULL;
+	if (call->event == HOOK_BEFORE_TERMINATE)
+		return st->nregistered > 0;
+	return false;
+}
+
 static void consul_destroy(struct hook *h)
 {
 	if (!h->state)
@@ -298,5 +309,6 @@ struct hook hook_consul = {
     .name = "consul",
     .init = consul_init,
     .handle = consul_handle,
+    .applies = consul_applies,
     .destroy = consul_destroy,
 };

@@ -90,6 +90,11 @@ struct hook {
 	int (*init)(struct hook *h, struct envcfg *cfg);
 	/* Handles one event; 0 on success, -1 on failure (res->error says why). */
 	int (*handle)(struct hook *h, const struct hook_call *call, struct hook_result *res);
+	/* Optional, called on the executor's loop before a chain is queued:
+	 * whether handle() has anything to do for this call. When no hook has,
+	 * the event completes without a worker thread. NULL means always. Must
+	 * be quick and must not block. */
+	bool (*applies)(struct hook *h, const struct hook_call *call);
 	/* Frees the hook's state. */
 	void (*destroy)(struct hook *h);
 	/* Longest a whole call may take; 0 means the manager's default. */

@@ -213,6 +213,18 @@ static void on_idle(uv_timer_t *t)
 	}
 }
 
+/* Whether any enabled hook has work for this event (asked on the loop, while
+ * no chain runs, so the hooks' state is not being changed meanwhile). */
+static bool any_applies(const struct hook_manager *m, const struct job *j)
+{
+	struct hook_call call = {.event = j->ev, .task = j->task, .task_env = j->task_env,
+				 .env = m->env};
+	for (size_t i = 0; i < m->n; i++)
+		if (!m->hooks[i]->applies || m->hooks[i]->applies(m->hooks[i], &call))
+			return true;
+	return false;
+}
+
 void hooks_run(struct hook_manager *m, enum hook_event ev, const Mesos__V1__TaskInfo *task,
 	       char *const *task_env, hooks_done_cb cb, void *data)
 {
@@ -230,7 +242,7 @@ void hooks_run(struct hook_manager *m, enum hook_event ev, const Mesos__V1__Task
 	j->work.data = j;
 	m->jobs_alive++;
 	m->running = j;
-	if (m->n == 0) {
+	if (!any_applies(m, j)) {
 		m->idle_job = j;
 		uv_timer_start(&m->idle, on_idle, 0, 0);
 		return;

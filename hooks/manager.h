@@ -3,8 +3,10 @@
  * BeforeTaskStart, AfterTaskStart and AfterTaskHealthy the chain stops at
  * the first failure; for BeforeTerminate every hook runs and failures are
  * only logged. A chain that outlives its timeout is reported as failed and
- * its late result ignored. With no hook enabled, an event completes on the
- * next loop iteration without touching the thread pool. */
+ * its late result ignored. When no enabled hook applies to an event (see
+ * struct hook's `applies`), it completes on the next loop iteration without
+ * touching the thread pool, so a task no hook cares about runs with one
+ * thread. */
 #ifndef HOOK_MANAGER_H
 #define HOOK_MANAGER_H
 

@@ -461,6 +461,17 @@ static int vaas_handle(struct hook *h, const struct hook_call *call, struct hook
 	}
 }
 
+/* Registration needs a `director` label; deregistration a backend. */
+static bool vaas_applies(struct hook *h, const struct hook_call *call)
+{
+	const struct vaas_state *st = h->state;
+	if (call->event == HOOK_AFTER_TASK_HEALTHY)
+		return call->task && vaas_map_director(call->task) != NULL;
+	if (call->event == HOOK_BEFORE_TERMINATE)
+		return st->backend_id >= 0;
+	return false;
+}
+
 static void vaas_destroy(struct hook *h)
 {
 	if (!h->state)
@@ -474,5 +485,6 @@ struct hook hook_vaas = {
     .name = "vaas",
     .init = vaas_init,
     .handle = vaas_handle,
+    .applies = vaas_applies,
     .destroy = vaas_destroy,
 };
