@@ -17,25 +17,39 @@
 
 /* ------------------------------------------------------------ cleanup */
 
-/* Processes a test started; chaos_teardown stops those still running, so a
- * failed assertion leaves nothing behind. */
-static struct ts_proc *chaos_procs[16];
+/* Processes a test started (by pid); chaos_teardown stops those still
+ * running, so a failed assertion leaves nothing behind. Only a child this
+ * process has not reaped yet is signalled: its pid cannot have been reused. */
+static pid_t chaos_pids[32];
 
-static inline void chaos_track(struct ts_proc *p)
+static inline void chaos_track(const struct ts_proc *p)
 {
-	for (int i = 0; i < 16; i++)
-		if (!chaos_procs[i] || chaos_procs[i] == p) {
-			chaos_procs[i] = p;
+	for (int i = 0; i < 32; i++)
+		if (!chaos_pids[i] || chaos_pids[i] == p->pid) {
+			chaos_pids[i] = p->pid;
 			return;
 		}
 }
 
 static inline int chaos_teardown(void **state)
 {
-	for (int i = 0; i < 16; i++) {
-		if (chaos_procs[i] && chaos_procs[i]->pid > 0)
-			ts_stop(chaos_procs[i], SIGTERM, 10000);
-		chaos_procs[i] = NULL;
+	for (int i = 0; i < 32; i++) {
+		pid_t pid = chaos_pids[i];
+		int st;
+		chaos_pids[i] = 0;
+		if (pid <= 0 || waitpid(pid, &st, WNOHANG) != 0)
+			continue; /* reaped already (not ours any more), or just now */
+		kill(pid, SIGTERM);
+		int64_t end = ts_now_ms() + 10000;
+		while (waitpid(pid, &st, WNOHANG) == 0) {
+			if (ts_now_ms() > end) {
+				kill(-pid, SIGKILL); /* ts_spawn gave it its own group */
+				kill(pid, SIGKILL);
+				waitpid(pid, &st, 0);
+				break;
+			}
+			ts_sleep_ms(20);
+		}
 	}
 	return 0;
 }
