@@ -134,6 +134,7 @@ void interrupt_close(struct interrupt *in);
 
 struct lab_opts {
 	int runs;
+	double settle_secs;    /* after TASK_RUNNING, before the idle window */
 	double idle_secs;      /* idle window for wake-ups and idle CPU */
 	int probes;            /* probes counted per health-check window */
 	double probe_interval; /* HealthCheck.interval_seconds */

@@ -40,6 +40,7 @@ static const char usage[] =
     "                         the agent runs a command executor, K=V added to its environment\n"
     "  --ours '[K=V ...] PATH' our executor (default: this build's, " BENCH_EXECUTOR ")\n"
     "  --runs N               runs per executor, after a warm-up (default 5)\n"
+    "  --settle SECS          wait after TASK_RUNNING before the idle window (default 1)\n"
     "  --idle SECS            idle window for wake-ups and idle CPU (default 10)\n"
     "  --probes N             health probes counted per window (default 50)\n"
     "  --probe-interval SECS  health check interval_seconds (default 0.1)\n"
@@ -129,6 +130,9 @@ static int parse(int argc, char **argv, struct options *o)
 			if (parse_number(a, v, 1, 60, &d) < 0)
 				return -1;
 			o->lab.runs = (int)d;
+		} else if (!strcmp(a, "--settle")) {
+			if (parse_number(a, v, 0, 3600, &o->lab.settle_secs) < 0)
+				return -1;
 		} else if (!strcmp(a, "--idle")) {
 			if (parse_number(a, v, 0.1, 3600, &o->lab.idle_secs) < 0)
 				return -1;
@@ -273,7 +277,8 @@ static int write_json(const char *path, const struct bench_report *r)
 int main(int argc, char **argv)
 {
 	static struct options o = {
-	    .lab = {.runs = 5, .idle_secs = 10, .probes = 50, .probe_interval = 0.1},
+	    .lab =
+	        {.runs = 5, .settle_secs = 1, .idle_secs = 10, .probes = 50, .probe_interval = 0.1},
 	    .ours = BENCH_EXECUTOR,
 	    .scale = {100, 500, 1000},
 	    .n_scale = 3,

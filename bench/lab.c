@@ -31,7 +31,6 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#define SETTLE_SECS  1.0  /* after TASK_RUNNING, before the idle window */
 #define EXPECT_SECS  30.0 /* generous deadline for anything the agent waits for */
 #define TASK_COMMAND "sleep 600"
 
@@ -352,7 +351,7 @@ static int run_plain(struct lab *lab, const char *bin, struct bench_exec *b, boo
 	fa_executor_times(lab->exec, &spawned, &reaped);
 
 	struct procfs_sample s0, s1;
-	wait_for(lab, NULL, SETTLE_SECS);
+	wait_for(lab, NULL, lab->o->settle_secs);
 	uint64_t t0 = uv_hrtime();
 	int rc = procfs_read(pid, &s0, err, sizeof(err));
 	wait_for(lab, NULL, lab->o->idle_secs);
