@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,6 +279,59 @@ static int exec_result(int fd)
 	return r == (ssize_t)sizeof(child_errno) ? child_errno : 0;
 }
 
+extern char **environ;
+
+/* posix_spawn: vfork semantics, so no page tables are copied (the executor
+ * maps 35 libraries) and exec errors come back as its result. It cannot
+ * switch users; that goes through fork. */
+static pid_t spawn_vfork(const struct proc_spec *s, const struct child_plan *p, proc_exit_cb cb,
+			 void *data, bool blocking, char *err, size_t errlen)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t all, none;
+	short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+	const char *file = s->path ? s->path : s->argv[0];
+	pid_t pid = -1;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setsigmask(&at, &none);
+	if (s->new_session) {
+		flags |= POSIX_SPAWN_SETSID;
+	} else if (s->new_pgroup) {
+		flags |= POSIX_SPAWN_SETPGROUP;
+		posix_spawnattr_setpgroup(&at, 0);
+	}
+	posix_spawnattr_setflags(&at, flags);
+	posix_spawn_file_actions_adddup2(&fa, s->stdin_fd >= 0 ? s->stdin_fd : p->devnull, 0);
+	if (s->stdout_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, s->stdout_fd, 1);
+	if (s->stderr_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, s->stderr_fd, 2);
+	/* Nothing of the executor's leaks into the task. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	if (s->cwd)
+		posix_spawn_file_actions_addchdir_np(&fa, s->cwd);
+
+	pthread_mutex_lock(&P.mu); /* registered before the reaper can see it */
+	int rc = posix_spawnp(&pid, file, &fa, &at, s->argv, s->envp ? s->envp : environ);
+	if (rc == 0 && add(pid, cb, data, false, blocking) < 0)
+		log_error("out of memory registering process %d", (int)pid);
+	pthread_mutex_unlock(&P.mu);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	close(p->devnull);
+	if (rc != 0) {
+		snprintf(err, errlen, "exec %s: %s", file, strerror(rc));
+		return -1;
+	}
+	return pid;
+}
+
 static pid_t spawn(const struct proc_spec *s, proc_exit_cb cb, void *data, bool blocking,
 		   char *err, size_t errlen)
 {
@@ -286,6 +340,8 @@ static pid_t spawn(const struct proc_spec *s, proc_exit_cb cb, void *data, bool 
 
 	if (plan(&p, s, err, errlen) < 0)
 		return -1;
+	if (!p.switch_user)
+		return spawn_vfork(s, &p, cb, data, blocking, err, errlen);
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		close(p.devnull);

@@ -38,7 +38,8 @@ int proc_init(uv_loop_t *loop, char *err, size_t errlen);
 /* Stops the watcher (closes its handle). */
 void proc_shutdown(void);
 
-/* Forks and execs; on the loop thread only. `cb` runs once when the process
+/* Starts a process (posix_spawn, or fork+exec when it must switch users);
+ * on the loop thread only. `cb` runs once when the process
  * is reaped. Returns the pid, or -1 with err ("exec /bin/foo: No such file
  * or directory" is reported here, not as an exit status). */
 pid_t proc_spawn(const struct proc_spec *spec, proc_exit_cb cb, void *data, char *err,
