@@ -15,7 +15,9 @@
  *   tcp    ... with a TCP health check: executor CPU per probe over a
  *          window of N probes, less the idle CPU of the plain launch
  * A warm-up launch (not counted) comes first, so every run finds the
- * binary and its libraries in the page cache. */
+ * binary and its libraries in the page cache; then a companion executor of
+ * the same binary starts and stays beside the measured ones, so that the
+ * pages they share count as shared. */
 #include "bench.h"
 #include "targets.h"
 

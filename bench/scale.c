@@ -5,8 +5,8 @@
  * (`sleep 600`, the command-executor form, as POST /_fake/launch would) one
  * per loop turn, as fast as it can while it serves the executors already
  * started (as N launch requests would arrive), waits until every task is
- * RUNNING, sends every KILL in one go,
- * and waits until every executor has exited. Then it checks that nothing
+ * RUNNING, sends every KILL in one go, and waits until every executor has
+ * exited. Then it checks that nothing
  * was lost: each task has TASK_RUNNING and ends TASK_KILLED from its
  * executor, every executor update was acknowledged, every executor exited
  * 0 (ours exits 0 only once its terminal update is acknowledged), and the
