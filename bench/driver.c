@@ -40,8 +40,10 @@ static const char usage[] =
     "                         the agent runs a command executor, K=V added to its environment\n"
     "  --ours '[K=V ...] PATH' our executor (default: this build's, " BENCH_EXECUTOR ")\n"
     "  --runs N               runs per executor, after a warm-up (default 5)\n"
-    "  --settle SECS          wait after TASK_RUNNING before the idle window (default 1)\n"
-    "  --idle SECS            idle window for wake-ups and idle CPU (default 10)\n"
+    "  --settle SECS          wait after TASK_RUNNING before the idle window (default 11:\n"
+    "                         past the executor's one-shot timers)\n"
+    "  --idle SECS            idle window for wake-ups and idle CPU (default 60: one\n"
+    "                         period of the executor's slowest periodic timer)\n"
     "  --probes N             health probes counted per window (default 50)\n"
     "  --probe-interval SECS  health check interval_seconds (default 0.1)\n"
     "  --scale N[,N...]       scale benchmark sizes (default 100,500,1000; 0: none)\n"
@@ -277,8 +279,11 @@ static int write_json(const char *path, const struct bench_report *r)
 int main(int argc, char **argv)
 {
 	static struct options o = {
-	    .lab =
-	        {.runs = 5, .settle_secs = 1, .idle_secs = 10, .probes = 50, .probe_interval = 0.1},
+	    .lab = {.runs = 5,
+	            .settle_secs = 11,
+	            .idle_secs = 60,
+	            .probes = 50,
+	            .probe_interval = 0.1},
 	    .ours = BENCH_EXECUTOR,
 	    .scale = {100, 500, 1000},
 	    .n_scale = 3,

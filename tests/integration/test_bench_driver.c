@@ -18,10 +18,10 @@ static char *dir;
 
 static int run_driver(char *const extra[], size_t n_extra)
 {
-	char *argv[40] = {driver,   "--runs",           "1",    "--idle",  "0.5", "--probes",
-	                  "5",      "--probe-interval", "0.05", "--scale", "5",   "--json",
-	                  json_path};
-	size_t n = 13;
+	char *argv[40] = {driver,   "--runs",  "1",        "--settle", "0.2",
+	                  "--idle", "0.5",     "--probes", "5",        "--probe-interval",
+	                  "0.05",   "--scale", "5",        "--json",   json_path};
+	size_t n = 15;
 	for (size_t i = 0; i < n_extra && n < 39; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
