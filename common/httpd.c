@@ -665,6 +665,18 @@ static void handle_closed(uv_handle_t *h)
 	}
 }
 
+/* libmicrohttpd's own messages (a client gone mid-answer, ...) are routine
+ * for a fake: they go to the debug log instead of raw stderr. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	log_debug("libmicrohttpd: %s", msg);
+}
+
 static int listener_start(struct httpd *d, struct listener *l, unsigned flags, int listen_fd,
 			  const struct sockaddr *sa, char *err, size_t errlen)
 {
@@ -674,10 +686,12 @@ static int listener_start(struct httpd *d, struct listener *l, unsigned flags, i
 		l->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
 					  MHD_OPTION_LISTEN_SOCKET, listen_fd,
 					  MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+					  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 					  MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_END);
 	else
 		l->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l, MHD_OPTION_SOCK_ADDR,
 					  sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+					  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 					  MHD_OPTION_CONNECTION_LIMIT, limit,
 					  MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
 	if (!l->mhd) {

@@ -1305,6 +1305,12 @@ static int agent_settings(struct scenario *sc, struct fa_config *cfg, char *err,
 				return -1;
 			}
 			*dur = ns;
+		} else if (!strcmp(k, "domain_socket")) {
+			if (!cJSON_IsBool(kv)) {
+				snprintf(err, errlen, "%s: agent.%s: expected true or false",
+				         sc->file, k);
+				return -1;
+			}
 		} else if (!strcmp(k, "checkpoint") || !strcmp(k, "executor_auth")) {
 			if (!cJSON_IsBool(kv)) {
 				snprintf(err, errlen, "%s: agent.%s: expected true or false",
@@ -1424,11 +1430,18 @@ static int setup(struct scenario *sc, char *err, size_t errlen)
 	fa_config_defaults(&cfg);
 	cfg.listen = "127.0.0.1:0";
 	cfg.hostname = "localhost";
-	char agent_dir[PATH_MAX];
+	char agent_dir[PATH_MAX], sock[PATH_MAX];
 	snprintf(agent_dir, sizeof(agent_dir), "%s/agent", sc->work_dir);
 	cfg.work_dir = agent_dir;
 	if (agent_settings(sc, &cfg, err, errlen) < 0)
 		return -1;
+	/* "domain_socket": true serves the executor API on a Unix socket too
+	 * (MESOS_DOMAIN_SOCKET), as --http_executor_domain_sockets does. */
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(sc->doc, "agent"), "domain_socket"))) {
+		snprintf(sock, sizeof(sock), "%s/agent.sock", sc->work_dir);
+		cfg.domain_socket = sock;
+	}
 
 	const cJSON *services = cJSON_GetObjectItemCaseSensitive(sc->doc, "services");
 	const cJSON *s;
