@@ -20,7 +20,7 @@
 static const char *const kinds[] = {
     "drop-stream", "stop-agent",   "inject-raw",  "inject-event",
     "fake",        "stop-service", "expect-file", "expect-executor-log-absent",
-    NULL};
+    "signal-executor", NULL};
 
 bool steps_known(const char *kind)
 {
@@ -33,7 +33,7 @@ bool steps_known(const char *kind)
 const char *steps_names(void)
 {
 	return "drop-stream, stop-agent, inject-raw, inject-event, fake, stop-service, "
-	       "expect-file, expect-executor-log-absent";
+	       "expect-file, expect-executor-log-absent, signal-executor";
 }
 
 static const char *sstr(const cJSON *j, const char *key)
@@ -114,6 +114,20 @@ static int validate_service(const cJSON *spec, char *err, size_t errlen)
 	return 0;
 }
 
+/* The signals a scenario may send the executor (what operators and
+ * container runtimes send). */
+static int signal_number(const char *name)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} sigs[] = {{"SIGTERM", SIGTERM}, {"SIGINT", SIGINT}, {"SIGHUP", SIGHUP}, {"SIGKILL", SIGKILL}};
+	for (size_t i = 0; name && i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (!strcmp(name, sigs[i].name))
+			return sigs[i].sig;
+	return -1;
+}
+
 int steps_validate(const char *kind, const cJSON *spec, char *err, size_t errlen)
 {
 	const char *lists[] = {"contains", "absent", "text", "fields"};
@@ -163,6 +177,11 @@ int steps_validate(const char *kind, const cJSON *spec, char *err, size_t errlen
 			            "path");
 		if (exists && !cJSON_IsBool(exists))
 			return fail(err, errlen, "%s: expected true or false", "exists");
+	} else if (!strcmp(kind, "signal-executor")) {
+		const cJSON *sig = cJSON_GetObjectItemCaseSensitive(spec, "signal");
+		if (sig && signal_number(sstr(spec, "signal")) <= 0)
+			return fail(err, errlen, "%s: expected SIGTERM, SIGINT, SIGHUP or SIGKILL",
+			            "signal");
 	} else if (!strcmp(kind, "expect-executor-log-absent")) {
 		if (!cJSON_GetObjectItemCaseSensitive(spec, "text"))
 			return fail(err, errlen, "%s: required: a string or an array of strings",
@@ -499,6 +518,22 @@ static enum steps_verdict inject_raw(const struct steps_ctx *c, char *err, size_
 	return rc < 0 ? STEPS_FAIL : STEPS_PASS;
 }
 
+/* The executor's process gets a signal, as from an operator or a container
+ * runtime stopping it (default SIGTERM). */
+static enum steps_verdict signal_executor(const struct steps_ctx *c, char *err, size_t errlen)
+{
+	const char *name = sstr(c->spec, "signal");
+	int sig = name ? signal_number(name) : SIGTERM;
+	struct fa_executor *e = fa_task_executor(fa_agent_task(c->agent, c->task_id));
+	pid_t pid = e && !c->executor_gone ? fa_executor_pid(e) : -1;
+	if (pid <= 0) {
+		snprintf(err, errlen, "the executor is not running");
+		return STEPS_FAIL;
+	}
+	kill(pid, sig);
+	return STEPS_PASS;
+}
+
 enum steps_verdict steps_run(const char *kind, const struct steps_ctx *c, struct httpc_req **req,
                              char *err, size_t errlen)
 {
@@ -514,6 +549,8 @@ enum steps_verdict steps_run(const char *kind, const struct steps_ctx *c, struct
 		return stop_service(c, err, errlen);
 	if (!strcmp(kind, "inject-raw"))
 		return inject_raw(c, err, errlen);
+	if (!strcmp(kind, "signal-executor"))
+		return signal_executor(c, err, errlen);
 	if (!strcmp(kind, "drop-stream"))
 		rc = fa_fault_drop_stream(c->agent, c->executor_id, err, errlen);
 	else if (!strcmp(kind, "inject-event"))

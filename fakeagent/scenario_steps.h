@@ -7,6 +7,8 @@
  *       fakevaas's /_fake/ control API, or the server stopped
  *   expect-file, expect-executor-log-absent
  *       what the task and the executor wrote in the sandbox
+ *   signal-executor
+ *       a signal to the executor's process (an operator or a runtime)
  *
  * scenario.c validates them with steps_validate when it loads a file and
  * runs them with steps_run whenever the step is due; a step answers with a
