@@ -103,7 +103,8 @@ size_t procfs_by_mapping(pid_t pid, struct mapping_cost *out, size_t max)
 			if (!cur && n < max) {
 				cur = &out[n++];
 				memset(cur, 0, sizeof(*cur));
-				snprintf(cur->name, sizeof(cur->name), "%.*s", (int)sizeof(cur->name) - 1, base);
+				snprintf(cur->name, sizeof(cur->name), "%.*s",
+				         (int)sizeof(cur->name) - 1, base);
 			}
 			continue;
 		}

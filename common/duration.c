@@ -13,22 +13,25 @@ struct unit {
 
 /* Largest first: the formatter walks this list. */
 static const struct unit mesos_units[] = {
-	{"weeks", 7 * 24 * 3600 * DURATION_NS_PER_SEC},
-	{"days", 24 * 3600 * DURATION_NS_PER_SEC},
-	{"hrs", 3600 * DURATION_NS_PER_SEC},
-	{"mins", 60 * DURATION_NS_PER_SEC},
-	{"secs", DURATION_NS_PER_SEC},
-	{"ms", DURATION_NS_PER_MS},
-	{"us", DURATION_NS_PER_US},
-	{"ns", 1},
+    {"weeks", 7 * 24 * 3600 * DURATION_NS_PER_SEC},
+    {"days", 24 * 3600 * DURATION_NS_PER_SEC},
+    {"hrs", 3600 * DURATION_NS_PER_SEC},
+    {"mins", 60 * DURATION_NS_PER_SEC},
+    {"secs", DURATION_NS_PER_SEC},
+    {"ms", DURATION_NS_PER_MS},
+    {"us", DURATION_NS_PER_US},
+    {"ns", 1},
 };
 
 static const struct unit go_units[] = {
-	{"h", 3600 * DURATION_NS_PER_SEC}, {"m", 60 * DURATION_NS_PER_SEC},
-	{"s", DURATION_NS_PER_SEC},	   {"ms", DURATION_NS_PER_MS},
-	{"us", DURATION_NS_PER_US},	   {"\xc2\xb5s", DURATION_NS_PER_US},
-	{"\xce\xbcs", DURATION_NS_PER_US}, /* Greek mu, which Go accepts too */
-	{"ns", 1},
+    {"h", 3600 * DURATION_NS_PER_SEC},
+    {"m", 60 * DURATION_NS_PER_SEC},
+    {"s", DURATION_NS_PER_SEC},
+    {"ms", DURATION_NS_PER_MS},
+    {"us", DURATION_NS_PER_US},
+    {"\xc2\xb5s", DURATION_NS_PER_US},
+    {"\xce\xbcs", DURATION_NS_PER_US}, /* Greek mu, which Go accepts too */
+    {"ns", 1},
 };
 
 /* Reads "[digits][.digits]" at *s and scales it by `unit` exactly, as Go's
@@ -115,7 +118,7 @@ int duration_parse_go(const char *s, int64_t *ns)
 		while ((*s >= '0' && *s <= '9') || *s == '.')
 			s++;
 		const struct unit *u =
-			match_unit(s, go_units, sizeof(go_units) / sizeof(go_units[0]));
+		    match_unit(s, go_units, sizeof(go_units) / sizeof(go_units[0]));
 		const char *p = num;
 		if (!u || parse_term(&p, (uint64_t)u->ns, &part) < 0 || p != s ||
 		    total > (uint64_t)INT64_MAX - part)
@@ -167,7 +170,7 @@ static int format_exact(uint64_t ns, const struct unit *u, char *buf, size_t len
 		pow10 *= 10; /* at most 10^16: the largest unit is 2^16 * 5^11 * 189 ns */
 	uint64_t frac = rem / g * (pow10 / (unit / g));
 	snprintf(buf, len, "%llu.%0*llu%s", (unsigned long long)whole, digits,
-		 (unsigned long long)frac, u->name);
+	         (unsigned long long)frac, u->name);
 	return 0;
 }
 
@@ -185,7 +188,7 @@ void duration_format_mesos(int64_t ns, char *buf, size_t len)
 /* Appends to buf at *n without running past len (snprintf returns the
  * length it wanted, which may exceed what fit). */
 static void append(char *buf, size_t len, size_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static void append(char *buf, size_t len, size_t *n, const char *fmt, ...)
 {
 	va_list ap;
@@ -201,7 +204,7 @@ static void append(char *buf, size_t len, size_t *n, const char *fmt, ...)
 /* Go's fractional formatting: integer part, then the fraction without
  * trailing zeros. */
 static void append_frac(char *buf, size_t len, size_t *n, uint64_t v, uint64_t unit,
-			const char *name)
+                        const char *name)
 {
 	uint64_t whole = v / unit, frac = v % unit;
 	char digits[24] = "";

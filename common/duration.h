@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DURATION_NS_PER_US 1000LL
-#define DURATION_NS_PER_MS 1000000LL
+#define DURATION_NS_PER_US  1000LL
+#define DURATION_NS_PER_MS  1000000LL
 #define DURATION_NS_PER_SEC 1000000000LL
 
 /* stout syntax: a non-negative decimal number and one unit, no space.
@@ -27,7 +27,10 @@ void duration_format_mesos(int64_t ns, char *buf, size_t len);
 /* Go spelling, as time.Duration.String(): "5s", "1m0s", "1.5s", "250ms". */
 void duration_format_go(int64_t ns, char *buf, size_t len);
 
-static inline double duration_to_secs(int64_t ns) { return (double)ns / 1e9; }
+static inline double duration_to_secs(int64_t ns)
+{
+	return (double)ns / 1e9;
+}
 /* Rounded to the nearest nanosecond; NaN gives 0 and values beyond int64
  * saturate (converting them would be undefined). */
 static inline int64_t duration_from_secs(double s)

@@ -68,7 +68,8 @@ int64_t envcfg_duration(struct envcfg *e, const char *name, const char *v, int64
 	if (!v)
 		return def;
 	if (duration_parse(v, &ns) < 0 || ns < 0) {
-		envcfg_fail(e, "%s: expected a duration like 5s, 1m30s or 5secs, got '%s'", name, v);
+		envcfg_fail(e, "%s: expected a duration like 5s, 1m30s or 5secs, got '%s'", name,
+		            v);
 		return def;
 	}
 	return ns;
@@ -80,8 +81,9 @@ int64_t envcfg_mesos_duration(struct envcfg *e, const char *name, const char *v,
 	if (!v)
 		return def;
 	if (duration_parse_mesos(v, &ns) < 0) {
-		envcfg_fail(e, "%s: expected a Mesos duration like 5secs, 250ms or 15mins, got '%s'",
-			    name, v);
+		envcfg_fail(e,
+		            "%s: expected a Mesos duration like 5secs, 250ms or 15mins, got '%s'",
+		            name, v);
 		return def;
 	}
 	return ns;
@@ -96,7 +98,8 @@ long envcfg_long(struct envcfg *e, const char *name, const char *v, long def, lo
 	long n = strtol(v, &end, 10);
 	/* strtol skips leading blanks and saturates on overflow: refuse both. */
 	if (!*v || isspace((unsigned char)*v) || *end || errno || n < min || n > max) {
-		envcfg_fail(e, "%s: expected an integer from %ld to %ld, got '%s'", name, min, max, v);
+		envcfg_fail(e, "%s: expected an integer from %ld to %ld, got '%s'", name, min, max,
+		            v);
 		return def;
 	}
 	return n;

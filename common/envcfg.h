@@ -33,6 +33,6 @@ bool envcfg_bool(struct envcfg *e, const char *name, const char *value, bool def
 int64_t envcfg_duration(struct envcfg *e, const char *name, const char *value, int64_t def);
 int64_t envcfg_mesos_duration(struct envcfg *e, const char *name, const char *value, int64_t def);
 long envcfg_long(struct envcfg *e, const char *name, const char *value, long def, long min,
-		 long max);
+                 long max);
 
 #endif

@@ -17,9 +17,9 @@ struct httpc {
 	int active;
 	int handles_open; /* timer + polls not yet closed */
 	bool closing;
-	struct httpc_req *reqs;	    /* every request in flight */
-	struct httpc_req *pending;  /* started from inside a curl callback: added later */
-	struct sock_ctx *socks;	    /* every socket being polled */
+	struct httpc_req *reqs;    /* every request in flight */
+	struct httpc_req *pending; /* started from inside a curl callback: added later */
+	struct sock_ctx *socks;    /* every socket being polled */
 	void (*close_cb)(void *);
 	void *close_data;
 };
@@ -92,8 +92,8 @@ static void add_pending(struct httpc *h)
 		LIST_REMOVE(h->pending, r);
 		r->is_pending = false;
 		if (curl_multi_add_handle(h->multi, r->easy) != CURLM_OK) {
-			struct httpc_result res = {.curl_code = -1, .error = "cannot start request",
-						   .body = ""};
+			struct httpc_result res = {
+			    .curl_code = -1, .error = "cannot start request", .body = ""};
 			if (r->o.on_done)
 				r->o.on_done(r->o.data, &res);
 			req_free(r);
@@ -127,7 +127,10 @@ static void on_poll(uv_poll_t *p, int status, int events)
 	socket_action(s->h, s->fd, ev);
 }
 
-static void on_timer(uv_timer_t *t) { socket_action(t->data, CURL_SOCKET_TIMEOUT, 0); }
+static void on_timer(uv_timer_t *t)
+{
+	socket_action(t->data, CURL_SOCKET_TIMEOUT, 0);
+}
 
 static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *sockp)
 {
@@ -352,9 +355,9 @@ static void check_done(struct httpc *h)
 			curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME, &res.total_secs);
 			res.content_type = ct;
 			if (code != CURLE_OK)
-				res.error = r->too_big ? "response body too large"
-					    : r->errbuf[0] ? r->errbuf
-							   : curl_easy_strerror(code);
+				res.error = r->too_big     ? "response body too large"
+				            : r->errbuf[0] ? r->errbuf
+				                           : curl_easy_strerror(code);
 			res.body = r->body ? r->body : "";
 			res.body_len = r->body_len;
 			r->o.on_done(r->o.data, &res);
@@ -381,7 +384,10 @@ void httpc_cancel(struct httpc_req *r)
 	req_free(r);
 }
 
-int httpc_active(const struct httpc *h) { return h->active; }
+int httpc_active(const struct httpc *h)
+{
+	return h->active;
+}
 
 static void maybe_finish_close(struct httpc *h)
 {

@@ -24,11 +24,11 @@ struct httpc;
 struct httpc_req;
 
 struct httpc_result {
-	long status;		  /* HTTP status, 0 when no response */
-	int curl_code;		  /* CURLcode, 0 on success */
-	const char *error;	  /* human-readable transport error, or NULL */
+	long status;              /* HTTP status, 0 when no response */
+	int curl_code;            /* CURLcode, 0 on success */
+	const char *error;        /* human-readable transport error, or NULL */
 	const char *content_type; /* response Content-Type, or NULL */
-	const char *body;	  /* collected body (NUL-terminated), when on_data unset */
+	const char *body;         /* collected body (NUL-terminated), when on_data unset */
 	size_t body_len;
 	double total_secs; /* time the request took */
 };
@@ -44,13 +44,13 @@ typedef void (*httpc_done_cb)(void *data, const struct httpc_result *res);
 struct httpc_opts {
 	const char *method; /* "GET" when NULL; "POST" is implied by a body */
 	const char *url;
-	const char *unix_socket;     /* connect through this Unix socket */
-	const char *const *headers;  /* "Name: value" strings, NULL-terminated */
-	const void *body;	     /* copied */
+	const char *unix_socket;    /* connect through this Unix socket */
+	const char *const *headers; /* "Name: value" strings, NULL-terminated */
+	const void *body;           /* copied */
 	size_t body_len;
-	long timeout_ms;	 /* whole request, 0 = none */
+	long timeout_ms;         /* whole request, 0 = none */
 	long connect_timeout_ms; /* 0 = libcurl's default */
-	bool insecure;		 /* do not verify TLS peers */
+	bool insecure;           /* do not verify TLS peers */
 	bool follow_redirects;
 	bool fresh_connect; /* never reuse a cached connection */
 	bool forbid_reuse;  /* close the connection afterwards */

@@ -117,9 +117,15 @@ static void run_mhd(struct listener *l)
 		uv_timer_stop(&l->timer);
 }
 
-static void on_mhd_timer(uv_timer_t *t) { run_mhd(t->data); }
+static void on_mhd_timer(uv_timer_t *t)
+{
+	run_mhd(t->data);
+}
 
-static void on_mhd_poll(uv_poll_t *p, int status, int events) { run_mhd(p->data); }
+static void on_mhd_poll(uv_poll_t *p, int status, int events)
+{
+	run_mhd(p->data);
+}
 
 /* Resuming only flags the connection inside MHD; make sure MHD runs soon. */
 static void kick(struct listener *l)
@@ -142,7 +148,7 @@ static void req_resume(struct httpd_req *r)
 }
 
 static struct httpd_route const *match(const struct httpd *d, const char *path, const char *method,
-				       char *allow, size_t allow_len)
+                                       char *allow, size_t allow_len)
 {
 	const struct httpd_route *found = NULL;
 	size_t n = 0;
@@ -163,7 +169,7 @@ static struct httpd_route const *match(const struct httpd *d, const char *path, 
 			found = rt;
 		if (!strstr(allow, rt->method) && n + strlen(rt->method) + 2 < allow_len)
 			n += (size_t)snprintf(allow + n, allow_len - n, "%s%s", n ? "," : "",
-					      rt->method);
+			                      rt->method);
 	}
 	return found;
 }
@@ -215,7 +221,8 @@ void httpd_route(struct httpd_req *r)
 		return;
 	}
 	if (r->state == REQ_DISPATCHED && !r->pending) {
-		log_error("%s: handler for %s %s did not answer", r->d->cfg.name, r->method, r->url);
+		log_error("%s: handler for %s %s did not answer", r->d->cfg.name, r->method,
+		          r->url);
 		httpd_reply_text(r, 500, "handler did not answer");
 	}
 	if (r->pending)
@@ -223,8 +230,8 @@ void httpd_route(struct httpd_req *r)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version, const char *upload,
-				  size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
 {
 	struct listener *l = cls;
 	struct httpd_req *r = *con_cls;
@@ -272,7 +279,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		if (r->state == REQ_DISPATCHED && !r->pending) {
 			log_error("%s: handler for %s %s did not answer", r->d->cfg.name, method,
-				  url);
+			          url);
 			httpd_reply_text(r, 500, "handler did not answer");
 		}
 	}
@@ -291,7 +298,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	struct httpd_req *r = *con_cls;
 	if (!r)
@@ -308,10 +315,22 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
-const char *httpd_method(const struct httpd_req *r) { return r->method; }
-const char *httpd_path(const struct httpd_req *r) { return r->url; }
-void *httpd_data(const struct httpd_req *r) { return r->d->cfg.data; }
-bool httpd_via_unix_socket(const struct httpd_req *r) { return r->l->is_unix; }
+const char *httpd_method(const struct httpd_req *r)
+{
+	return r->method;
+}
+const char *httpd_path(const struct httpd_req *r)
+{
+	return r->url;
+}
+void *httpd_data(const struct httpd_req *r)
+{
+	return r->d->cfg.data;
+}
+bool httpd_via_unix_socket(const struct httpd_req *r)
+{
+	return r->l->is_unix;
+}
 
 const char *httpd_header(const struct httpd_req *r, const char *name)
 {
@@ -328,7 +347,7 @@ bool httpd_has_query(const struct httpd_req *r, const char *name)
 	const char *v;
 	size_t vl;
 	return MHD_lookup_connection_value_n(r->conn, MHD_GET_ARGUMENT_KIND, name, strlen(name), &v,
-					     &vl) == MHD_YES;
+	                                     &vl) == MHD_YES;
 }
 
 struct kv_iter {
@@ -337,7 +356,7 @@ struct kv_iter {
 };
 
 static enum MHD_Result kv_each(void *cls, enum MHD_ValueKind kind, const char *key,
-			       const char *value)
+                               const char *value)
 {
 	struct kv_iter *it = cls;
 	it->fn(it->data, key, value);
@@ -407,10 +426,10 @@ static void set_pending(struct httpd_req *r, unsigned status, struct MHD_Respons
 }
 
 void httpd_reply(struct httpd_req *r, unsigned status, const char *content_type, const void *body,
-		 size_t len, const char *const *headers)
+                 size_t len, const char *const *headers)
 {
 	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	    MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return;
 	if (content_type)
@@ -491,7 +510,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 	if (s->ended)
 		return s->abort ? MHD_CONTENT_READER_END_WITH_ERROR
-				: MHD_CONTENT_READER_END_OF_STREAM;
+		                : MHD_CONTENT_READER_END_OF_STREAM;
 	s->suspended = true;
 	MHD_suspend_connection(s->conn);
 	return 0;
@@ -510,14 +529,14 @@ static void stream_mhd_done(void *cls)
 }
 
 struct httpd_stream *httpd_stream_open(struct httpd_req *r, unsigned status,
-				       const char *content_type, const char *const *headers,
-				       httpd_stream_closed_cb on_closed, void *data)
+                                       const char *content_type, const char *const *headers,
+                                       httpd_stream_closed_cb on_closed, void *data)
 {
 	struct httpd_stream *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
 	struct MHD_Response *resp = MHD_create_response_from_callback(
-		MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, s, stream_mhd_done);
+	    MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, s, stream_mhd_done);
 	if (!resp) {
 		free(s);
 		return NULL;
@@ -583,7 +602,10 @@ void httpd_stream_end(struct httpd_stream *s, bool abort)
 	stream_wake(s);
 }
 
-bool httpd_stream_closed(const struct httpd_stream *s) { return s->ended || !s->mhd_ref; }
+bool httpd_stream_closed(const struct httpd_stream *s)
+{
+	return s->ended || !s->mhd_ref;
+}
 
 void httpd_stream_release(struct httpd_stream *s)
 {
@@ -678,25 +700,25 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 static int listener_start(struct httpd *d, struct listener *l, unsigned flags, int listen_fd,
-			  const struct sockaddr *sa, char *err, size_t errlen)
+                          const struct sockaddr *sa, char *err, size_t errlen)
 {
 	unsigned limit = d->cfg.connection_limit ? d->cfg.connection_limit : 4096;
 	l->d = d;
 	if (listen_fd >= 0)
-		l->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
-					  MHD_OPTION_LISTEN_SOCKET, listen_fd,
-					  MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
-					  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-					  MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_END);
+		l->mhd = MHD_start_daemon(
+		    flags, 0, NULL, NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET, listen_fd,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_EXTERNAL_LOGGER,
+		    mhd_log, NULL, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_END);
 	else
 		l->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l, MHD_OPTION_SOCK_ADDR,
-					  sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
-					  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-					  MHD_OPTION_CONNECTION_LIMIT, limit,
-					  MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
+		                          sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+		                          MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		                          MHD_OPTION_CONNECTION_LIMIT, limit,
+		                          MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
 	if (!l->mhd) {
-		snprintf(err, errlen, "cannot serve on %s: %s", listen_fd >= 0 ? "unix socket" : d->cfg.listen,
-			 strerror(errno ? errno : EADDRINUSE));
+		snprintf(err, errlen, "cannot serve on %s: %s",
+		         listen_fd >= 0 ? "unix socket" : d->cfg.listen,
+		         strerror(errno ? errno : EADDRINUSE));
 		return -1;
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_EPOLL_FD);
@@ -715,7 +737,7 @@ static int unix_listen(const char *path, char *err, size_t errlen)
 	struct sockaddr_un su = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(su.sun_path)) {
 		snprintf(err, errlen, "unix socket path %s is too long (max %zu)", path,
-			 sizeof(su.sun_path) - 1);
+		         sizeof(su.sun_path) - 1);
 		return -1;
 	}
 	strcpy(su.sun_path, path);
@@ -739,9 +761,9 @@ struct httpd *httpd_start(uv_loop_t *loop, const struct httpd_config *cfg, char 
 		return NULL;
 	if (!cfg->allow_non_loopback && !httpd_is_loopback(listen)) {
 		snprintf(err, errlen,
-			 "refusing to listen on %s: not a loopback address (pass --allow-remote "
-			 "to bind it anyway)",
-			 listen);
+		         "refusing to listen on %s: not a loopback address (pass --allow-remote "
+		         "to bind it anyway)",
+		         listen);
 		return NULL;
 	}
 	struct httpd *d = calloc(1, sizeof(*d));
@@ -760,7 +782,8 @@ struct httpd *httpd_start(uv_loop_t *loop, const struct httpd_config *cfg, char 
 	d->nlisteners = 1;
 
 	/* The bound address, with the port the kernel picked. */
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d->l[0].mhd, MHD_DAEMON_INFO_LISTEN_FD);
+	const union MHD_DaemonInfo *info =
+	    MHD_get_daemon_info(d->l[0].mhd, MHD_DAEMON_INFO_LISTEN_FD);
 	struct sockaddr_storage bound;
 	socklen_t bl = sizeof(bound);
 	char host[INET6_ADDRSTRLEN] = "?";
@@ -777,13 +800,14 @@ struct httpd *httpd_start(uv_loop_t *loop, const struct httpd_config *cfg, char 
 		}
 	}
 	snprintf(d->address, sizeof(d->address), bound.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
-		 host, port);
+	         host, port);
 
 	if (cfg->unix_socket) {
 		int fd = unix_listen(cfg->unix_socket, err, errlen);
-		if (fd < 0 || listener_start(d, &d->l[1], MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-								  MHD_USE_ERROR_LOG,
-					     fd, NULL, err, errlen) < 0) {
+		if (fd < 0 ||
+		    listener_start(d, &d->l[1],
+		                   MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, fd,
+		                   NULL, err, errlen) < 0) {
 			if (fd >= 0)
 				close(fd);
 			httpd_stop(d);
@@ -796,7 +820,10 @@ struct httpd *httpd_start(uv_loop_t *loop, const struct httpd_config *cfg, char 
 	return d;
 }
 
-const char *httpd_address(const struct httpd *d) { return d->address; }
+const char *httpd_address(const struct httpd *d)
+{
+	return d->address;
+}
 
 void httpd_announce(const struct httpd *d)
 {

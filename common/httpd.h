@@ -30,12 +30,12 @@ struct httpd_route {
 };
 
 struct httpd_config {
-	const char *name;	   /* for logs */
-	const char *listen;	   /* "HOST:PORT"; port 0 picks a free port */
-	const char *unix_socket;   /* also serve on this Unix socket path */
-	bool allow_non_loopback;   /* bind a non-loopback address */
-	size_t max_body;	   /* largest request body (default 64 MiB) */
-	unsigned connection_limit; /* default 4096 */
+	const char *name;                 /* for logs */
+	const char *listen;               /* "HOST:PORT"; port 0 picks a free port */
+	const char *unix_socket;          /* also serve on this Unix socket path */
+	bool allow_non_loopback;          /* bind a non-loopback address */
+	size_t max_body;                  /* largest request body (default 64 MiB) */
+	unsigned connection_limit;        /* default 4096 */
 	const struct httpd_route *routes; /* ended by an entry with path NULL */
 	/* Called for requests no route matches; NULL gives 404. */
 	httpd_handler fallback;
@@ -48,7 +48,8 @@ struct httpd_config {
 };
 
 /* Binds and starts serving on the loop. Returns NULL with err filled. */
-struct httpd *httpd_start(uv_loop_t *loop, const struct httpd_config *cfg, char *err, size_t errlen);
+struct httpd *httpd_start(uv_loop_t *loop, const struct httpd_config *cfg, char *err,
+                          size_t errlen);
 /* The bound address ("127.0.0.1:41234"). */
 const char *httpd_address(const struct httpd *d);
 /* Prints "listening on http://HOST:PORT" as a line on stdout and flushes. */
@@ -62,7 +63,7 @@ bool httpd_is_loopback(const char *listen);
 
 /* --- requests */
 const char *httpd_method(const struct httpd_req *r);
-const char *httpd_path(const struct httpd_req *r);	  /* percent-decoded */
+const char *httpd_path(const struct httpd_req *r); /* percent-decoded */
 const char *httpd_header(const struct httpd_req *r, const char *name);
 const char *httpd_query(const struct httpd_req *r, const char *name); /* NULL if absent */
 bool httpd_has_query(const struct httpd_req *r, const char *name);
@@ -71,7 +72,7 @@ bool httpd_has_query(const struct httpd_req *r, const char *name);
 typedef void (*httpd_kv_fn)(void *data, const char *key, const char *value);
 void httpd_query_each(const struct httpd_req *r, httpd_kv_fn fn, void *data);
 void httpd_header_each(const struct httpd_req *r, httpd_kv_fn fn, void *data);
-const char *httpd_body(const struct httpd_req *r, size_t *len);    /* NUL-terminated */
+const char *httpd_body(const struct httpd_req *r, size_t *len); /* NUL-terminated */
 bool httpd_via_unix_socket(const struct httpd_req *r);
 /* Parses the body as JSON; NULL (and a 400 already sent, text in err) if not. */
 cJSON *httpd_body_json(struct httpd_req *r);
@@ -80,11 +81,12 @@ void *httpd_data(const struct httpd_req *r);
 
 /* --- replies. `headers` are "Name: value" strings ended by NULL (or NULL). */
 void httpd_reply(struct httpd_req *r, unsigned status, const char *content_type, const void *body,
-		 size_t len, const char *const *headers);
+                 size_t len, const char *const *headers);
 void httpd_reply_text(struct httpd_req *r, unsigned status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Takes ownership of json. */
-void httpd_reply_json(struct httpd_req *r, unsigned status, cJSON *json, const char *const *headers);
+void httpd_reply_json(struct httpd_req *r, unsigned status, cJSON *json,
+                      const char *const *headers);
 /* Keeps the request open: answer later (on the loop) with any httpd_reply*.
  * Called from inside the handler. `on_abort` runs instead if the server
  * stops first (the request is then answered with 503 by the scaffold). */
@@ -99,8 +101,8 @@ void httpd_drop(struct httpd_req *r);
 /* --- streams: 200 (or any status) with a chunked body written over time */
 typedef void (*httpd_stream_closed_cb)(struct httpd_stream *s, void *data);
 struct httpd_stream *httpd_stream_open(struct httpd_req *r, unsigned status,
-				       const char *content_type, const char *const *headers,
-				       httpd_stream_closed_cb on_closed, void *data);
+                                       const char *content_type, const char *const *headers,
+                                       httpd_stream_closed_cb on_closed, void *data);
 /* Queues bytes (copied). Returns -1 when the stream is already closed. */
 int httpd_stream_write(struct httpd_stream *s, const void *bytes, size_t len);
 /* Ends the stream: with `abort`, the connection is cut without the final

@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CONTEXT 6
-#define MAX_SECRETS 8
+#define MAX_CONTEXT    6
+#define MAX_SECRETS    8
 #define LINE_MAX_BYTES 8192
 
 static struct {
@@ -29,8 +29,14 @@ static struct {
 
 static const char *level_name[] = {"debug", "info", "warn", "error"};
 
-void log_set_level(enum log_level min) { L.min = min; }
-enum log_level log_get_level(void) { return L.min; }
+void log_set_level(enum log_level min)
+{
+	L.min = min;
+}
+enum log_level log_get_level(void)
+{
+	return L.min;
+}
 
 void log_set_context(const char *key, const char *value)
 {

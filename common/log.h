@@ -25,15 +25,14 @@ void log_set_sink(enum log_level min, log_sink_fn fn, void *data);
 /* Frees the context and the secrets. */
 void log_shutdown(void);
 
-void log_printf(enum log_level lvl, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void log_printf(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vprintf(enum log_level lvl, const char *fmt, va_list ap);
 /* msg, then key/value pairs of strings, ended by NULL. */
 void log_fields(enum log_level lvl, const char *msg, ...);
 
 #define log_debug(...) log_printf(LOG_DEBUG, __VA_ARGS__)
-#define log_info(...) log_printf(LOG_INFO, __VA_ARGS__)
-#define log_warn(...) log_printf(LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_printf(LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_printf(LOG_WARN, __VA_ARGS__)
 #define log_error(...) log_printf(LOG_ERROR, __VA_ARGS__)
 
 #endif

@@ -57,7 +57,10 @@ static unsigned backoff_ms(const struct agent *a)
 	return MIN_BACKOFF_MS + (unsigned)(random() % (max - MIN_BACKOFF_MS + 1));
 }
 
-static void on_retry(uv_timer_t *t) { subscribe(t->data); }
+static void on_retry(uv_timer_t *t)
+{
+	subscribe(t->data);
+}
 
 static void schedule_retry(struct agent *a)
 {
@@ -111,7 +114,9 @@ static int stream_response(void *data, long status, const char *ct)
 	uv_timer_stop(&a->response_timer);
 	if (status != 200) {
 		snprintf(a->stream_error, sizeof(a->stream_error), "agent answered %ld%s", status,
-			 status == 503 ? " (recovering)" : status == 404 ? " (not ready)" : "");
+		         status == 503   ? " (recovering)"
+		         : status == 404 ? " (not ready)"
+		                         : "");
 		return 1;
 	}
 	int enc = mesos_encoding_from_content_type(ct);
@@ -127,7 +132,7 @@ static int stream_data(void *data, const char *bytes, size_t len)
 	int rc = recordio_decoder_feed(&a->dec, bytes, len, on_record, a);
 	if (rc < 0)
 		snprintf(a->stream_error, sizeof(a->stream_error), "bad RecordIO framing (%s)",
-			 a->dec.err);
+		         a->dec.err);
 	return rc != 0;
 }
 
@@ -171,20 +176,21 @@ static void subscribe(struct agent *a)
 	a->got_200 = false;
 	a->stream_error[0] = '\0';
 	recordio_decoder_reset(&a->dec);
-	a->stream = httpc_start(a->http, &(struct httpc_opts){
-						 .method = "POST",
-						 .url = a->cfg->url,
-						 .unix_socket = a->cfg->unix_path,
-						 .headers = a->headers_stream,
-						 .body = body,
-						 .body_len = len,
-						 .connect_timeout_ms = a->cfg->http_timeout_ns / 1000000,
-						 .insecure = !a->cfg->tls_verify,
-						 .on_response = stream_response,
-						 .on_data = stream_data,
-						 .on_done = stream_done,
-						 .data = a,
-					 });
+	a->stream =
+	    httpc_start(a->http, &(struct httpc_opts){
+	                             .method = "POST",
+	                             .url = a->cfg->url,
+	                             .unix_socket = a->cfg->unix_path,
+	                             .headers = a->headers_stream,
+	                             .body = body,
+	                             .body_len = len,
+	                             .connect_timeout_ms = a->cfg->http_timeout_ns / 1000000,
+	                             .insecure = !a->cfg->tls_verify,
+	                             .on_response = stream_response,
+	                             .on_data = stream_data,
+	                             .on_done = stream_done,
+	                             .data = a,
+	                         });
 	free(body);
 	if (!a->stream) {
 		log_error("cannot start SUBSCRIBE request");
@@ -192,7 +198,7 @@ static void subscribe(struct agent *a)
 		return;
 	}
 	uv_timer_start(&a->response_timer, on_response_timeout,
-		       (uint64_t)(a->cfg->http_timeout_ns / 1000000), 0);
+	               (uint64_t)(a->cfg->http_timeout_ns / 1000000), 0);
 	log_debug("SUBSCRIBE sent (%zu bytes)", len);
 }
 
@@ -204,7 +210,10 @@ static void call_free(struct call *c)
 	free(c);
 }
 
-static void on_call_retry(uv_timer_t *t) { pump_calls(t->data); }
+static void on_call_retry(uv_timer_t *t)
+{
+	pump_calls(t->data);
+}
 
 static void call_done(void *data, const struct httpc_result *res)
 {
@@ -221,13 +230,13 @@ static void call_done(void *data, const struct httpc_result *res)
 		a->stats.call_failures++;
 		if (res->error)
 			log_warn("UPDATE call failed: %s: trying again in %u ms", res->error,
-				 a->call_retry_ms);
+			         a->call_retry_ms);
 		else
 			log_warn("UPDATE call answered %ld (%.200s): trying again in %u ms",
-				 res->status, res->body ? res->body : "", a->call_retry_ms);
+			         res->status, res->body ? res->body : "", a->call_retry_ms);
 		uv_timer_start(&a->call_retry_timer, on_call_retry, a->call_retry_ms, 0);
 		a->call_retry_ms = a->call_retry_ms * 2 > CALL_RETRY_MAX_MS ? CALL_RETRY_MAX_MS
-									      : a->call_retry_ms * 2;
+		                                                            : a->call_retry_ms * 2;
 		return;
 	}
 	a->call_retry_ms = CALL_RETRY_FIRST_MS;
@@ -265,19 +274,20 @@ static void pump_calls(struct agent *a)
 		return; /* on_call_retry sends the head again */
 	struct call *c = a->head;
 	a->stats.calls++;
-	a->in_flight = httpc_start(a->http, &(struct httpc_opts){
-						    .method = "POST",
-						    .url = a->cfg->url,
-						    .unix_socket = a->cfg->unix_path,
-						    .headers = a->headers_call,
-						    .body = c->body,
-						    .body_len = c->len,
-						    .timeout_ms = a->cfg->http_timeout_ns / 1000000,
-						    .connect_timeout_ms = a->cfg->http_timeout_ns / 1000000,
-						    .insecure = !a->cfg->tls_verify,
-						    .on_done = call_done,
-						    .data = a,
-					    });
+	a->in_flight =
+	    httpc_start(a->http, &(struct httpc_opts){
+	                             .method = "POST",
+	                             .url = a->cfg->url,
+	                             .unix_socket = a->cfg->unix_path,
+	                             .headers = a->headers_call,
+	                             .body = c->body,
+	                             .body_len = c->len,
+	                             .timeout_ms = a->cfg->http_timeout_ns / 1000000,
+	                             .connect_timeout_ms = a->cfg->http_timeout_ns / 1000000,
+	                             .insecure = !a->cfg->tls_verify,
+	                             .on_done = call_done,
+	                             .data = a,
+	                         });
 	if (!a->in_flight) {
 		a->head = c->next;
 		if (!a->head)
@@ -327,7 +337,7 @@ static void on_heartbeat(uv_timer_t *t)
 /* ------------------------------------------------------------ lifecycle */
 
 struct agent *agent_new(uv_loop_t *loop, struct httpc *http, const struct ex_config *cfg,
-			const struct agent_cbs *cbs)
+                        const struct agent_cbs *cbs)
 {
 	struct agent *a = calloc(1, sizeof(*a));
 	if (!a)
@@ -368,11 +378,20 @@ void agent_start(struct agent *a)
 	subscribe(a);
 }
 
-void agent_stop_reconnecting(struct agent *a) { a->reconnect = false; }
+void agent_stop_reconnecting(struct agent *a)
+{
+	a->reconnect = false;
+}
 
-bool agent_subscribed(const struct agent *a) { return a->subscribed; }
+bool agent_subscribed(const struct agent *a)
+{
+	return a->subscribed;
+}
 
-void agent_stats(const struct agent *a, struct agent_stats *out) { *out = a->stats; }
+void agent_stats(const struct agent *a, struct agent_stats *out)
+{
+	*out = a->stats;
+}
 
 static void handle_closed(uv_handle_t *h)
 {

@@ -30,7 +30,7 @@ struct agent_cbs {
 struct agent;
 
 struct agent *agent_new(uv_loop_t *loop, struct httpc *http, const struct ex_config *cfg,
-			const struct agent_cbs *cbs);
+                        const struct agent_cbs *cbs);
 /* First SUBSCRIBE now; later ones after a backoff, for as long as the agent
  * keeps reconnecting (agent_stop_reconnecting ends that). */
 void agent_start(struct agent *a);

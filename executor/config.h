@@ -17,8 +17,8 @@ struct ex_config {
 	char *framework_id, *executor_id, *agent_id;
 	char *agent_endpoint; /* "IP:PORT" */
 	char *agent_pid;      /* "slave(1)@IP:PORT" */
-	char *directory;     /* MESOS_DIRECTORY, for logs */
-	char *mesos_sandbox; /* MESOS_SANDBOX, for logs */
+	char *directory;      /* MESOS_DIRECTORY, for logs */
+	char *mesos_sandbox;  /* MESOS_SANDBOX, for logs */
 	/* Where the task, probes and hook commands run: the directory the
 	 * agent started the executor in (its sandbox). Not MESOS_SANDBOX: a
 	 * task's own environment can override that variable. */
@@ -42,7 +42,7 @@ struct ex_config {
 
 	/* log shipping (executor/logship.h), certificate expiry (cert.h),
 	 * metrics (metrics.h), error reports (sentry.h) */
-	long servicelog_buffer;	      /* lines */
+	long servicelog_buffer;       /* lines */
 	char *servicelog_ignore_keys; /* comma-separated */
 	bool servicelog_copy_output;
 	int64_t servicelog_flush_ns;
@@ -57,8 +57,8 @@ struct ex_config {
 	char *sentry_dsn; /* never logged */
 
 	/* derived */
-	char *url;	  /* the executor API URL */
-	char *unix_path;  /* connect through this socket (MESOS_DOMAIN_SOCKET) */
+	char *url;       /* the executor API URL */
+	char *unix_path; /* connect through this socket (MESOS_DOMAIN_SOCKET) */
 };
 
 /* Reads everything; problems are collected in e (one message per variable).

@@ -59,7 +59,10 @@ void ex_free(struct executor *ex)
 
 /* ------------------------------------------------------------ helpers */
 
-static int64_t now(struct executor *ex) { return ex->fx.now(ex->fx.ctx); }
+static int64_t now(struct executor *ex)
+{
+	return ex->fx.now(ex->fx.ctx);
+}
 
 static void timer(struct executor *ex, enum ex_timer t, int64_t delay_ns)
 {
@@ -86,8 +89,9 @@ static bool same_msg(const ProtobufCMessage *a, const ProtobufCMessage *b)
 	if (na != nb)
 		return false;
 	uint8_t *x = malloc(na + 1), *y = malloc(nb + 1);
-	bool same = x && y && (protobuf_c_message_pack(a, x), protobuf_c_message_pack(b, y),
-			       memcmp(x, y, na) == 0);
+	bool same =
+	    x && y &&
+	    (protobuf_c_message_pack(a, x), protobuf_c_message_pack(b, y), memcmp(x, y, na) == 0);
 	free(x);
 	free(y);
 	return same;
@@ -123,7 +127,7 @@ void ex_describe_exit(int st, char *buf, size_t len)
 		snprintf(buf, len, "Command exited with status %d", WEXITSTATUS(st));
 	else if (WIFSIGNALED(st))
 		snprintf(buf, len, "Command terminated with signal %s%s", strsignal(WTERMSIG(st)),
-			 WCOREDUMP(st) ? " (core dumped)" : "");
+		         WCOREDUMP(st) ? " (core dumped)" : "");
 	else
 		snprintf(buf, len, "Command ended with wait status %d", st);
 }
@@ -143,8 +147,9 @@ struct status_spec {
  * gets one: the agent refuses every UPDATE whose CheckStatusInfo has type
  * UNKNOWN, and the checker skips invalid checks anyway. */
 static void empty_check(const Mesos__V1__CheckInfo *ci, Mesos__V1__CheckStatusInfo *cs,
-			Mesos__V1__CheckStatusInfo__Command *cmd,
-			Mesos__V1__CheckStatusInfo__Http *http, Mesos__V1__CheckStatusInfo__Tcp *tcp)
+                        Mesos__V1__CheckStatusInfo__Command *cmd,
+                        Mesos__V1__CheckStatusInfo__Http *http,
+                        Mesos__V1__CheckStatusInfo__Tcp *tcp)
 {
 	cs->has_type = 1;
 	cs->type = ci->type;
@@ -226,9 +231,9 @@ static void send_status(struct executor *ex, Mesos__V1__TaskStatus *st)
 		}
 	}
 	log_fields(LOG_INFO, "status update", "state", mesos_task_state_name(st->state), "uuid",
-		   uuid, "healthy", st->has_healthy ? (st->healthy ? "true" : "false") : NULL,
-		   "reason", st->has_reason ? mesos_reason_name(st->reason) : NULL, "message",
-		   st->message, "for_task", st->task_id->value, NULL);
+	           uuid, "healthy", st->has_healthy ? (st->healthy ? "true" : "false") : NULL,
+	           "reason", st->has_reason ? mesos_reason_name(st->reason) : NULL, "message",
+	           st->message, "for_task", st->task_id->value, NULL);
 	if (ex->task && strcmp(st->task_id->value, task_id(ex)) == 0) {
 		if (ex->last_status)
 			protobuf_c_message_free_unpacked(&ex->last_status->base, NULL);
@@ -236,8 +241,8 @@ static void send_status(struct executor *ex, Mesos__V1__TaskStatus *st)
 	}
 	if (ledger_add(&ex->ledger, st, now(ex)) < 0) {
 		log_error("%zu updates are waiting for acknowledgement "
-			  "(ALLEGRO_EXECUTOR_STATE_UPDATE_BUFFER_SIZE): dropping this %s update",
-			  ex->ledger.n, mesos_task_state_name(st->state));
+		          "(ALLEGRO_EXECUTOR_STATE_UPDATE_BUFFER_SIZE): dropping this %s update",
+		          ex->ledger.n, mesos_task_state_name(st->state));
 		protobuf_c_message_free_unpacked(&st->base, NULL);
 		return;
 	}
@@ -246,7 +251,7 @@ static void send_status(struct executor *ex, Mesos__V1__TaskStatus *st)
 }
 
 static void send_new(struct executor *ex, const char *tid, int state, const char *message,
-		     int reason, int healthy)
+                     int reason, int healthy)
 {
 	struct status_spec s = {tid, state, message, reason, healthy};
 	send_status(ex, status_build(ex, &s));
@@ -335,13 +340,13 @@ static void shorten_grace(struct executor *ex, int64_t grace)
 			int64_t left = d - now(ex);
 			timer(ex, EX_TIMER_GRACE, left < 0 ? 0 : left);
 			log_info("kill deadline brought forward to %.3fs from now",
-				 (double)(left < 0 ? 0 : left) / NS_PER_SEC);
+			         (double)(left < 0 ? 0 : left) / NS_PER_SEC);
 		}
 	}
 }
 
 static void begin_termination(struct executor *ex, enum ex_cause cause, int64_t grace,
-			      const char *message)
+                              const char *message)
 {
 	if (ex->phase >= EX_STOPPING) {
 		shorten_grace(ex, grace);
@@ -355,14 +360,14 @@ static void begin_termination(struct executor *ex, enum ex_cause cause, int64_t 
 	if (message)
 		snprintf(ex->cause_message, sizeof(ex->cause_message), "%s", message);
 	log_info("terminating the task (%s), grace %s",
-		 message ? message
-		 : cause == EX_CAUSE_EXITED ? "the command ended"
-		 : cause == EX_CAUSE_KILLED ? "KILL from the agent"
-		 : cause == EX_CAUSE_SHUTDOWN ? "SHUTDOWN from the agent"
-		 : cause == EX_CAUSE_SIGTERM ? "the executor received SIGTERM"
-		 : cause == EX_CAUSE_MAX_COMPLETION ? "max_completion_time reached"
-						    : "agent lost",
-		 g);
+	         message                            ? message
+	         : cause == EX_CAUSE_EXITED         ? "the command ended"
+	         : cause == EX_CAUSE_KILLED         ? "KILL from the agent"
+	         : cause == EX_CAUSE_SHUTDOWN       ? "SHUTDOWN from the agent"
+	         : cause == EX_CAUSE_SIGTERM        ? "the executor received SIGTERM"
+	         : cause == EX_CAUSE_MAX_COMPLETION ? "max_completion_time reached"
+	                                            : "agent lost",
+	         g);
 	if (prev == EX_RUNNING)
 		ex->fx.health(ex->fx.ctx, false, ex->task);
 	timer(ex, EX_TIMER_MAX_COMPLETION, -1);
@@ -405,8 +410,8 @@ static void terminal_fields(struct executor *ex, struct status_spec *s, char *bu
 	switch (ex->cause) {
 	case EX_CAUSE_EXITED:
 		s->state = WIFEXITED(ex->main_status) && WEXITSTATUS(ex->main_status) == 0
-				   ? MESOS__V1__TASK_STATE__TASK_FINISHED
-				   : MESOS__V1__TASK_STATE__TASK_FAILED;
+		               ? MESOS__V1__TASK_STATE__TASK_FINISHED
+		               : MESOS__V1__TASK_STATE__TASK_FAILED;
 		break;
 	case EX_CAUSE_MAX_COMPLETION:
 		s->state = MESOS__V1__TASK_STATE__TASK_FAILED;
@@ -468,7 +473,7 @@ static void start_task(struct executor *ex)
 	if (rc < 0) {
 		char msg[600];
 		snprintf(msg, sizeof(msg), "Failed to launch the command: %s",
-			 err[0] ? err : "out of memory");
+		         err[0] ? err : "out of memory");
 		log_error("%s", msg);
 		begin_termination(ex, EX_CAUSE_LAUNCH_FAILED, task_grace(ex), msg);
 		return;
@@ -526,7 +531,8 @@ static void on_launch(struct executor *ex, Mesos__V1__TaskInfo *task)
 		if (strcmp(id, task_id(ex)) == 0)
 			log_warn("duplicate LAUNCH for task %s ignored", id);
 		else
-			refuse(ex, id, "Attempted to run multiple tasks using a \"command\" executor");
+			refuse(ex, id,
+			       "Attempted to run multiple tasks using a \"command\" executor");
 		protobuf_c_message_free_unpacked(&task->base, NULL);
 		return;
 	}
@@ -572,8 +578,9 @@ static void on_kill(struct executor *ex, const Mesos__V1__Executor__Event__Kill 
 			return;
 		log_warn("KILL for task %s before it was launched", id);
 		remember_unlaunched(ex, id);
-		send_new(ex, id, MESOS__V1__TASK_STATE__TASK_KILLED, "Task killed before it was launched",
-			 MESOS__V1__TASK_STATUS__REASON__REASON_TASK_KILLED_DURING_LAUNCH, -1);
+		send_new(ex, id, MESOS__V1__TASK_STATE__TASK_KILLED,
+		         "Task killed before it was launched",
+		         MESOS__V1__TASK_STATUS__REASON__REASON_TASK_KILLED_DURING_LAUNCH, -1);
 		timer(ex, EX_TIMER_ACK, ex->cfg->update_wait_ns);
 		return;
 	}
@@ -605,7 +612,7 @@ static void on_ack(struct executor *ex, const Mesos__V1__Executor__Event__Acknow
 	bool task_acked = ex->ledger.task_acked;
 	if (ledger_ack(&ex->ledger, &a->uuid, a->task_id->value, &state) < 0) {
 		log_warn("acknowledgement of an unknown update for task %s ignored",
-			 a->task_id->value);
+		         a->task_id->value);
 		return;
 	}
 	/* Only an update of the launched task acknowledges that task (a refused
@@ -614,9 +621,11 @@ static void on_ack(struct executor *ex, const Mesos__V1__Executor__Event__Acknow
 		ex->ledger.task_acked = task_acked;
 	log_debug("%s update acknowledged", mesos_task_state_name((int)state));
 	if (mesos_task_state_terminal((int)state)) {
-		if (ex->task && strcmp(a->task_id->value, task_id(ex)) == 0 && ex->phase == EX_DONE) {
+		if (ex->task && strcmp(a->task_id->value, task_id(ex)) == 0 &&
+		    ex->phase == EX_DONE) {
 			log_info("terminal update acknowledged: exiting");
-			do_exit(ex, ex->exit_code_pending >= 0 ? ex->exit_code_pending : EX_EXIT_OK);
+			do_exit(ex,
+			        ex->exit_code_pending >= 0 ? ex->exit_code_pending : EX_EXIT_OK);
 			return;
 		}
 		if (only_unlaunched_left(ex)) {
@@ -658,7 +667,7 @@ static void on_subscribed(struct executor *ex, Mesos__V1__Executor__Event__Subsc
 		ex->recovery_armed = false;
 	}
 	log_fields(LOG_INFO, "subscribed", "agent", ex->agent_id, "agent_host", ex->agent_hostname,
-		   "unacknowledged", ex->ledger.n ? "yes" : "no", NULL);
+	           "unacknowledged", ex->ledger.n ? "yes" : "no", NULL);
 	ledger_reschedule(&ex->ledger, now(ex));
 	arm_resend(ex);
 	if (ex->terminal_sent || (!ex->task && ex->nkilled))
@@ -706,11 +715,11 @@ void ex_event(struct executor *ex, mesos_event *ev)
 		break;
 	case MESOS__V1__EXECUTOR__EVENT__TYPE__ERROR:
 		log_error("ERROR event from the agent: %s",
-			  ev->error ? ev->error->message : "(no message)");
+		          ev->error ? ev->error->message : "(no message)");
 		break;
 	case MESOS__V1__EXECUTOR__EVENT__TYPE__MESSAGE:
 		log_debug("framework message of %zu bytes ignored",
-			  ev->message ? ev->message->data.len : (size_t)0);
+		          ev->message ? ev->message->data.len : (size_t)0);
 		break;
 	case MESOS__V1__EXECUTOR__EVENT__TYPE__HEARTBEAT:
 		log_debug("heartbeat");
@@ -736,7 +745,7 @@ void ex_disconnected(struct executor *ex)
 		log_warn("lost the connection to the agent");
 	if (!ex->cfg->checkpoint && (was || ex->framework)) {
 		log_error("the framework does not checkpoint, so the agent will not take this "
-			  "executor back: stopping the task");
+		          "executor back: stopping the task");
 		ex->exit_code_pending = EX_EXIT_AGENT_LOST;
 		if (ex->task && ex->phase < EX_STOPPING && ex->phase > EX_IDLE)
 			begin_termination(ex, EX_CAUSE_AGENT_LOST, task_grace(ex), NULL);
@@ -776,8 +785,8 @@ void ex_health(struct executor *ex, enum health_verdict v, const char *message)
 {
 	if (ex->phase != EX_RUNNING || v == HEALTH_QUIET)
 		return; /* health never moves a task back from killing */
-	Mesos__V1__TaskStatus *st =
-		status_again(ex, MESOS__V1__TASK_STATUS__REASON__REASON_TASK_HEALTH_CHECK_STATUS_UPDATED);
+	Mesos__V1__TaskStatus *st = status_again(
+	    ex, MESOS__V1__TASK_STATUS__REASON__REASON_TASK_HEALTH_CHECK_STATUS_UPDATED);
 	if (!st)
 		return;
 	st->has_healthy = 1;
@@ -803,7 +812,7 @@ void ex_check(struct executor *ex, const Mesos__V1__CheckStatusInfo *cs)
 		protobuf_c_message_free_unpacked(&ex->last_check->base, NULL);
 	ex->last_check = (Mesos__V1__CheckStatusInfo *)copy_msg(&cs->base);
 	Mesos__V1__TaskStatus *st =
-		status_again(ex, MESOS__V1__TASK_STATUS__REASON__REASON_TASK_CHECK_STATUS_UPDATED);
+	    status_again(ex, MESOS__V1__TASK_STATUS__REASON__REASON_TASK_CHECK_STATUS_UPDATED);
 	if (!st)
 		return;
 	if (st->check_status)
@@ -816,8 +825,8 @@ void ex_expire(struct executor *ex, const char *message)
 {
 	if (ex->phase != EX_RUNNING)
 		return;
-	Mesos__V1__TaskStatus *st =
-		status_again(ex, MESOS__V1__TASK_STATUS__REASON__REASON_TASK_HEALTH_CHECK_STATUS_UPDATED);
+	Mesos__V1__TaskStatus *st = status_again(
+	    ex, MESOS__V1__TASK_STATUS__REASON__REASON_TASK_HEALTH_CHECK_STATUS_UPDATED);
 	if (st) {
 		st->has_healthy = 1;
 		st->healthy = 0;
@@ -828,7 +837,7 @@ void ex_expire(struct executor *ex, const char *message)
 }
 
 void ex_hooks_done(struct executor *ex, enum hook_event ev, const char *error, char **env,
-		   size_t nenv)
+                   size_t nenv)
 {
 	char msg[600];
 
@@ -885,7 +894,8 @@ void ex_timer_fired(struct executor *ex, enum ex_timer t)
 			 * process the kernel will not let go of. */
 			timer(ex, EX_TIMER_GRACE, 5 * NS_PER_SEC);
 		} else {
-			log_error("processes of the task survived SIGKILL; reporting it ended anyway");
+			log_error(
+			    "processes of the task survived SIGKILL; reporting it ended anyway");
 			ex->main_exited = ex->tree_gone = true;
 			finish(ex);
 		}
@@ -910,7 +920,7 @@ void ex_timer_fired(struct executor *ex, enum ex_timer t)
 			break; /* resent in the next SUBSCRIBE; the recovery timer bounds this */
 		if (ex->terminal_sent) {
 			log_error("the terminal update was not acknowledged within %.1fs: exiting",
-				  (double)ex->cfg->update_wait_ns / NS_PER_SEC);
+			          (double)ex->cfg->update_wait_ns / NS_PER_SEC);
 			do_exit(ex, EX_EXIT_NO_ACK);
 		} else if (!ex->task) {
 			do_exit(ex, EX_EXIT_OK);
@@ -923,7 +933,7 @@ void ex_timer_fired(struct executor *ex, enum ex_timer t)
 		size_t n = ledger_due(&ex->ledger, now(ex), due, 32);
 		for (size_t i = 0; i < n; i++) {
 			log_debug("resending unacknowledged %s update",
-				  mesos_task_state_name(due[i]->state));
+			          mesos_task_state_name(due[i]->state));
 			ex->fx.post_update(ex->fx.ctx, due[i]);
 		}
 		arm_resend(ex);
@@ -953,7 +963,7 @@ void ex_sigterm(struct executor *ex)
 /* ------------------------------------------------------------ calls */
 
 static uint8_t *encode_call(const struct executor *ex, Mesos__V1__Executor__Call *call,
-			    enum mesos_encoding enc, size_t *len)
+                            enum mesos_encoding enc, size_t *len)
 {
 	Mesos__V1__ExecutorID eid = MESOS__V1__EXECUTOR_ID__INIT;
 	Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
@@ -998,7 +1008,7 @@ uint8_t *ex_subscribe_body(struct executor *ex, enum mesos_encoding enc, size_t 
 }
 
 uint8_t *ex_update_body(const struct executor *ex, const Mesos__V1__TaskStatus *st,
-			enum mesos_encoding enc, size_t *len)
+                        enum mesos_encoding enc, size_t *len)
 {
 	Mesos__V1__Executor__Call call = MESOS__V1__EXECUTOR__CALL__INIT;
 	Mesos__V1__Executor__Call__Update up = MESOS__V1__EXECUTOR__CALL__UPDATE__INIT;
@@ -1012,7 +1022,7 @@ uint8_t *ex_update_body(const struct executor *ex, const Mesos__V1__TaskStatus *
 /* ------------------------------------------------------------ the command */
 
 const Mesos__V1__CommandInfo *ex_task_command(const Mesos__V1__TaskInfo *task, const char **value,
-					      bool *owned)
+                                              bool *owned)
 {
 	*owned = false;
 	*value = NULL;

@@ -27,33 +27,33 @@
 #include <stdint.h>
 
 enum ex_timer {
-	EX_TIMER_GRACE,		 /* SIGTERM -> SIGKILL */
+	EX_TIMER_GRACE,          /* SIGTERM -> SIGKILL */
 	EX_TIMER_MAX_COMPLETION, /* TaskInfo.max_completion_time */
-	EX_TIMER_RECOVERY,	 /* agent gone for MESOS_RECOVERY_TIMEOUT */
-	EX_TIMER_ACK,		 /* terminal update not acknowledged */
-	EX_TIMER_RESEND,	 /* next unacknowledged update to resend */
+	EX_TIMER_RECOVERY,       /* agent gone for MESOS_RECOVERY_TIMEOUT */
+	EX_TIMER_ACK,            /* terminal update not acknowledged */
+	EX_TIMER_RESEND,         /* next unacknowledged update to resend */
 	EX_TIMER_COUNT
 };
 
 /* Exit codes (documented in docs/troubleshooting.md). */
 enum {
-	EX_EXIT_OK = 0,		/* the terminal update was acknowledged */
-	EX_EXIT_CONFIG = 1,	/* bad configuration */
-	EX_EXIT_NO_ACK = 2,	/* the terminal update was never acknowledged */
+	EX_EXIT_OK = 0,         /* the terminal update was acknowledged */
+	EX_EXIT_CONFIG = 1,     /* bad configuration */
+	EX_EXIT_NO_ACK = 2,     /* the terminal update was never acknowledged */
 	EX_EXIT_AGENT_LOST = 3, /* the agent went away for good; the task was killed */
-	EX_EXIT_INTERNAL = 4,	/* the executor could not work (out of memory, ...) */
+	EX_EXIT_INTERNAL = 4,   /* the executor could not work (out of memory, ...) */
 };
 
 struct ex_effects {
 	void *ctx;
-	int64_t (*now)(void *ctx);	 /* monotonic nanoseconds */
-	double (*wallclock)(void *ctx);	 /* seconds since the epoch */
+	int64_t (*now)(void *ctx);      /* monotonic nanoseconds */
+	double (*wallclock)(void *ctx); /* seconds since the epoch */
 	void (*uuid)(void *ctx, uint8_t out[16]);
 	/* POST an UPDATE now if subscribed (the ledger already holds it). */
 	void (*post_update)(void *ctx, const Mesos__V1__TaskStatus *status);
 	/* Start the task's command with these extra "KEY=VALUE" entries. */
-	int (*launch)(void *ctx, const Mesos__V1__TaskInfo *task, char *const *extra_env,
-		      char *err, size_t errlen);
+	int (*launch)(void *ctx, const Mesos__V1__TaskInfo *task, char *const *extra_env, char *err,
+	              size_t errlen);
 	void (*signal_tree)(void *ctx, int sig);
 	bool (*tree_alive)(void *ctx);
 	/* Arm (delay >= 0) or cancel (delay < 0) a timer. */
@@ -67,11 +67,11 @@ enum ex_phase { EX_IDLE, EX_STARTING, EX_RUNNING, EX_STOPPING, EX_SIGNALLED, EX_
 
 enum ex_cause {
 	EX_CAUSE_NONE,
-	EX_CAUSE_EXITED,	 /* the command ended by itself */
-	EX_CAUSE_KILLED,	 /* KILL event */
-	EX_CAUSE_SHUTDOWN,	 /* SHUTDOWN event */
-	EX_CAUSE_SIGTERM,	 /* the executor was asked to stop */
-	EX_CAUSE_HEALTH,	 /* too many failed health checks */
+	EX_CAUSE_EXITED,         /* the command ended by itself */
+	EX_CAUSE_KILLED,         /* KILL event */
+	EX_CAUSE_SHUTDOWN,       /* SHUTDOWN event */
+	EX_CAUSE_SIGTERM,        /* the executor was asked to stop */
+	EX_CAUSE_HEALTH,         /* too many failed health checks */
 	EX_CAUSE_MAX_COMPLETION, /* max_completion_time reached */
 	EX_CAUSE_HOOK_FAILED,
 	EX_CAUSE_LAUNCH_FAILED,
@@ -93,7 +93,7 @@ struct executor {
 	enum ex_phase phase;
 	enum ex_cause cause;
 	char cause_message[512]; /* hook or launch failure, expiry */
-	int64_t grace_ns;	 /* for the coming SIGTERM */
+	int64_t grace_ns;        /* for the coming SIGTERM */
 	int64_t kill_started_ns, deadline_ns;
 	bool main_exited, tree_gone;
 	int main_status; /* wait status */
@@ -107,7 +107,7 @@ struct executor {
 	bool healthy_fired; /* AfterTaskHealthy ran */
 	bool has_health;
 
-	Mesos__V1__TaskStatus *last_status; /* owned copy of the last status sent */
+	Mesos__V1__TaskStatus *last_status;     /* owned copy of the last status sent */
 	Mesos__V1__CheckStatusInfo *last_check; /* owned */
 
 	char **killed_ids; /* KILLs for tasks never launched (owned) */
@@ -134,7 +134,7 @@ void ex_check(struct executor *ex, const Mesos__V1__CheckStatusInfo *status);
 /* A hook chain finished: error is NULL on success; env (owned, may be NULL)
  * holds BeforeTaskStart additions. */
 void ex_hooks_done(struct executor *ex, enum hook_event ev, const char *error, char **env,
-		   size_t nenv);
+                   size_t nenv);
 void ex_timer_fired(struct executor *ex, enum ex_timer t);
 /* The executor received SIGTERM/SIGINT. */
 void ex_sigterm(struct executor *ex);
@@ -147,7 +147,7 @@ void ex_expire(struct executor *ex, const char *message);
 uint8_t *ex_subscribe_body(struct executor *ex, enum mesos_encoding enc, size_t *len);
 /* An UPDATE call for a status; malloc'd; caller frees. */
 uint8_t *ex_update_body(const struct executor *ex, const Mesos__V1__TaskStatus *st,
-			enum mesos_encoding enc, size_t *len);
+                        enum mesos_encoding enc, size_t *len);
 
 /* Pure helpers, exposed for tests. */
 const char *ex_phase_name(enum ex_phase p);
@@ -158,6 +158,6 @@ void ex_describe_exit(int wait_status, char *buf, size_t len);
  * CommandInfo borrowed from the task, and in *value the command line to
  * run (malloc'd when the prefix was stripped, else borrowed; see *owned). */
 const Mesos__V1__CommandInfo *ex_task_command(const Mesos__V1__TaskInfo *task, const char **value,
-					      bool *owned);
+                                              bool *owned);
 
 #endif

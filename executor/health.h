@@ -29,14 +29,14 @@ struct health_counter {
 };
 
 enum health_verdict {
-	HEALTH_QUIET,	       /* nothing to report */
-	HEALTH_HEALTHY,	       /* send TASK_RUNNING healthy=true */
+	HEALTH_QUIET,          /* nothing to report */
+	HEALTH_HEALTHY,        /* send TASK_RUNNING healthy=true */
 	HEALTH_UNHEALTHY,      /* send TASK_RUNNING healthy=false */
 	HEALTH_UNHEALTHY_KILL, /* send healthy=false, then kill the task */
 };
 
 void health_counter_init(struct health_counter *c, const Mesos__V1__HealthCheck *hc,
-			 int64_t now_ns);
+                         int64_t now_ns);
 enum health_verdict health_counter_result(struct health_counter *c, bool ok, int64_t now_ns);
 
 /* When probes run (§11.1, §11.2), with Mesos' defaults for unset fields
@@ -71,8 +71,8 @@ struct health_opts {
 	uv_loop_t *loop;
 	struct httpc *http;
 	const Mesos__V1__TaskInfo *task; /* health_check and/or check; borrowed */
-	char *const *task_env;		 /* for COMMAND probes; borrowed */
-	const char *sandbox;		 /* working directory of COMMAND probes */
+	char *const *task_env;           /* for COMMAND probes; borrowed */
+	const char *sandbox;             /* working directory of COMMAND probes */
 	struct health_cbs cbs;
 	/* Clock, for tests: nanoseconds, monotonic. NULL: uv_hrtime. */
 	int64_t (*now)(void);

@@ -32,14 +32,14 @@ int ledger_add(struct ledger *l, Mesos__V1__TaskStatus *status, int64_t now_ns)
 		l->cap = cap;
 	}
 	l->e[l->n++] = (struct ledger_entry){.status = status,
-					     .next_resend_ns = now_ns + LEDGER_RESEND_FIRST_NS,
-					     .backoff_ns = LEDGER_RESEND_FIRST_NS};
+	                                     .next_resend_ns = now_ns + LEDGER_RESEND_FIRST_NS,
+	                                     .backoff_ns = LEDGER_RESEND_FIRST_NS};
 	l->sent++;
 	return 0;
 }
 
 int ledger_ack(struct ledger *l, const ProtobufCBinaryData *uuid, const char *task_id,
-	       int64_t *out_state)
+               int64_t *out_state)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		Mesos__V1__TaskStatus *st = l->e[i].status;

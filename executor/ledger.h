@@ -12,19 +12,19 @@
 #include <stdint.h>
 
 #define LEDGER_RESEND_FIRST_NS (2 * 1000000000LL)
-#define LEDGER_RESEND_MAX_NS (60 * 1000000000LL)
+#define LEDGER_RESEND_MAX_NS   (60 * 1000000000LL)
 
 struct ledger_entry {
 	Mesos__V1__TaskStatus *status; /* owned */
-	int64_t next_resend_ns;	       /* when to post it again */
+	int64_t next_resend_ns;        /* when to post it again */
 	int64_t backoff_ns;
 };
 
 struct ledger {
 	struct ledger_entry *e; /* owned array, oldest first */
 	size_t n, cap;
-	size_t max;		/* bound on unacknowledged updates */
-	bool task_acked;	/* any update of the launched task was acknowledged */
+	size_t max;      /* bound on unacknowledged updates */
+	bool task_acked; /* any update of the launched task was acknowledged */
 	unsigned long sent, acked, resent;
 };
 
@@ -36,7 +36,7 @@ int ledger_add(struct ledger *l, Mesos__V1__TaskStatus *status, int64_t now_ns);
 /* Removes the update with this uuid. Returns its state (a TaskState) or -1
  * for an unknown uuid; *task_id_match tells whether the task id agrees. */
 int ledger_ack(struct ledger *l, const ProtobufCBinaryData *uuid, const char *task_id,
-	       int64_t *out_state);
+               int64_t *out_state);
 /* Entries due for a resend at now_ns get their next time pushed back
  * (doubling); returns how many were written to out (borrowed pointers). */
 size_t ledger_due(struct ledger *l, int64_t now_ns, const Mesos__V1__TaskStatus **out, size_t max);

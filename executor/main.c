@@ -33,7 +33,7 @@ int main(int argc, char **argv)
 	}
 	if (rc < 0) {
 		fprintf(stderr, "executor: bad configuration: %s\n",
-			e.nerrors ? e.errors : "out of memory");
+		        e.nerrors ? e.errors : "out of memory");
 		ex_config_free(&cfg);
 		return EX_EXIT_CONFIG;
 	}

@@ -31,9 +31,9 @@ struct entry {
 	pid_t pid;
 	proc_exit_cb cb; /* loop callback, or NULL */
 	void *data;
-	bool helper;	   /* not part of the task's tree */
-	bool blocking;	   /* a worker thread waits for it */
-	bool done;	   /* reaped (blocking entries) */
+	bool helper;   /* not part of the task's tree */
+	bool blocking; /* a worker thread waits for it */
+	bool done;     /* reaped (blocking entries) */
 	int status;
 };
 
@@ -70,12 +70,15 @@ static int add(pid_t pid, proc_exit_cb cb, void *data, bool helper, bool blockin
 		P.e = ne;
 		P.cap = cap;
 	}
-	P.e[P.n++] = (struct entry){.pid = pid, .cb = cb, .data = data, .helper = helper,
-				    .blocking = blocking};
+	P.e[P.n++] = (struct entry){
+	    .pid = pid, .cb = cb, .data = data, .helper = helper, .blocking = blocking};
 	return 0;
 }
 
-static void drop(struct entry *e) { *e = P.e[--P.n]; }
+static void drop(struct entry *e)
+{
+	*e = P.e[--P.n];
+}
 
 void proc_set_reap_observer(void (*fn)(void *), void *data)
 {
@@ -83,7 +86,10 @@ void proc_set_reap_observer(void (*fn)(void *), void *data)
 	P.observer_data = data;
 }
 
-unsigned long proc_orphans_reaped(void) { return P.orphans_reaped; }
+unsigned long proc_orphans_reaped(void)
+{
+	return P.orphans_reaped;
+}
 
 /* ------------------------------------------------------------ reaping */
 
@@ -222,8 +228,8 @@ static void __attribute__((noreturn)) child(const struct child_plan *p)
 	syscall(SYS_close_range, p->errfd + 1, ~0U, 0);
 	if (s->cwd && chdir(s->cwd) < 0)
 		goto fail;
-	if (p->switch_user &&
-	    (setgroups((size_t)p->ngroups, p->groups) < 0 || setgid(p->gid) < 0 || setuid(p->uid) < 0))
+	if (p->switch_user && (setgroups((size_t)p->ngroups, p->groups) < 0 || setgid(p->gid) < 0 ||
+	                       setuid(p->uid) < 0))
 		goto fail;
 	const char *file = s->path ? s->path : s->argv[0];
 	if (s->envp)
@@ -285,7 +291,7 @@ extern char **environ;
  * maps 35 libraries) and exec errors come back as its result. It cannot
  * switch users; that goes through fork. */
 static pid_t spawn_vfork(const struct proc_spec *s, const struct child_plan *p, proc_exit_cb cb,
-			 void *data, bool blocking, char *err, size_t errlen)
+                         void *data, bool blocking, char *err, size_t errlen)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -332,8 +338,8 @@ static pid_t spawn_vfork(const struct proc_spec *s, const struct child_plan *p, 
 	return pid;
 }
 
-static pid_t spawn(const struct proc_spec *s, proc_exit_cb cb, void *data, bool blocking,
-		   char *err, size_t errlen)
+static pid_t spawn(const struct proc_spec *s, proc_exit_cb cb, void *data, bool blocking, char *err,
+                   size_t errlen)
 {
 	struct child_plan p;
 	int pipefd[2];
@@ -367,7 +373,7 @@ static pid_t spawn(const struct proc_spec *s, proc_exit_cb cb, void *data, bool 
 	close(pipefd[0]);
 	if (child_errno) {
 		snprintf(err, errlen, "exec %s: %s", s->path ? s->path : s->argv[0],
-			 strerror(child_errno));
+		         strerror(child_errno));
 		if (!blocking)
 			proc_forget(pid); /* reaped as an unknown pid */
 		return blocking ? -pid - 1 : -1;
@@ -425,7 +431,8 @@ int proc_run_blocking(const struct proc_spec *s, int64_t timeout_ms, char *err, 
 			struct timespec now;
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			if (!killed && timeout_ms > 0 &&
-			    (now.tv_sec > ts.tv_sec || (now.tv_sec == ts.tv_sec && now.tv_nsec >= ts.tv_nsec))) {
+			    (now.tv_sec > ts.tv_sec ||
+			     (now.tv_sec == ts.tv_sec && now.tv_nsec >= ts.tv_nsec))) {
 				kill(-pid, SIGKILL);
 				killed = true;
 			}
@@ -435,7 +442,7 @@ int proc_run_blocking(const struct proc_spec *s, int64_t timeout_ms, char *err, 
 			continue;
 		}
 		int rc = timeout_ms > 0 && !killed ? pthread_cond_timedwait(&P.cv, &P.mu, &ts)
-						   : pthread_cond_wait(&P.cv, &P.mu);
+		                                   : pthread_cond_wait(&P.cv, &P.mu);
 		if (rc == ETIMEDOUT && !killed) {
 			kill(-pid, SIGKILL);
 			killed = true;
@@ -550,7 +557,8 @@ size_t proc_descendants(pid_t *out, size_t max, const pid_t *ex, size_t nex)
 	n = kept;
 	for (size_t i = 0; i < n && n < max; i++) {
 		size_t before = n;
-		n = ok ? children_of(out[i], out, n, max, &ok) : children_by_scan(out[i], out, n, max);
+		n = ok ? children_of(out[i], out, n, max, &ok)
+		       : children_by_scan(out[i], out, n, max);
 		/* Helpers' subtrees are excluded at their root only. */
 		kept = before;
 		for (size_t k = before; k < n; k++)

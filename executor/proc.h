@@ -18,16 +18,16 @@
 #include <uv.h>
 
 struct proc_spec {
-	const char *path;    /* what to exec (searched in PATH without '/'); NULL: argv[0] */
+	const char *path; /* what to exec (searched in PATH without '/'); NULL: argv[0] */
 	char *const *argv;
-	char *const *envp;   /* NULL: the executor's environment */
-	const char *cwd;     /* NULL: the executor's */
-	const char *user;    /* switch to this user (only when running as root) */
-	bool new_session;    /* setsid(): the task */
-	bool new_pgroup;     /* setpgid(0, 0): probes and hook commands */
-	int stdin_fd;	     /* -1: /dev/null */
-	int stdout_fd;	     /* -1: inherit */
-	int stderr_fd;	     /* -1: inherit */
+	char *const *envp; /* NULL: the executor's environment */
+	const char *cwd;   /* NULL: the executor's */
+	const char *user;  /* switch to this user (only when running as root) */
+	bool new_session;  /* setsid(): the task */
+	bool new_pgroup;   /* setpgid(0, 0): probes and hook commands */
+	int stdin_fd;      /* -1: /dev/null */
+	int stdout_fd;     /* -1: inherit */
+	int stderr_fd;     /* -1: inherit */
 };
 
 /* Called on the loop when `pid` has been reaped. */
@@ -43,7 +43,7 @@ void proc_shutdown(void);
  * is reaped. Returns the pid, or -1 with err ("exec /bin/foo: No such file
  * or directory" is reported here, not as an exit status). */
 pid_t proc_spawn(const struct proc_spec *spec, proc_exit_cb cb, void *data, char *err,
-		 size_t errlen);
+                 size_t errlen);
 /* Drops the callback of a pid (it is still reaped). */
 void proc_forget(pid_t pid);
 

@@ -42,7 +42,7 @@ struct runtime {
 	uv_timer_t cert_timer; /* kills the task when its certificate expires */
 	uv_signal_t sigterm, sigint;
 	struct metrics *metrics; /* NULL when it could not start */
-	struct sentry *sentry;	 /* NULL when reports are off */
+	struct sentry *sentry;   /* NULL when reports are off */
 	struct logship_config logship_cfg;
 	struct logship *logship; /* NULL unless the task asked for shipping */
 	uint64_t hook_started_ns;
@@ -57,7 +57,10 @@ static struct runtime *the_rt; /* for hook_env.run, which has no context argumen
 
 /* ------------------------------------------------------------ effects */
 
-static int64_t fx_now(void *ctx) { return (int64_t)uv_hrtime(); }
+static int64_t fx_now(void *ctx)
+{
+	return (int64_t)uv_hrtime();
+}
 
 static double fx_wallclock(void *ctx)
 {
@@ -66,7 +69,10 @@ static double fx_wallclock(void *ctx)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void fx_uuid(void *ctx, uint8_t out[16]) { uuid4_new(out); }
+static void fx_uuid(void *ctx, uint8_t out[16])
+{
+	uuid4_new(out);
+}
 
 static void fx_post_update(void *ctx, const Mesos__V1__TaskStatus *st)
 {
@@ -102,7 +108,7 @@ static void on_cert_expired(uv_timer_t *t)
 }
 
 static int fx_launch(void *ctx, const Mesos__V1__TaskInfo *task, char *const *extra, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	struct runtime *rt = ctx;
 	int out_fd = -1, err_fd = -1;
@@ -116,14 +122,14 @@ static int fx_launch(void *ctx, const Mesos__V1__TaskInfo *task, char *const *ex
 	}
 	double now = fx_wallclock(rt);
 	int crc = cert_check(task, rt->task_env, rt->cfg->cert_random_range_ns, now, &kill_at, err,
-			     errlen);
+	                     errlen);
 	if (crc < 0)
 		return -1;
 	if (logship_start(rt->loop, &rt->logship_cfg, task, rt->task_env, &rt->logship, &out_fd,
-			  &err_fd, err, errlen) < 0)
+	                  &err_fd, err, errlen) < 0)
 		return -1;
-	rt->task_pid = task_spawn(rt->cfg, task, rt->task_env, out_fd, err_fd, on_task_exit, rt,
-				  err, errlen);
+	rt->task_pid =
+	    task_spawn(rt->cfg, task, rt->task_env, out_fd, err_fd, on_task_exit, rt, err, errlen);
 	if (out_fd >= 0)
 		close(out_fd);
 	if (err_fd >= 0)
@@ -133,7 +139,7 @@ static int fx_launch(void *ctx, const Mesos__V1__TaskInfo *task, char *const *ex
 	if (crc == 0) {
 		uint64_t ms = cert_delay_ms(kill_at, now);
 		log_info("the task's certificate is checked: the task stops in %.0f s",
-			 (double)ms / 1000);
+		         (double)ms / 1000);
 		uv_timer_start(&rt->cert_timer, on_cert_expired, ms, 0);
 	}
 	log_info("task started as pid %d", (int)rt->task_pid);
@@ -144,11 +150,14 @@ static void fx_signal_tree(void *ctx, int sig)
 {
 	size_t n = proc_signal_tree(sig);
 	log_info("%s sent to %zu process%s of the task", sig == SIGKILL ? "SIGKILL" : "SIGTERM", n,
-		 n == 1 ? "" : "es");
+	         n == 1 ? "" : "es");
 	check_tree(ctx);
 }
 
-static bool fx_tree_alive(void *ctx) { return proc_tree_alive(); }
+static bool fx_tree_alive(void *ctx)
+{
+	return proc_tree_alive();
+}
 
 static void on_timer(uv_timer_t *t)
 {
@@ -165,11 +174,11 @@ static void fx_timer(void *ctx, enum ex_timer t, int64_t delay_ns)
 		uv_timer_stop(&rt->timers[t]);
 	else
 		uv_timer_start(&rt->timers[t], on_timer, (uint64_t)((delay_ns + 999999) / 1000000),
-			       0);
+		               0);
 }
 
 static void on_hooks_done(void *data, enum hook_event ev, const char *error, char **env,
-			  size_t nenv)
+                          size_t nenv)
 {
 	struct runtime *rt = data;
 	char name[64];
@@ -217,12 +226,12 @@ static void fx_health(void *ctx, bool start, const Mesos__V1__TaskInfo *task)
 	}
 	if (start)
 		rt->health = health_start(&(struct health_opts){
-			.loop = rt->loop,
-			.http = rt->http,
-			.task = task,
-			.task_env = rt->task_env,
-			.sandbox = rt->cfg->sandbox,
-			.cbs = {.on_health = on_health, .on_check = on_check, .data = rt},
+		    .loop = rt->loop,
+		    .http = rt->http,
+		    .task = task,
+		    .task_env = rt->task_env,
+		    .sandbox = rt->cfg->sandbox,
+		    .cbs = {.on_health = on_health, .on_check = on_check, .data = rt},
 		});
 }
 
@@ -327,7 +336,7 @@ static void metrics_source(void *data, struct metrics *m)
 /* ------------------------------------------------------------ hook commands */
 
 static int hook_run(char *const argv[], char *const envp[], const char *input, char *output,
-		    size_t out_len, int64_t timeout_ms)
+                    size_t out_len, int64_t timeout_ms)
 {
 	struct runtime *rt = the_rt;
 	int in = memfd_create("hook-stdin", MFD_CLOEXEC);
@@ -344,9 +353,13 @@ static int hook_run(char *const argv[], char *const envp[], const char *input, c
 	char **fallback = NULL;
 	if (!env)
 		env = rt->task_env;
-	struct proc_spec spec = {.argv = argv, .envp = env, .cwd = rt->cfg->sandbox,
-				 .new_pgroup = true, .stdin_fd = in, .stdout_fd = out,
-				 .stderr_fd = -1};
+	struct proc_spec spec = {.argv = argv,
+	                         .envp = env,
+	                         .cwd = rt->cfg->sandbox,
+	                         .new_pgroup = true,
+	                         .stdin_fd = in,
+	                         .stdout_fd = out,
+	                         .stderr_fd = -1};
 	rc = proc_run_blocking(&spec, timeout_ms, err, sizeof(err));
 	if (rc < 0)
 		log_warn("hook command %s: %s", argv[0], err);
@@ -363,7 +376,10 @@ done:
 	return rc;
 }
 
-static const char *env_get(const char *name) { return getenv(name); }
+static const char *env_get(const char *name)
+{
+	return getenv(name);
+}
 
 /* ------------------------------------------------------------ signals */
 
@@ -406,11 +422,11 @@ int runtime_run(const struct ex_config *cfg)
 		return EX_EXIT_INTERNAL;
 	}
 	rt.henv = (struct hook_env){.executor_id = cfg->executor_id,
-				    .framework_id = cfg->framework_id,
-				    .agent_id = cfg->agent_id,
-				    .sandbox = cfg->sandbox,
-				    .getenv = env_get,
-				    .run = hook_run};
+	                            .framework_id = cfg->framework_id,
+	                            .agent_id = cfg->agent_id,
+	                            .sandbox = cfg->sandbox,
+	                            .getenv = env_get,
+	                            .run = hook_run};
 	rt.hooks = hooks_new(&loop, &rt.henv, cfg->hook_timeout_ns / 1000000);
 	hooks_load(rt.hooks, hook_builtin, &hookcfg);
 	if (hookcfg.nerrors) {
@@ -423,24 +439,24 @@ int runtime_run(const struct ex_config *cfg)
 	char list[128] = "";
 	for (size_t i = 0; i < nh; i++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? "," : "",
-			 names[i]);
+		         names[i]);
 
 	if (sentry_start(&loop,
-			 &(struct sentry_config){.dsn = cfg->sentry_dsn,
-						 .release = EXECUTOR_VERSION,
-						 .executor_id = cfg->executor_id,
-						 .framework_id = cfg->framework_id},
-			 &rt.sentry, err, sizeof(err)) < 0) {
+	                 &(struct sentry_config){.dsn = cfg->sentry_dsn,
+	                                         .release = EXECUTOR_VERSION,
+	                                         .executor_id = cfg->executor_id,
+	                                         .framework_id = cfg->framework_id},
+	                 &rt.sentry, err, sizeof(err)) < 0) {
 		fprintf(stderr, "executor: bad configuration: %s\n", err);
 		return EX_EXIT_CONFIG;
 	}
 	rt.metrics = metrics_new(&loop,
-				 &(struct metrics_config){.graphite_host = cfg->graphite_host,
-							  .graphite_port = (int)cfg->graphite_port,
-							  .prefix = cfg->graphite_prefix,
-							  .executor_id = cfg->executor_id,
-							  .interval_ns = cfg->metrics_interval_ns},
-				 err, sizeof(err));
+	                         &(struct metrics_config){.graphite_host = cfg->graphite_host,
+	                                                  .graphite_port = (int)cfg->graphite_port,
+	                                                  .prefix = cfg->graphite_prefix,
+	                                                  .executor_id = cfg->executor_id,
+	                                                  .interval_ns = cfg->metrics_interval_ns},
+	                         err, sizeof(err));
 	if (!rt.metrics) {
 		fprintf(stderr, "executor: bad configuration: %s\n", err);
 		sentry_close(rt.sentry);
@@ -462,26 +478,26 @@ int runtime_run(const struct ex_config *cfg)
 	uv_signal_start(&rt.sigint, on_signal, SIGINT);
 
 	struct ex_effects fx = {.ctx = &rt,
-				.now = fx_now,
-				.wallclock = fx_wallclock,
-				.uuid = fx_uuid,
-				.post_update = fx_post_update,
-				.launch = fx_launch,
-				.signal_tree = fx_signal_tree,
-				.tree_alive = fx_tree_alive,
-				.timer = fx_timer,
-				.run_hooks = fx_run_hooks,
-				.health = fx_health,
-				.exit = fx_exit};
+	                        .now = fx_now,
+	                        .wallclock = fx_wallclock,
+	                        .uuid = fx_uuid,
+	                        .post_update = fx_post_update,
+	                        .launch = fx_launch,
+	                        .signal_tree = fx_signal_tree,
+	                        .tree_alive = fx_tree_alive,
+	                        .timer = fx_timer,
+	                        .run_hooks = fx_run_hooks,
+	                        .health = fx_health,
+	                        .exit = fx_exit};
 	ex_init(&rt.ex, cfg, &fx);
 	rt.agent = agent_new(&loop, rt.http, cfg,
-			     &(struct agent_cbs){.on_event = on_event,
-						 .on_disconnected = on_disconnected,
-						 .subscribe_body = subscribe_body,
-						 .data = &rt});
+	                     &(struct agent_cbs){.on_event = on_event,
+	                                         .on_disconnected = on_disconnected,
+	                                         .subscribe_body = subscribe_body,
+	                                         .data = &rt});
 	log_fields(LOG_INFO, "executor starting", "version", EXECUTOR_VERSION, "agent", cfg->url,
-		   "encoding", cfg->encoding == MESOS_JSON ? "json" : "protobuf", "checkpoint",
-		   cfg->checkpoint ? "true" : "false", "hooks", list[0] ? list : "none", NULL);
+	           "encoding", cfg->encoding == MESOS_JSON ? "json" : "protobuf", "checkpoint",
+	           cfg->checkpoint ? "true" : "false", "hooks", list[0] ? list : "none", NULL);
 	agent_start(rt.agent);
 
 	uv_run(&loop, UV_RUN_DEFAULT);

@@ -120,22 +120,27 @@ oom:
 }
 
 pid_t task_spawn(const struct ex_config *cfg, const Mesos__V1__TaskInfo *task, char *const *env,
-		 int stdout_fd, int stderr_fd, proc_exit_cb on_exit, void *data, char *err,
-		 size_t errlen)
+                 int stdout_fd, int stderr_fd, proc_exit_cb on_exit, void *data, char *err,
+                 size_t errlen)
 {
 	bool owned;
 	const char *value;
 	const Mesos__V1__CommandInfo *cmd = ex_task_command(task, &value, &owned);
-	struct proc_spec spec = {.envp = env, .cwd = cfg->sandbox, .new_session = true,
-				 .stdin_fd = -1, .stdout_fd = stdout_fd, .stderr_fd = stderr_fd};
+	struct proc_spec spec = {.envp = env,
+	                         .cwd = cfg->sandbox,
+	                         .new_session = true,
+	                         .stdin_fd = -1,
+	                         .stdout_fd = stdout_fd,
+	                         .stderr_fd = stderr_fd};
 	char *shell_argv[] = {"/bin/sh", "-c", (char *)value, NULL};
 	char *one[] = {(char *)value, NULL};
 	char **args = NULL; /* protobuf-c arrays are not NULL-terminated */
 	pid_t pid = -1;
 
 	if (!cmd) {
-		snprintf(err, errlen, "the task has no command (neither TaskInfo.command nor "
-				      "ExecutorInfo.command)");
+		snprintf(err, errlen,
+		         "the task has no command (neither TaskInfo.command nor "
+		         "ExecutorInfo.command)");
 		goto out;
 	}
 	spec.user = cmd->user;
@@ -165,9 +170,9 @@ pid_t task_spawn(const struct ex_config *cfg, const Mesos__V1__TaskInfo *task, c
 		spec.path = value;
 		spec.argv = cmd->n_arguments ? args : one;
 	}
-	log_fields(LOG_INFO, "starting the command", "command",
-		   spec.path ? spec.path : value, "shell", cmd->shell ? "true" : "false", "cwd",
-		   cfg->sandbox, "user", spec.user, NULL);
+	log_fields(LOG_INFO, "starting the command", "command", spec.path ? spec.path : value,
+	           "shell", cmd->shell ? "true" : "false", "cwd", cfg->sandbox, "user", spec.user,
+	           NULL);
 	pid = proc_spawn(&spec, on_exit, data, err, errlen);
 out:
 	free(args);

@@ -23,7 +23,7 @@ const char *task_env_get(char *const *env, const char *name);
  * the call returns. stdout_fd/stderr_fd: where the task writes (-1: the
  * executor's own, i.e. the sandbox files). Returns the pid or -1 with err. */
 pid_t task_spawn(const struct ex_config *cfg, const Mesos__V1__TaskInfo *task, char *const *env,
-		 int stdout_fd, int stderr_fd, proc_exit_cb on_exit, void *data, char *err,
-		 size_t errlen);
+                 int stdout_fd, int stderr_fd, proc_exit_cb on_exit, void *data, char *err,
+                 size_t errlen);
 
 #endif

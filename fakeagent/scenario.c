@@ -395,7 +395,8 @@ static bool in_sandbox(long pid, const char *sandbox)
 	char *entry = NULL;
 	size_t cap = 0;
 	while (!hit && getdelim(&entry, &cap, '\0', f) > 0)
-		hit = strncmp(entry, "MESOS_DIRECTORY=", 16) == 0 && strcmp(entry + 16, sandbox) == 0;
+		hit =
+		    strncmp(entry, "MESOS_DIRECTORY=", 16) == 0 && strcmp(entry + 16, sandbox) == 0;
 	free(entry);
 	fclose(f);
 	return hit;
@@ -405,7 +406,7 @@ static bool in_sandbox(long pid, const char *sandbox)
  * contains `pattern` and that belong to this sandbox. Writes the first one
  * found into what. */
 static bool live_process(pid_t sid, const char *pattern, const char *sandbox, char *what,
-			 size_t len)
+                         size_t len)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
@@ -444,7 +445,8 @@ static bool live_process(pid_t sid, const char *pattern, const char *sandbox, ch
 				if (!buf[i])
 					buf[i] = ' ';
 			buf[n] = '\0';
-			found = strstr(buf, pattern) != NULL && (!sandbox || in_sandbox(p, sandbox));
+			found =
+			    strstr(buf, pattern) != NULL && (!sandbox || in_sandbox(p, sandbox));
 		} else {
 			found = sid > 0 && session == sid;
 		}
@@ -462,9 +464,9 @@ static void check_process_gone(struct scenario *sc, struct step *st)
 	struct fa_executor *e = fa_task_executor(fa_agent_task(sc->agent, sc->task_id));
 	char pattern[512], what[600] = "";
 	const char *pat = step_str(sc, st, "cmdline", pattern, sizeof(pattern));
-	bool alive = !fa_executor_is_terminated(e) ||
-	             live_process(fa_executor_pid(e), pat, fa_executor_sandbox(e), what,
-	                          sizeof(what));
+	bool alive =
+	    !fa_executor_is_terminated(e) ||
+	    live_process(fa_executor_pid(e), pat, fa_executor_sandbox(e), what, sizeof(what));
 	if (!alive) {
 		step_done(sc, NULL);
 		return;
@@ -1438,7 +1440,7 @@ static int setup(struct scenario *sc, char *err, size_t errlen)
 	/* "domain_socket": true serves the executor API on a Unix socket too
 	 * (MESOS_DOMAIN_SOCKET), as --http_executor_domain_sockets does. */
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(sc->doc, "agent"), "domain_socket"))) {
+	        cJSON_GetObjectItemCaseSensitive(sc->doc, "agent"), "domain_socket"))) {
 		snprintf(sock, sizeof(sock), "%s/agent.sock", sc->work_dir);
 		cfg.domain_socket = sock;
 	}

@@ -17,10 +17,16 @@
 #define VAAS_AUTH  "Authorization: ApiKey admin:vagrant_api_key" /* fakevaas' seed user */
 #define DEF_OUTAGE (5 * DURATION_NS_PER_SEC)
 
-static const char *const kinds[] = {
-    "drop-stream", "stop-agent",   "inject-raw",  "inject-event",
-    "fake",        "stop-service", "expect-file", "expect-executor-log-absent",
-    "signal-executor", NULL};
+static const char *const kinds[] = {"drop-stream",
+                                    "stop-agent",
+                                    "inject-raw",
+                                    "inject-event",
+                                    "fake",
+                                    "stop-service",
+                                    "expect-file",
+                                    "expect-executor-log-absent",
+                                    "signal-executor",
+                                    NULL};
 
 bool steps_known(const char *kind)
 {
@@ -121,7 +127,8 @@ static int signal_number(const char *name)
 	static const struct {
 		const char *name;
 		int sig;
-	} sigs[] = {{"SIGTERM", SIGTERM}, {"SIGINT", SIGINT}, {"SIGHUP", SIGHUP}, {"SIGKILL", SIGKILL}};
+	} sigs[] = {
+	    {"SIGTERM", SIGTERM}, {"SIGINT", SIGINT}, {"SIGHUP", SIGHUP}, {"SIGKILL", SIGKILL}};
 	for (size_t i = 0; name && i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (!strcmp(name, sigs[i].name))
 			return sigs[i].sig;

@@ -9,7 +9,7 @@
 const char *hook_event_name(enum hook_event ev)
 {
 	static const char *names[] = {"BeforeTaskStart", "AfterTaskStart", "AfterTaskHealthy",
-				      "BeforeTerminate"};
+	                              "BeforeTerminate"};
 	return ev < HOOK_EVENT_COUNT ? names[ev] : "Unknown";
 }
 
@@ -24,7 +24,8 @@ int hook_fail(struct hook_result *res, const char *fmt, ...)
 
 static int valid_key(const char *s, size_t n)
 {
-	if (n == 0 || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+	if (n == 0 ||
+	    !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
 		return 0;
 	for (size_t i = 1; i < n; i++)
 		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
@@ -37,8 +38,9 @@ int hook_setenv(struct hook_result *res, const char *kv)
 {
 	const char *eq = kv ? strchr(kv, '=') : NULL;
 	if (!eq || !valid_key(kv, (size_t)(eq - kv)))
-		return hook_fail(res, "environment entry '%.64s' is not KEY=VALUE with KEY an identifier",
-				 kv ? kv : "(null)");
+		return hook_fail(
+		    res, "environment entry '%.64s' is not KEY=VALUE with KEY an identifier",
+		    kv ? kv : "(null)");
 	char **n = realloc(res->setenv, (res->nsetenv + 1) * sizeof(*n));
 	if (!n)
 		return hook_fail(res, "out of memory");

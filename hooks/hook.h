@@ -64,7 +64,7 @@ struct hook_env {
 	 * stdout. Safe to call from a hook (it cooperates with the executor's
 	 * reaper). */
 	int (*run)(char *const argv[], char *const envp[], const char *input, char *output,
-		   size_t out_len, int64_t timeout_ms);
+	           size_t out_len, int64_t timeout_ms);
 };
 
 struct hook_call {
@@ -79,7 +79,7 @@ struct hook_call {
 /* Filled by a hook; owned by the manager. */
 struct hook_result {
 	char error[512]; /* why the hook failed */
-	char **setenv;	 /* "KEY=VALUE" strings added with hook_setenv */
+	char **setenv;   /* "KEY=VALUE" strings added with hook_setenv */
 	size_t nsetenv;
 };
 

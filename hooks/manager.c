@@ -44,7 +44,7 @@ struct hook_manager {
 };
 
 struct hook_manager *hooks_new(uv_loop_t *loop, const struct hook_env *env,
-			       int64_t default_timeout_ms)
+                               int64_t default_timeout_ms)
 {
 	struct hook_manager *m = calloc(1, sizeof(*m));
 	if (!m)
@@ -102,8 +102,8 @@ static void run_chain(uv_work_t *w)
 {
 	struct job *j = w->data;
 	struct hook_manager *m = j->m;
-	struct hook_call call = {.event = j->ev, .task = j->task, .task_env = j->task_env,
-				 .env = m->env};
+	struct hook_call call = {
+	    .event = j->ev, .task = j->task, .task_env = j->task_env, .env = m->env};
 	bool all = j->ev == HOOK_BEFORE_TERMINATE;
 	size_t failed = 0;
 
@@ -115,16 +115,17 @@ static void run_chain(uv_work_t *w)
 		int rc = h->handle(h, &call, &res);
 		double ms = (double)(uv_hrtime() - t0) / 1e6;
 		if (rc == 0) {
-			log_debug("hook %s %s done in %.1f ms", h->name, hook_event_name(j->ev), ms);
+			log_debug("hook %s %s done in %.1f ms", h->name, hook_event_name(j->ev),
+			          ms);
 			if (j->ev == HOOK_BEFORE_TASK_START)
 				append_env(j, &res);
 		} else {
 			log_fields(LOG_ERROR, "hook failed", "hook", h->name, "event",
-				   hook_event_name(j->ev), "error",
-				   res.error[0] ? res.error : "(no message)", NULL);
+			           hook_event_name(j->ev), "error",
+			           res.error[0] ? res.error : "(no message)", NULL);
 			if (!failed++)
 				snprintf(j->error, sizeof(j->error), "%s: %s", h->name,
-					 res.error[0] ? res.error : "failed");
+				         res.error[0] ? res.error : "failed");
 		}
 		for (size_t k = 0; k < res.nsetenv; k++)
 			free(res.setenv[k]);
@@ -181,7 +182,7 @@ static void after_chain(uv_work_t *w, int status)
 		report(j);
 	else
 		log_warn("hook chain for %s finished after its timeout; result ignored",
-			 hook_event_name(j->ev));
+		         hook_event_name(j->ev));
 	job_free(j);
 	maybe_free_manager(m);
 }
@@ -217,8 +218,8 @@ static void on_idle(uv_timer_t *t)
  * no chain runs, so the hooks' state is not being changed meanwhile). */
 static bool any_applies(const struct hook_manager *m, const struct job *j)
 {
-	struct hook_call call = {.event = j->ev, .task = j->task, .task_env = j->task_env,
-				 .env = m->env};
+	struct hook_call call = {
+	    .event = j->ev, .task = j->task, .task_env = j->task_env, .env = m->env};
 	for (size_t i = 0; i < m->n; i++)
 		if (!m->hooks[i]->applies || m->hooks[i]->applies(m->hooks[i], &call))
 			return true;
@@ -226,7 +227,7 @@ static bool any_applies(const struct hook_manager *m, const struct job *j)
 }
 
 void hooks_run(struct hook_manager *m, enum hook_event ev, const Mesos__V1__TaskInfo *task,
-	       char *const *task_env, hooks_done_cb cb, void *data)
+               char *const *task_env, hooks_done_cb cb, void *data)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	if (!j) {
@@ -249,7 +250,8 @@ void hooks_run(struct hook_manager *m, enum hook_event ev, const Mesos__V1__Task
 	}
 	int64_t timeout = 0;
 	for (size_t i = 0; i < m->n; i++)
-		timeout += m->hooks[i]->timeout_ms ? m->hooks[i]->timeout_ms : m->default_timeout_ms;
+		timeout +=
+		    m->hooks[i]->timeout_ms ? m->hooks[i]->timeout_ms : m->default_timeout_ms;
 	uv_timer_start(&m->watchdog, on_watchdog, (uint64_t)timeout, 0);
 	if (uv_queue_work(m->loop, &j->work, run_chain, after_chain) < 0) {
 		m->running = NULL;

@@ -17,13 +17,13 @@
 /* error: NULL on success. env: "KEY=VALUE" strings (ownership passes to the
  * callee, free each and the array), only from BeforeTaskStart. */
 typedef void (*hooks_done_cb)(void *data, enum hook_event ev, const char *error, char **env,
-			      size_t nenv);
+                              size_t nenv);
 
 struct hook_manager;
 
 /* `env` is borrowed for the manager's lifetime. */
 struct hook_manager *hooks_new(uv_loop_t *loop, const struct hook_env *env,
-			       int64_t default_timeout_ms);
+                               int64_t default_timeout_ms);
 /* Initialises the given hooks (NULL-terminated) and keeps the enabled ones;
  * their settings' errors land in cfg. */
 void hooks_load(struct hook_manager *m, struct hook *const *hooks, struct envcfg *cfg);
@@ -31,7 +31,7 @@ size_t hooks_enabled(const struct hook_manager *m, const char **names, size_t ma
 /* One chain at a time: the caller serialises events. task and task_env are
  * borrowed until cb runs. */
 void hooks_run(struct hook_manager *m, enum hook_event ev, const Mesos__V1__TaskInfo *task,
-	       char *const *task_env, hooks_done_cb cb, void *data);
+               char *const *task_env, hooks_done_cb cb, void *data);
 /* Destroys the hooks and frees the manager once nothing runs any more. */
 void hooks_close(struct hook_manager *m);
 

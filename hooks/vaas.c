@@ -252,7 +252,8 @@ static int wait_task(struct vaas_state *st, const char *location, char *err, siz
 {
 	const char *path = as_path(st, location);
 	if (!path) {
-		snprintf(err, errlen, "VaaS answered 202 with an unusable Location '%.200s'", location);
+		snprintf(err, errlen, "VaaS answered 202 with an unusable Location '%.200s'",
+		         location);
 		return -1;
 	}
 	int64_t deadline = now_ms() + st->async_timeout_ms;

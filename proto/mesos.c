@@ -44,7 +44,7 @@ static bool has_field_zero(const ProtobufCMessage *m)
 				if (has_field_zero((*(ProtobufCMessage *const *const *)p)[k]))
 					return true;
 		} else if (*(ProtobufCMessage *const *)p &&
-			   has_field_zero(*(ProtobufCMessage *const *)p)) {
+		           has_field_zero(*(ProtobufCMessage *const *)p)) {
 			return true;
 		}
 	}
@@ -52,7 +52,7 @@ static bool has_field_zero(const ProtobufCMessage *m)
 }
 
 static ProtobufCMessage *decode(const ProtobufCMessageDescriptor *d, enum mesos_encoding enc,
-				const uint8_t *buf, size_t len, char *err, size_t errlen)
+                                const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
 	if (enc == MESOS_JSON)
 		return pbjson_decode(d, (const char *)buf, len, err, errlen);
@@ -60,8 +60,9 @@ static ProtobufCMessage *decode(const ProtobufCMessageDescriptor *d, enum mesos_
 	if (m && has_field_zero(m)) {
 		protobuf_c_message_free_unpacked(m, NULL);
 		if (err && errlen)
-			snprintf(err, errlen, "%zu bytes are not a valid %s protobuf (field number 0)",
-				 len, d->name);
+			snprintf(err, errlen,
+			         "%zu bytes are not a valid %s protobuf (field number 0)", len,
+			         d->name);
 		return NULL;
 	}
 	if (!m && err && errlen)
@@ -70,21 +71,21 @@ static ProtobufCMessage *decode(const ProtobufCMessageDescriptor *d, enum mesos_
 }
 
 mesos_event *mesos_event_decode(enum mesos_encoding enc, const uint8_t *buf, size_t len, char *err,
-				size_t errlen)
+                                size_t errlen)
 {
 	return (mesos_event *)decode(&mesos__v1__executor__event__descriptor, enc, buf, len, err,
-				     errlen);
+	                             errlen);
 }
 
 mesos_call *mesos_call_decode(enum mesos_encoding enc, const uint8_t *buf, size_t len, char *err,
-			      size_t errlen)
+                              size_t errlen)
 {
 	return (mesos_call *)decode(&mesos__v1__executor__call__descriptor, enc, buf, len, err,
-				    errlen);
+	                            errlen);
 }
 
 uint8_t *mesos_encode(enum mesos_encoding enc, const ProtobufCMessage *msg, bool agent_style,
-		      size_t *len)
+                      size_t *len)
 {
 	if (enc == MESOS_JSON)
 		return (uint8_t *)pbjson_encode(msg, agent_style ? PBJSON_EMIT_DEFAULTS : 0, len);
@@ -112,7 +113,8 @@ static int check_status_valid(const Mesos__V1__CheckStatusInfo *cs, char *err, s
 	const char *missing = NULL;
 	switch (cs->type) {
 	case MESOS__V1__CHECK_INFO__TYPE__COMMAND:
-		missing = cs->command ? NULL : "Expecting 'command' to be set for COMMAND check's status";
+		missing =
+		    cs->command ? NULL : "Expecting 'command' to be set for COMMAND check's status";
 		break;
 	case MESOS__V1__CHECK_INFO__TYPE__HTTP:
 		missing = cs->http ? NULL : "Expecting 'http' to be set for HTTP check's status";
@@ -180,30 +182,30 @@ int mesos_validate_call(const mesos_call *c, char *err, size_t errlen)
 	}
 	if (!mesos_uuid_valid(&st->uuid)) {
 		snprintf(err, errlen, "Invalid UUID: %zu bytes, version %u", st->uuid.len,
-			 st->uuid.len > 6 ? st->uuid.data[6] >> 4 : 0);
+		         st->uuid.len > 6 ? st->uuid.data[6] >> 4 : 0);
 		return -1;
 	}
 	if (st->executor_id && strcmp(st->executor_id->value, eid) != 0) {
 		snprintf(err, errlen,
-			 "ExecutorID in Call: %s does not match ExecutorID in TaskStatus: %s", eid,
-			 st->executor_id->value);
+		         "ExecutorID in Call: %s does not match ExecutorID in TaskStatus: %s", eid,
+		         st->executor_id->value);
 		return -1;
 	}
 	if (!st->has_source || st->source != MESOS__V1__TASK_STATUS__SOURCE__SOURCE_EXECUTOR) {
 		snprintf(err, errlen,
-			 "Received Call from executor '%s' with invalid source '%s', expecting "
-			 "'SOURCE_EXECUTOR'",
-			 eid, st->has_source ? "SOURCE_MASTER" : "SOURCE_MASTER (unset)");
+		         "Received Call from executor '%s' with invalid source '%s', expecting "
+		         "'SOURCE_EXECUTOR'",
+		         eid, st->has_source ? "SOURCE_MASTER" : "SOURCE_MASTER (unset)");
 		if (st->has_source && st->source == MESOS__V1__TASK_STATUS__SOURCE__SOURCE_AGENT)
 			snprintf(err, errlen,
-				 "Received Call from executor '%s' with invalid source "
-				 "'SOURCE_AGENT', expecting 'SOURCE_EXECUTOR'",
-				 eid);
+			         "Received Call from executor '%s' with invalid source "
+			         "'SOURCE_AGENT', expecting 'SOURCE_EXECUTOR'",
+			         eid);
 		return -1;
 	}
 	if (st->state == MESOS__V1__TASK_STATE__TASK_STAGING) {
-		snprintf(err, errlen, "Received TASK_STAGING from executor '%s' which is not allowed",
-			 eid);
+		snprintf(err, errlen,
+		         "Received TASK_STAGING from executor '%s' which is not allowed", eid);
 		return -1;
 	}
 	if (st->check_status)

@@ -18,7 +18,7 @@ typedef Mesos__V1__Executor__Call mesos_call;
 enum mesos_encoding { MESOS_PROTOBUF, MESOS_JSON };
 
 #define MESOS_CT_PROTOBUF "application/x-protobuf"
-#define MESOS_CT_JSON "application/json"
+#define MESOS_CT_JSON     "application/json"
 
 const char *mesos_content_type(enum mesos_encoding enc);
 /* Exact match, as the agent compares Content-Type; -1 for anything else. */
@@ -27,13 +27,13 @@ int mesos_encoding_from_content_type(const char *ct);
 /* Decoders return a message to free with protobuf_c_message_free_unpacked
  * (msg, NULL), or NULL with the reason in err. */
 mesos_event *mesos_event_decode(enum mesos_encoding enc, const uint8_t *buf, size_t len, char *err,
-				size_t errlen);
+                                size_t errlen);
 mesos_call *mesos_call_decode(enum mesos_encoding enc, const uint8_t *buf, size_t len, char *err,
-			      size_t errlen);
+                              size_t errlen);
 /* Encoders return malloc'd bytes (caller frees) and set *len. With
  * `agent_style`, JSON also carries unset fields that have proto defaults. */
 uint8_t *mesos_encode(enum mesos_encoding enc, const ProtobufCMessage *msg, bool agent_style,
-		      size_t *len);
+                      size_t *len);
 
 /* The agent's validateExecutorCall (spec §4): 0, or -1 with the message the
  * agent would put after "Failed to validate Executor::Call: ". */

@@ -97,8 +97,9 @@ static cJSON *value_json(const ProtobufCFieldDescriptor *f, const void *p, int f
 	case PROTOBUF_C_TYPE_BYTES:
 		return bytes_json(p);
 	case PROTOBUF_C_TYPE_MESSAGE:
-		return *(ProtobufCMessage *const *)p ? pbjson_to_json(*(ProtobufCMessage *const *)p, flags)
-						     : NULL;
+		return *(ProtobufCMessage *const *)p
+		           ? pbjson_to_json(*(ProtobufCMessage *const *)p, flags)
+		           : NULL;
 	}
 	return NULL;
 }
@@ -138,13 +139,14 @@ static bool field_present(const ProtobufCMessage *m, const ProtobufCFieldDescrip
 	if (is_pointer_type(f)) {
 		const void *ptr = *(void *const *)MEMBER(m, f->offset);
 		/* An optional string equal to its default pointer was never set. */
-		if (f->type == PROTOBUF_C_TYPE_STRING && f->default_value && ptr == f->default_value)
+		if (f->type == PROTOBUF_C_TYPE_STRING && f->default_value &&
+		    ptr == f->default_value)
 			return false;
 		return ptr != NULL;
 	}
 	bool set = f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF
-			   ? *(const uint32_t *)MEMBER(m, f->quantifier_offset) == f->id
-			   : *(const protobuf_c_boolean *)MEMBER(m, f->quantifier_offset);
+	               ? *(const uint32_t *)MEMBER(m, f->quantifier_offset) == f->id
+	               : *(const protobuf_c_boolean *)MEMBER(m, f->quantifier_offset);
 	/* A value JSON cannot carry counts as unset, so that agent style writes
 	 * the default in its place: an enum number this proto has no name for
 	 * (C++ proto2, the agent's, keeps it as an unknown field), and NaN or
@@ -192,8 +194,8 @@ cJSON *pbjson_to_json(const ProtobufCMessage *m, int flags)
 				continue;
 			/* protobuf-c points a string's default_value at its chars. */
 			v = f->type == PROTOBUF_C_TYPE_STRING
-				    ? cJSON_CreateString(f->default_value)
-				    : value_json(f, f->default_value, flags);
+			        ? cJSON_CreateString(f->default_value)
+			        : value_json(f, f->default_value, flags);
 		} else {
 			v = value_json(f, p, flags);
 		}
@@ -221,7 +223,7 @@ struct path {
 };
 
 static int fail(char *err, size_t errlen, const struct path *path, const char *field,
-		const char *fmt, const char *arg)
+                const char *fmt, const char *arg)
 {
 	size_t n = 0;
 	if (!err || !errlen)
@@ -237,14 +239,14 @@ static int fail(char *err, size_t errlen, const struct path *path, const char *f
 }
 
 static ProtobufCMessage *parse_message(const ProtobufCMessageDescriptor *d, const cJSON *j,
-				       struct path *path, char *err, size_t errlen);
+                                       struct path *path, char *err, size_t errlen);
 
 /* A number from a JSON number or a string holding one. Integer literals too
  * long for a double keep their text in valuestring (see keep_literals), and
  * pbjson_to_json() writes 64-bit integers as raw nodes: both are read from
  * their text so that every 64-bit value comes back exactly. */
 static int get_number(const cJSON *j, bool is_int, bool is_signed, double *dv, int64_t *iv,
-		      uint64_t *uv)
+                      uint64_t *uv)
 {
 	const char *text;
 
@@ -296,7 +298,7 @@ static int get_number(const cJSON *j, bool is_int, bool is_signed, double *dv, i
  * the value is to be dropped (unknown enum name in an optional field), -1 on
  * error. */
 static int parse_value(const ProtobufCFieldDescriptor *f, const cJSON *j, void *p,
-		       struct path *path, char *err, size_t errlen)
+                       struct path *path, char *err, size_t errlen)
 {
 	double dv = 0;
 	int64_t iv = 0;
@@ -306,29 +308,32 @@ static int parse_value(const ProtobufCFieldDescriptor *f, const cJSON *j, void *
 	case PROTOBUF_C_TYPE_INT32:
 	case PROTOBUF_C_TYPE_SINT32:
 	case PROTOBUF_C_TYPE_SFIXED32:
-		if (get_number(j, true, true, &dv, &iv, &uv) < 0 || iv < INT32_MIN || iv > INT32_MAX)
-			return fail(err, errlen, path, f->name, "expected a 32-bit integer%s", NULL);
+		if (get_number(j, true, true, &dv, &iv, &uv) < 0 || iv < INT32_MIN ||
+		    iv > INT32_MAX)
+			return fail(err, errlen, path, f->name, "expected a 32-bit integer%s",
+			            NULL);
 		*(int32_t *)p = (int32_t)iv;
 		return 1;
 	case PROTOBUF_C_TYPE_UINT32:
 	case PROTOBUF_C_TYPE_FIXED32:
 		if (get_number(j, true, false, &dv, &iv, &uv) < 0 || uv > UINT32_MAX)
 			return fail(err, errlen, path, f->name,
-				    "expected an unsigned 32-bit integer%s", NULL);
+			            "expected an unsigned 32-bit integer%s", NULL);
 		*(uint32_t *)p = (uint32_t)uv;
 		return 1;
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
 	case PROTOBUF_C_TYPE_SFIXED64:
 		if (get_number(j, true, true, &dv, &iv, &uv) < 0)
-			return fail(err, errlen, path, f->name, "expected a 64-bit integer%s", NULL);
+			return fail(err, errlen, path, f->name, "expected a 64-bit integer%s",
+			            NULL);
 		*(int64_t *)p = iv;
 		return 1;
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64:
 		if (get_number(j, true, false, &dv, &iv, &uv) < 0)
 			return fail(err, errlen, path, f->name,
-				    "expected an unsigned 64-bit integer%s", NULL);
+			            "expected an unsigned 64-bit integer%s", NULL);
 		*(uint64_t *)p = uv;
 		return 1;
 	case PROTOBUF_C_TYPE_FLOAT:
@@ -348,13 +353,13 @@ static int parse_value(const ProtobufCFieldDescriptor *f, const cJSON *j, void *
 	case PROTOBUF_C_TYPE_ENUM: {
 		if (!cJSON_IsString(j))
 			return fail(err, errlen, path, f->name, "expected an enum name string%s",
-				    NULL);
+			            NULL);
 		const ProtobufCEnumValue *ev =
-			protobuf_c_enum_descriptor_get_value_by_name(f->descriptor, j->valuestring);
+		    protobuf_c_enum_descriptor_get_value_by_name(f->descriptor, j->valuestring);
 		if (!ev) {
 			if (f->label == PROTOBUF_C_LABEL_REQUIRED)
 				return fail(err, errlen, path, f->name, "unknown enum name '%s'",
-					    j->valuestring);
+				            j->valuestring);
 			return 0;
 		}
 		*(int *)p = ev->value;
@@ -396,7 +401,7 @@ static int parse_value(const ProtobufCFieldDescriptor *f, const cJSON *j, void *
 }
 
 static int parse_repeated(const ProtobufCFieldDescriptor *f, const cJSON *j, ProtobufCMessage *m,
-			  struct path *path, char *err, size_t errlen)
+                          struct path *path, char *err, size_t errlen)
 {
 	size_t *count = MEMBER(m, f->quantifier_offset);
 	void **arr = MEMBER(m, f->offset);
@@ -410,8 +415,7 @@ static int parse_repeated(const ProtobufCFieldDescriptor *f, const cJSON *j, Pro
 	if (!*arr)
 		return fail(err, errlen, path, f->name, "out of memory%s", NULL);
 	const cJSON *e;
-	cJSON_ArrayForEach(e, j)
-	{
+	cJSON_ArrayForEach (e, j) {
 		if (cJSON_IsNull(e))
 			return fail(err, errlen, path, f->name, "null inside an array%s", NULL);
 		int rc = parse_value(f, e, (char *)*arr + *count * elem_size(f), path, err, errlen);
@@ -424,7 +428,7 @@ static int parse_repeated(const ProtobufCFieldDescriptor *f, const cJSON *j, Pro
 }
 
 static ProtobufCMessage *parse_message(const ProtobufCMessageDescriptor *d, const cJSON *j,
-				       struct path *path, char *err, size_t errlen)
+                                       struct path *path, char *err, size_t errlen)
 {
 	if (!cJSON_IsObject(j)) {
 		fail(err, errlen, path, NULL, "expected a JSON object%s", NULL);
@@ -481,7 +485,7 @@ bad:
 }
 
 ProtobufCMessage *pbjson_from_json(const ProtobufCMessageDescriptor *desc, const cJSON *json,
-				   char *err, size_t errlen)
+                                   char *err, size_t errlen)
 {
 	struct path path = {.depth = 0};
 	return parse_message(desc, json, &path, err, errlen);
@@ -539,7 +543,7 @@ static int scan_literals(const char *text, size_t len, struct literals *L)
 		for (; i < len && is_digit(text[i]); i++)
 			digits++;
 		while (i < len && (is_digit(text[i]) || text[i] == '.' || text[i] == 'e' ||
-				   text[i] == 'E' || text[i] == '+' || text[i] == '-')) {
+		                   text[i] == 'E' || text[i] == '+' || text[i] == '-')) {
 			integer = false;
 			i++;
 		}
@@ -562,7 +566,7 @@ static int scan_literals(const char *text, size_t len, struct literals *L)
 /* Walks the tree in document order; *index counts number nodes, *next is
  * the next literal to place. */
 static int keep_literals(cJSON *node, const char *text, const struct literals *L, size_t *index,
-			 size_t *next)
+                         size_t *next)
 {
 	for (; node; node = node->next) {
 		if (cJSON_IsNumber(node)) {
@@ -583,7 +587,7 @@ static int keep_literals(cJSON *node, const char *text, const struct literals *L
 }
 
 ProtobufCMessage *pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *text,
-				size_t len, char *err, size_t errlen)
+                                size_t len, char *err, size_t errlen)
 {
 	const char *end = NULL;
 	struct literals lits = {0};
@@ -591,14 +595,14 @@ ProtobufCMessage *pbjson_decode(const ProtobufCMessageDescriptor *desc, const ch
 	if (!j) {
 		if (err && errlen)
 			snprintf(err, errlen, "invalid JSON near byte %zu",
-				 end && end >= text ? (size_t)(end - text) : (size_t)0);
+			         end && end >= text ? (size_t)(end - text) : (size_t)0);
 		return NULL;
 	}
 	/* cJSON stops after the first value; anything but whitespace after it
 	 * makes the body invalid, as it does for the agent. */
 	size_t used = (size_t)(end - text);
 	while (used < len && (text[used] == ' ' || text[used] == '\t' || text[used] == '\n' ||
-			      text[used] == '\r'))
+	                      text[used] == '\r'))
 		used++;
 	if (used < len) {
 		if (err && errlen)

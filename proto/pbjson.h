@@ -33,9 +33,9 @@ char *pbjson_encode(const ProtobufCMessage *msg, int flags, size_t *len);
  * freed with protobuf_c_message_free_unpacked(msg, NULL), or NULL with a
  * message in err ("update.status.state: unknown enum name 'TASK_FOO'"). */
 ProtobufCMessage *pbjson_from_json(const ProtobufCMessageDescriptor *desc, const cJSON *json,
-				   char *err, size_t errlen);
+                                   char *err, size_t errlen);
 /* The same from JSON text (need not be NUL-terminated). */
 ProtobufCMessage *pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *text,
-				size_t len, char *err, size_t errlen);
+                                size_t len, char *err, size_t errlen);
 
 #endif

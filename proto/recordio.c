@@ -56,7 +56,7 @@ static int header_done(struct recordio_decoder *d)
 }
 
 int recordio_decoder_feed(struct recordio_decoder *d, const void *bytes, size_t n,
-			  recordio_record_cb cb, void *data)
+                          recordio_record_cb cb, void *data)
 {
 	const uint8_t *p = bytes, *end = p + n;
 
@@ -89,7 +89,7 @@ int recordio_decoder_feed(struct recordio_decoder *d, const void *bytes, size_t 
 				d->buf = malloc(d->want ? d->want : 1);
 				if (!d->buf)
 					return fail(d, "out of memory for a %llu-byte record",
-						    d->want);
+					            d->want);
 			}
 			size_t take = avail < need ? avail : need;
 			memcpy(d->buf + d->have, p, take);
@@ -115,7 +115,7 @@ int recordio_decoder_finish(struct recordio_decoder *d)
 		return -1;
 	if (d->in_payload)
 		return fail(d, "stream ended inside a record (%llu bytes missing)",
-			    (unsigned long long)(d->want - d->have));
+		            (unsigned long long)(d->want - d->have));
 	if (d->hdr_len)
 		return fail(d, "stream ended inside a record length%.0llu", 0);
 	return 0;

@@ -30,7 +30,7 @@ static char *make_pem(time_t not_after)
 	ASN1_TIME_set(X509_getm_notBefore(x), time(NULL) - 60);
 	ASN1_TIME_set(X509_getm_notAfter(x), not_after);
 	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-				   (const unsigned char *)"e2e.example", -1, -1, 0);
+	                           (const unsigned char *)"e2e.example", -1, -1, 0);
 	X509_set_issuer_name(x, X509_get_subject_name(x));
 	X509_set_pubkey(x, key);
 	X509_sign(x, key, EVP_sha256());
@@ -56,7 +56,7 @@ static int run_scenario(cJSON *sc)
 	fclose(f);
 	free(text);
 	char *argv[] = {(char *)ts_env("FAKEAGENT_BIN", "fakeagent"), "scenario", "--executor",
-			(char *)ts_env("EXECUTOR_BIN", "executor"), path, NULL};
+	                (char *)ts_env("EXECUTOR_BIN", "executor"),   path,       NULL};
 	pid_t pid = fork();
 	if (pid == 0) {
 		execv(argv[0], argv);
@@ -90,7 +90,7 @@ static cJSON *scenario(const char *name, const char *cmd)
 static void label(cJSON *sc, const char *k, const char *v)
 {
 	cJSON_AddStringToObject(cJSON_GetObjectItem(cJSON_GetObjectItem(sc, "app"), "labels"), k,
-				v);
+	                        v);
 }
 
 static void app_env(cJSON *sc, const char *k, const char *v)
@@ -118,7 +118,7 @@ static void test_a_certificate_expiring_in_seconds_kills_the_task(void **state)
 	executor_env(sc, "ALLEGRO_EXECUTOR_RANDOM_EXPIRATION_RANGE", "1ns");
 	step(sc, "{\"step\":\"expect-update\",\"state\":\"TASK_RUNNING\"}");
 	step(sc, "{\"step\":\"expect-update\",\"state\":\"TASK_RUNNING\",\"healthy\":false,"
-		 "\"message\":\"Certificate expired\",\"timeout\":\"60s\"}");
+	         "\"message\":\"Certificate expired\",\"timeout\":\"60s\"}");
 	step(sc, "{\"step\":\"expect-update\",\"state\":\"TASK_KILLED\"}");
 	step(sc, "{\"step\":\"expect-process-gone\",\"cmdline\":\"sleep 100\"}");
 	assert_int_equal(run_scenario(sc), 0);
@@ -131,7 +131,7 @@ static void test_a_missing_certificate_fails_the_launch(void **state)
 	cJSON *sc = scenario("certificate missing", "sleep 100");
 	label(sc, "validate-certificate", "true");
 	step(sc, "{\"step\":\"expect-update\",\"state\":\"TASK_FAILED\",\"message\":\"problem "
-		 "with certificate: missing certificate\"}");
+	         "with certificate: missing certificate\"}");
 	assert_int_equal(run_scenario(sc), 0);
 	cJSON_Delete(sc);
 }
@@ -142,8 +142,8 @@ static void test_json_lines_reach_logstash_and_metrics_reach_graphite(void **sta
 	struct sink *graphite = sink_start(SINK_TCP, 0, 0);
 	char port[16];
 	cJSON *sc = scenario("log shipping and metrics",
-			     "echo '{\"msg\":\"hello from the task\",\"level\":\"info\"}'; echo "
-			     "plain; sleep 100");
+	                     "echo '{\"msg\":\"hello from the task\",\"level\":\"info\"}'; echo "
+	                     "plain; sleep 100");
 	label(sc, "log-scraping", "logstash");
 	label(sc, "scId", "42");
 	executor_env(sc, "ALLEGRO_EXECUTOR_SERVICELOG_LOGSTASH_ADDRESS", sink_addr(logstash));

@@ -85,8 +85,8 @@ int ts_spawn(struct ts_proc *p, char *const argv[], char *const envp[], bool wai
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -1;
 	snprintf(p->log, sizeof(p->log), "%s/ts-%s-%d-%lld.log", ts_env("TMPDIR", "/tmp"),
-		 strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0], (int)getpid(),
-		 (long long)ts_now_ms());
+	         strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0], (int)getpid(),
+	         (long long)ts_now_ms());
 	p->pid = fork();
 	if (p->pid < 0)
 		return -1;
@@ -185,7 +185,7 @@ static size_t collect_headers(char *ptr, size_t size, size_t n, void *ud)
 }
 
 int ts_http(struct ts_http *res, const char *method, const char *url, const char *const *headers,
-	    const void *body, size_t body_len)
+            const void *body, size_t body_len)
 {
 	struct body_buf b = {0};
 	struct curl_slist *hl = curl_slist_append(NULL, "Expect:");

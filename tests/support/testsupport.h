@@ -24,9 +24,9 @@ void ts_rmtree(const char *path);
 
 struct ts_proc {
 	pid_t pid;
-	int out_fd;	  /* child's stdout, readable */
-	char addr[128];	  /* "127.0.0.1:PORT" from its "listening on http://..." line */
-	char log[512];	  /* path of its stderr log */
+	int out_fd;     /* child's stdout, readable */
+	char addr[128]; /* "127.0.0.1:PORT" from its "listening on http://..." line */
+	char log[512];  /* path of its stderr log */
 };
 
 /* Starts argv[0] with stdout on a pipe and stderr to a log file; when
@@ -49,7 +49,7 @@ struct ts_http {
 };
 /* One blocking request; headers are "Name: value" strings ended by NULL. */
 int ts_http(struct ts_http *res, const char *method, const char *url, const char *const *headers,
-	    const void *body, size_t body_len);
+            const void *body, size_t body_len);
 void ts_http_free(struct ts_http *res);
 
 /* Reads a whole file; malloc'd, NUL-terminated, or NULL. */
