@@ -23,41 +23,6 @@
 #define TOKEN "c0nsul-s3cret-token"
 #define TID   "web_app.instance-0b4e2c1a-aa11-11e9-915b-c610fee06dff._app.1"
 
-/* ---- settings the hook reads (its envcfg lookup) */
-
-static struct {
-	const char *name;
-	char value[256];
-} settings[16];
-
-static void set(const char *name, const char *value)
-{
-	size_t i = 0;
-	while (i < 16 && settings[i].name && strcmp(settings[i].name, name) != 0)
-		i++;
-	assert_true(i < 16);
-	settings[i].name = name;
-	snprintf(settings[i].value, sizeof(settings[i].value), "%s", value);
-}
-
-static const char *lookup(const char *name, void *data)
-{
-	for (size_t i = 0; i < 16 && settings[i].name; i++)
-		if (strcmp(settings[i].name, name) == 0)
-			return settings[i].value;
-	return NULL;
-}
-
-/* ---- every log line, to look for secrets */
-
-static char logs[1 << 16];
-
-static void capture(void *data, enum log_level lvl, const char *line)
-{
-	size_t n = strlen(logs);
-	snprintf(logs + n, sizeof(logs) - n, "%s\n", line);
-}
-
 /* ---- the fake and the hook */
 
 static struct ts_proc consul;
@@ -65,11 +30,7 @@ static bool have_consul;
 
 static struct hook *hook(void)
 {
-	for (struct hook *const *h = hook_builtin; *h; h++)
-		if (strcmp((*h)->name, "consul") == 0)
-			return *h;
-	fail_msg("no built-in hook named consul");
-	return NULL;
+	return ts_builtin_hook("consul");
 }
 
 /* Starts fakeconsul with ACLs: TOKEN may write every service, "webonly" only
@@ -98,15 +59,14 @@ static int stop_consul(void **state)
 
 static int setup(void **state)
 {
-	memset(settings, 0, sizeof(settings));
-	logs[0] = '\0';
+	ts_fakeenv_clear();
 	log_set_level(LOG_DEBUG);
-	log_set_sink(LOG_DEBUG, capture, NULL);
+	ts_logs_capture();
 	if (!have_consul)
 		return 0;
-	set("CONSUL_HTTP_ADDR", consul.addr);
-	set("ALLEGRO_EXECUTOR_CONSUL_TOKEN", TOKEN);
-	set("CLOUD_PUBLIC_IP", "127.0.0.1");
+	ts_fakeenv_set("CONSUL_HTTP_ADDR", consul.addr);
+	ts_fakeenv_set("ALLEGRO_EXECUTOR_CONSUL_TOKEN", TOKEN);
+	ts_fakeenv_set("CLOUD_PUBLIC_IP", "127.0.0.1");
 	/* A clean agent for every test. */
 	struct ts_http r;
 	char url[256];
@@ -123,7 +83,7 @@ static int teardown(void **state)
 {
 	if (hook()->state)
 		hook()->destroy(hook());
-	log_set_sink(LOG_ERROR, NULL, NULL);
+	ts_logs_release();
 	return 0;
 }
 
@@ -138,7 +98,7 @@ static int teardown(void **state)
 
 static void init_hook(void)
 {
-	struct envcfg cfg = {.lookup = lookup};
+	struct envcfg cfg = {.lookup = ts_fakeenv_lookup};
 	int rc = hook()->init(hook(), &cfg);
 	if (rc != 1)
 		fail_msg("consul hook init returned %d: %s", rc, cfg.errors);
@@ -346,8 +306,8 @@ static void test_token_travels_only_in_the_header_and_never_in_logs(void **state
 	}
 	cJSON_Delete(log);
 	assert_int_equal(seen, 2);
-	assert_true(strstr(logs, "registered in Consul") != NULL); /* the capture works */
-	assert_no_secret_in(logs);
+	assert_true(strstr(ts_logs(), "registered in Consul") != NULL); /* the capture works */
+	assert_no_secret_in(ts_logs());
 	free_task(t);
 }
 
@@ -425,7 +385,7 @@ static void test_consul_down_fails_registration_with_a_clear_message(void **stat
 	NEED_CONSUL();
 	char addr[64];
 	snprintf(addr, sizeof(addr), "http://127.0.0.1:%d", closed_port());
-	set("CONSUL_HTTP_ADDR", addr);
+	ts_fakeenv_set("CONSUL_HTTP_ADDR", addr);
 	init_hook();
 	Mesos__V1__TaskInfo *t = web_task(NULL);
 	struct hook_result res;
@@ -435,9 +395,9 @@ static void test_consul_down_fails_registration_with_a_clear_message(void **stat
 	assert_non_null(strstr(res.error, TID "_web_31000"));
 	assert_non_null(strstr(res.error, addr));
 	assert_non_null(strstr(res.error, "attempts"));
-	assert_non_null(strstr(logs, "service_id=" TID "_web_31000"));
+	assert_non_null(strstr(ts_logs(), "service_id=" TID "_web_31000"));
 	assert_no_secret_in(res.error);
-	assert_no_secret_in(logs);
+	assert_no_secret_in(ts_logs());
 	/* Nothing was registered, so nothing is deregistered. */
 	assert_int_equal(call(t, HOOK_BEFORE_TERMINATE, &res), 0);
 	free_task(t);
@@ -447,7 +407,7 @@ static void test_failed_registration_still_deregisters_what_was_registered(void 
 {
 	NEED_CONSUL();
 	/* This token may write `web` but not `admin`. */
-	set("ALLEGRO_EXECUTOR_CONSUL_TOKEN", "webonly");
+	ts_fakeenv_set("ALLEGRO_EXECUTOR_CONSUL_TOKEN", "webonly");
 	init_hook();
 	Mesos__V1__TaskInfo *t = web_task("{\"key\":\"consul\",\"value\":\"web,admin\"}");
 	struct hook_result res;
@@ -476,7 +436,7 @@ static void test_failed_deregistration_is_reported_and_retried_next_time(void **
 	                         "deregister/\"}");
 	assert_int_equal(call(t, HOOK_BEFORE_TERMINATE, &res), -1);
 	assert_non_null(strstr(res.error, TID "_web_31000"));
-	assert_non_null(strstr(logs, "Consul deregistration failed"));
+	assert_non_null(strstr(ts_logs(), "Consul deregistration failed"));
 
 	struct ts_http r;
 	char url[256];
@@ -513,8 +473,8 @@ static void test_service_already_gone_counts_as_deregistered(void **state)
 static void test_address_without_cloud_public_ip_comes_from_the_agent(void **state)
 {
 	NEED_CONSUL();
-	set("CLOUD_PUBLIC_IP", "");
-	set("MESOS_AGENT_ENDPOINT", "127.0.0.3:5051");
+	ts_fakeenv_set("CLOUD_PUBLIC_IP", "");
+	ts_fakeenv_set("MESOS_AGENT_ENDPOINT", "127.0.0.3:5051");
 	init_hook();
 	Mesos__V1__TaskInfo *t = web_task(NULL);
 	struct hook_result res;
@@ -530,10 +490,10 @@ static void test_address_without_cloud_public_ip_comes_from_the_agent(void **sta
 
 static void test_bad_settings_are_reported_by_name(void **state)
 {
-	set("CONSUL_HTTP_ADDR", "unix:///var/run/consul.sock");
-	set("ALLEGRO_EXECUTOR_INITIAL_HEALTH_CHECK_STATUS", "green");
-	set("CLOUD_PUBLIC_IP", "ten.one.two.three");
-	struct envcfg cfg = {.lookup = lookup};
+	ts_fakeenv_set("CONSUL_HTTP_ADDR", "unix:///var/run/consul.sock");
+	ts_fakeenv_set("ALLEGRO_EXECUTOR_INITIAL_HEALTH_CHECK_STATUS", "green");
+	ts_fakeenv_set("CLOUD_PUBLIC_IP", "ten.one.two.three");
+	struct envcfg cfg = {.lookup = ts_fakeenv_lookup};
 	assert_int_equal(hook()->init(hook(), &cfg), 0);
 	assert_null(hook()->state);
 	assert_int_equal(cfg.nerrors, 3);
@@ -541,9 +501,9 @@ static void test_bad_settings_are_reported_by_name(void **state)
 	assert_non_null(strstr(cfg.errors, "ALLEGRO_EXECUTOR_INITIAL_HEALTH_CHECK_STATUS"));
 	assert_non_null(strstr(cfg.errors, "CLOUD_PUBLIC_IP"));
 
-	memset(settings, 0, sizeof(settings));
-	set("CONSUL_HOOK_ENABLED", "false");
-	struct envcfg off = {.lookup = lookup};
+	ts_fakeenv_clear();
+	ts_fakeenv_set("CONSUL_HOOK_ENABLED", "false");
+	struct envcfg off = {.lookup = ts_fakeenv_lookup};
 	assert_int_equal(hook()->init(hook(), &off), 0);
 	assert_int_equal(off.nerrors, 0);
 }

@@ -26,41 +26,6 @@
 #define KEY  "vagrant_api_key"
 #define AUTH "Authorization: ApiKey " USER ":" KEY
 
-/* ---- settings the hook reads (its envcfg lookup) */
-
-static struct {
-	const char *name;
-	char value[256];
-} settings[16];
-
-static void set(const char *name, const char *value)
-{
-	size_t i = 0;
-	while (i < 16 && settings[i].name && strcmp(settings[i].name, name) != 0)
-		i++;
-	assert_true(i < 16);
-	settings[i].name = name;
-	snprintf(settings[i].value, sizeof(settings[i].value), "%s", value);
-}
-
-static const char *lookup(const char *name, void *data)
-{
-	for (size_t i = 0; i < 16 && settings[i].name; i++)
-		if (strcmp(settings[i].name, name) == 0)
-			return settings[i].value;
-	return NULL;
-}
-
-/* ---- every log line, to look for secrets */
-
-static char logs[1 << 16];
-
-static void capture(void *data, enum log_level lvl, const char *line)
-{
-	size_t n = strlen(logs);
-	snprintf(logs + n, sizeof(logs) - n, "%s\n", line);
-}
-
 /* ---- the fake and the hook */
 
 static struct ts_proc vaas;
@@ -68,11 +33,7 @@ static bool have_vaas;
 
 static struct hook *hook(void)
 {
-	for (struct hook *const *h = hook_builtin; *h; h++)
-		if (strcmp((*h)->name, "vaas") == 0)
-			return *h;
-	fail_msg("no built-in hook named vaas");
-	return NULL;
+	return ts_builtin_hook("vaas");
 }
 
 static int start_vaas(void **state)
@@ -114,20 +75,19 @@ static long fake(const char *method, const char *path, const char *body, cJSON *
 
 static int setup(void **state)
 {
-	memset(settings, 0, sizeof(settings));
-	logs[0] = '\0';
+	ts_fakeenv_clear();
 	log_set_level(LOG_DEBUG);
-	log_set_sink(LOG_DEBUG, capture, NULL);
+	ts_logs_capture();
 	if (!have_vaas)
 		return 0;
 	char host[160];
 	snprintf(host, sizeof(host), "http://%s/", vaas.addr); /* a trailing slash is fine */
-	set("ALLEGRO_EXECUTOR_VAAS_HOST", host);
-	set("VAAS_USERNAME", USER);
-	set("ALLEGRO_EXECUTOR_VAAS_TOKEN", KEY);
-	set("CLOUD_DC", "dc1");
-	set("CLOUD_PUBLIC_IP", "127.0.0.1");
-	set("ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT", "20s");
+	ts_fakeenv_set("ALLEGRO_EXECUTOR_VAAS_HOST", host);
+	ts_fakeenv_set("VAAS_USERNAME", USER);
+	ts_fakeenv_set("ALLEGRO_EXECUTOR_VAAS_TOKEN", KEY);
+	ts_fakeenv_set("CLOUD_DC", "dc1");
+	ts_fakeenv_set("CLOUD_PUBLIC_IP", "127.0.0.1");
+	ts_fakeenv_set("ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT", "20s");
 	fake("DELETE", "/_fake/requests", NULL, NULL);
 	fake("DELETE", "/_fake/faults", NULL, NULL);
 	fake("POST", "/_fake/tasks",
@@ -151,7 +111,7 @@ static int teardown(void **state)
 {
 	if (hook()->state)
 		hook()->destroy(hook());
-	log_set_sink(LOG_ERROR, NULL, NULL);
+	ts_logs_release();
 	return 0;
 }
 
@@ -166,7 +126,7 @@ static int teardown(void **state)
 
 static void init_hook(void)
 {
-	struct envcfg cfg = {.lookup = lookup};
+	struct envcfg cfg = {.lookup = ts_fakeenv_lookup};
 	int rc = hook()->init(hook(), &cfg);
 	if (rc != 1)
 		fail_msg("vaas hook init returned %d: %s", rc, cfg.errors);
@@ -318,8 +278,8 @@ static void test_api_key_travels_only_in_the_authorization_header(void **state)
 	}
 	cJSON_Delete(log);
 	assert_true(seen >= 4); /* dc, director, POST, DELETE */
-	assert_non_null(strstr(logs, "registered backend in VaaS")); /* the capture works */
-	assert_no_secret_in(logs);
+	assert_non_null(strstr(ts_logs(), "registered backend in VaaS")); /* the capture works */
+	assert_no_secret_in(ts_logs());
 	free_task(t);
 }
 
@@ -370,7 +330,7 @@ static void test_async_failure_fails_registration_and_still_deletes_the_backend(
 static void test_async_task_that_never_finishes_times_out(void **state)
 {
 	NEED_VAAS();
-	set("ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT", "1s");
+	ts_fakeenv_set("ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT", "1s");
 	init_hook();
 	fake("POST", "/_fake/tasks", "{\"status\":\"SUCCESS\",\"pending_polls\":100000}", NULL);
 	Mesos__V1__TaskInfo *t = task_for("first_service");
@@ -457,7 +417,7 @@ static void test_persistent_500_on_delete_is_reported_with_the_backend_id(void *
 	assert_int_equal(call(t, HOOK_BEFORE_TERMINATE, &res), -1);
 	assert_non_null(strstr(res.error, id));
 	assert_non_null(strstr(res.error, "HTTP 500"));
-	assert_non_null(strstr(logs, "VaaS deregistration failed"));
+	assert_non_null(strstr(ts_logs(), "VaaS deregistration failed"));
 	int tries = count_requests("DELETE", "/api/v0.1/backend/");
 	assert_true(tries > 1 && tries <= 5);
 	fake("DELETE", "/_fake/faults", NULL, NULL);
@@ -481,7 +441,7 @@ static void test_vaas_down_fails_registration_after_bounded_retries(void **state
 	NEED_VAAS();
 	char host[64];
 	snprintf(host, sizeof(host), "http://127.0.0.1:%d", closed_port());
-	set("ALLEGRO_EXECUTOR_VAAS_HOST", host);
+	ts_fakeenv_set("ALLEGRO_EXECUTOR_VAAS_HOST", host);
 	init_hook();
 	Mesos__V1__TaskInfo *t = task_for("second_service");
 	struct hook_result res;
@@ -491,7 +451,7 @@ static void test_vaas_down_fails_registration_after_bounded_retries(void **state
 	assert_non_null(strstr(res.error, "/api/v0.1/dc/"));
 	assert_non_null(strstr(res.error, "attempts"));
 	assert_no_secret_in(res.error);
-	assert_no_secret_in(logs);
+	assert_no_secret_in(ts_logs());
 	assert_int_equal(call(t, HOOK_BEFORE_TERMINATE, &res), 0); /* nothing to delete */
 	free_task(t);
 }
@@ -510,7 +470,7 @@ static void test_backend_already_gone_counts_as_deleted(void **state)
 	cJSON_Delete(list);
 	assert_int_equal(fake("DELETE", path, NULL, NULL), 204);
 	assert_int_equal(call(t, HOOK_BEFORE_TERMINATE, &res), 0);
-	assert_non_null(strstr(logs, "already gone"));
+	assert_non_null(strstr(ts_logs(), "already gone"));
 	free_task(t);
 }
 
@@ -537,7 +497,7 @@ static void test_existing_identical_backend_is_adopted(void **state)
 	struct hook_result res;
 	if (call(t, HOOK_AFTER_TASK_HEALTHY, &res) != 0)
 		fail_msg("register: %s", res.error);
-	assert_non_null(strstr(logs, "adopting it"));
+	assert_non_null(strstr(ts_logs(), "adopting it"));
 	cJSON *list = backends("second_service");
 	assert_int_equal(cJSON_GetArraySize(list), 1);
 	cJSON_Delete(list);
@@ -563,8 +523,8 @@ static void test_unknown_director_fails_with_its_name(void **state)
 static void test_missing_settings_are_named_when_a_task_asks_for_vaas(void **state)
 {
 	/* Runs without fakevaas: nothing is sent. */
-	memset(settings, 0, sizeof(settings));
-	set("CLOUD_PUBLIC_IP", "127.0.0.1");
+	ts_fakeenv_clear();
+	ts_fakeenv_set("CLOUD_PUBLIC_IP", "127.0.0.1");
 	init_hook();
 	Mesos__V1__TaskInfo *t = task_for("second_service");
 	struct hook_result res;
@@ -584,19 +544,19 @@ static void test_missing_settings_are_named_when_a_task_asks_for_vaas(void **sta
 
 static void test_bad_settings_are_reported_by_name(void **state)
 {
-	memset(settings, 0, sizeof(settings));
-	set("VAAS_HOST", "vaas.example:3030");
-	set("ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT", "forever");
-	struct envcfg cfg = {.lookup = lookup};
+	ts_fakeenv_clear();
+	ts_fakeenv_set("VAAS_HOST", "vaas.example:3030");
+	ts_fakeenv_set("ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT", "forever");
+	struct envcfg cfg = {.lookup = ts_fakeenv_lookup};
 	assert_int_equal(hook()->init(hook(), &cfg), 0);
 	assert_null(hook()->state);
 	assert_int_equal(cfg.nerrors, 2);
 	assert_non_null(strstr(cfg.errors, "VAAS_HOST"));
 	assert_non_null(strstr(cfg.errors, "ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT"));
 
-	memset(settings, 0, sizeof(settings));
-	set("ALLEGRO_EXECUTOR_VAAS_HOOK_ENABLED", "0");
-	struct envcfg off = {.lookup = lookup};
+	ts_fakeenv_clear();
+	ts_fakeenv_set("ALLEGRO_EXECUTOR_VAAS_HOOK_ENABLED", "0");
+	struct envcfg off = {.lookup = ts_fakeenv_lookup};
 	assert_int_equal(hook()->init(hook(), &off), 0);
 	assert_int_equal(off.nerrors, 0);
 }

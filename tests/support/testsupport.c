@@ -1,6 +1,9 @@
 /* Shared cmocka test helpers (see testsupport.h). */
 #include "testsupport.h"
 
+#include "common/log.h"
+#include "hooks/hook.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -245,4 +248,73 @@ char *ts_read_file(const char *path, size_t *len)
 			*len = (size_t)n;
 	}
 	return buf;
+}
+
+/* ------------------------------------------------------------ settings */
+
+#define FAKEENV_MAX 32
+
+static struct {
+	char name[128];
+	char value[512];
+} fakeenv[FAKEENV_MAX];
+
+void ts_fakeenv_set(const char *name, const char *value)
+{
+	size_t i = 0;
+	while (i < FAKEENV_MAX && fakeenv[i].name[0] && strcmp(fakeenv[i].name, name) != 0)
+		i++;
+	assert_true(i < FAKEENV_MAX);
+	snprintf(fakeenv[i].name, sizeof(fakeenv[i].name), "%s", name);
+	snprintf(fakeenv[i].value, sizeof(fakeenv[i].value), "%s", value);
+}
+
+void ts_fakeenv_clear(void)
+{
+	memset(fakeenv, 0, sizeof(fakeenv));
+}
+
+const char *ts_fakeenv_lookup(const char *name, void *data)
+{
+	for (size_t i = 0; i < FAKEENV_MAX && fakeenv[i].name[0]; i++)
+		if (strcmp(fakeenv[i].name, name) == 0)
+			return fakeenv[i].value;
+	return NULL;
+}
+
+/* ------------------------------------------------------------ logs */
+
+static char logs[1 << 16];
+
+static void capture(void *data, enum log_level lvl, const char *line)
+{
+	size_t n = strlen(logs);
+	snprintf(logs + n, sizeof(logs) - n, "%s\n", line);
+}
+
+void ts_logs_capture(void)
+{
+	logs[0] = '\0';
+	log_set_sink(LOG_DEBUG, capture, NULL);
+}
+
+void ts_logs_release(void)
+{
+	log_set_sink(LOG_ERROR, NULL, NULL);
+}
+
+const char *ts_logs(void)
+{
+	return logs;
+}
+
+/* ------------------------------------------------------------ hooks */
+
+struct hook *ts_builtin_hook(const char *name)
+{
+	for (struct hook *const *h = hook_builtin; *h; h++)
+		if (strcmp((*h)->name, name) == 0)
+			return *h;
+	fail_msg("no built-in hook named %s", name);
+	return NULL;
 }

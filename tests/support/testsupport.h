@@ -52,6 +52,23 @@ int ts_http(struct ts_http *res, const char *method, const char *url, const char
             const void *body, size_t body_len);
 void ts_http_free(struct ts_http *res);
 
+/* A fake environment for struct envcfg's lookup hook (tests of settings):
+ * ts_fakeenv_set adds or replaces NAME (both copied), ts_fakeenv_clear
+ * empties it; pass ts_fakeenv_lookup as envcfg.lookup. */
+void ts_fakeenv_set(const char *name, const char *value);
+void ts_fakeenv_clear(void);
+const char *ts_fakeenv_lookup(const char *name, void *data);
+
+/* Every log line (any level) captured through the logger's sink, to look
+ * for a message or for a secret that must not be there. */
+void ts_logs_capture(void); /* clears the capture and installs the sink */
+void ts_logs_release(void); /* removes the sink */
+const char *ts_logs(void);
+
+struct hook;
+/* The built-in hook with this name (hooks/builtin.c); fails the test if none. */
+struct hook *ts_builtin_hook(const char *name);
+
 /* Reads a whole file; malloc'd, NUL-terminated, or NULL. */
 char *ts_read_file(const char *path, size_t *len);
 /* Milliseconds on the monotonic clock. */
