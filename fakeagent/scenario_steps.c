@@ -93,7 +93,7 @@ static bool duration_ok(const cJSON *v)
 	       (cJSON_IsString(v) && duration_parse(v->valuestring, &ns) == 0);
 }
 
-static int64_t duration_of(const cJSON *spec, const char *key, int64_t def)
+int64_t steps_duration(const cJSON *spec, const char *key, int64_t def)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(spec, key);
 	int64_t ns;
@@ -340,7 +340,7 @@ static enum steps_verdict expect_log_absent(const struct steps_ctx *c, char *err
 		}
 		free(text);
 	}
-	int64_t span = duration_of(c->spec, "for", 0);
+	int64_t span = steps_duration(c->spec, "for", 0);
 	return c->elapsed >= (double)span / 1e9 ? STEPS_PASS : STEPS_AGAIN;
 }
 
@@ -565,8 +565,8 @@ enum steps_verdict steps_run(const char *kind, const struct steps_ctx *c, struct
 		    fa_fault_event(c->agent, c->executor_id,
 		                   cJSON_GetObjectItemCaseSensitive(c->spec, "event"), err, errlen);
 	else if (!strcmp(kind, "stop-agent"))
-		rc = fa_agent_go_away(c->agent, duration_of(c->spec, "downtime", DEF_OUTAGE), err,
-		                      errlen);
+		rc = fa_agent_go_away(c->agent, steps_duration(c->spec, "downtime", DEF_OUTAGE),
+		                      err, errlen);
 	else {
 		snprintf(err, errlen, "unknown step %s", kind);
 		rc = -1;

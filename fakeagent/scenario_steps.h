@@ -1,4 +1,5 @@
-/* Scenario steps beyond scenario.c's core ones (format in docs/scenarios.md):
+/* Scenario steps beyond the core ones of scenario.c and scenario_expect.c (format in
+ * docs/scenarios.md):
  *
  *   drop-stream, stop-agent, inject-raw, inject-event
  *       faults of the agent's connection to the executor (faults.h)
@@ -10,9 +11,10 @@
  *   signal-executor
  *       a signal to the executor's process (an operator or a runtime)
  *
- * scenario.c validates them with steps_validate when it loads a file and
- * runs them with steps_run whenever the step is due; a step answers with a
- * verdict and scenario.c does the reporting, timing and scheduling. */
+ * scenario_spec.c validates them with steps_validate when it loads a file,
+ * scenario.c runs them with steps_run whenever the step is due; a step
+ * answers with a verdict and scenario.c does the reporting, timing and
+ * scheduling. */
 #ifndef FAKEAGENT_SCENARIO_STEPS_H
 #define FAKEAGENT_SCENARIO_STEPS_H
 
@@ -24,6 +26,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum steps_verdict {
 	STEPS_PASS,
@@ -57,6 +60,9 @@ const char *steps_names(void);
 /* Checks a step's fields when the file is loaded: 0, or -1 with err naming
  * the field ("data: expected a string"). */
 int steps_validate(const char *kind, const cJSON *spec, char *err, size_t errlen);
+/* A duration field of a step: seconds as a number, or a Mesos or Go
+ * duration string ("5secs", "1.5s"); def when absent or unreadable. */
+int64_t steps_duration(const cJSON *spec, const char *key, int64_t def);
 /* Runs the step once. */
 enum steps_verdict steps_run(const char *kind, const struct steps_ctx *c, struct httpc_req **req,
                              char *err, size_t errlen);

@@ -10,9 +10,9 @@
 
 #include "common/duration.h"
 #include "common/uuid4.h"
+#include "procscan.h"
 #include "reaper.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -410,63 +410,12 @@ int fa_spawn_start(struct fa_executor *e, char *err, size_t errlen)
 	return 0;
 }
 
-/* One live process of the /proc snapshot. */
-struct proc_entry {
-	pid_t pid, ppid, pgrp, session;
-	bool doomed;
-};
-
-/* The live processes but this one; NULL when /proc cannot be read. */
-static struct proc_entry *proc_snapshot(size_t *n)
-{
-	DIR *d = opendir("/proc");
-	if (!d)
-		return NULL;
-	struct proc_entry *v = NULL;
-	size_t cap = 0;
-	struct dirent *de;
-	pid_t self = getpid();
-	*n = 0;
-	while ((de = readdir(d))) {
-		char *end;
-		long p = strtol(de->d_name, &end, 10);
-		if (*end || p <= 0 || p == self)
-			continue;
-		char path[64], buf[512];
-		snprintf(path, sizeof(path), "/proc/%ld/stat", p);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ssize_t len = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = '\0';
-		const char *rp = strrchr(buf, ')');
-		char state;
-		int ppid, pgrp, session;
-		if (!rp || sscanf(rp + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4 ||
-		    state == 'Z')
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 256;
-			struct proc_entry *nv = realloc(v, cap * sizeof(*nv));
-			if (!nv)
-				break;
-			v = nv;
-		}
-		v[(*n)++] = (struct proc_entry){(pid_t)p, ppid, pgrp, session, false};
-	}
-	closedir(d);
-	return v;
-}
-
 /* The container is the executor's session and process group, and every
  * process below the executor, whatever session it made for itself (our
  * executor puts its task in a new one). The tree is taken from one snapshot
  * before anything is killed: a killed parent's children would be re-parented
  * at once and no longer be found below it. */
-static void kill_container(struct fa_executor *e, struct proc_entry *v, size_t n)
+static void kill_container(struct fa_executor *e, struct procscan_entry *v, size_t n)
 {
 	pid_t sid = e->pid;
 	for (size_t i = 0; i < n; i++)
@@ -493,7 +442,7 @@ void fa_spawn_kill_all(struct fa_executor *e)
 	if (!e->spawned)
 		return;
 	size_t n = 0;
-	struct proc_entry *v = proc_snapshot(&n);
+	struct procscan_entry *v = procscan_snapshot(&n);
 	kill_container(e, v, n);
 	free(v);
 }
@@ -502,7 +451,7 @@ static void on_sweep(uv_timer_t *t)
 {
 	struct fa_agent *a = t->data;
 	size_t n = 0;
-	struct proc_entry *v = proc_snapshot(&n);
+	struct procscan_entry *v = procscan_snapshot(&n);
 	for (struct fa_executor *e = a->executors; e; e = e->next) {
 		if (!e->sweep_pending)
 			continue;

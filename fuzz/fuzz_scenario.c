@@ -1,13 +1,14 @@
-/* Fuzzes the reading of scenario files (fakeagent/scenario.c, format in
- * docs/scenarios.md) without running them: the steps (kinds, required
- * fields, timeouts, titles), the agent settings, and the placeholder
- * substitution of every string value into small buffers. scenario.c keeps
- * its parser static, so this file includes it whole; fakeagent_scenario is
- * never called. Properties: an error always names the file; substitution
- * never overruns its buffer; nothing leaks. */
-#include "fakeagent/scenario.c"
+/* Fuzzes the reading of scenario files (fakeagent/scenario_spec.c and
+ * scenario_setup.c, format in docs/scenarios.md) without running them: the
+ * steps (kinds, required fields, timeouts, titles), the agent settings, and
+ * the placeholder substitution of every string value into small buffers. Properties: an error
+ * always names the file; substitution never overruns its buffer; nothing leaks. */
+#include "fakeagent/scenario.h"
 
 #include "fuzz.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 static void values(struct scenario *sc, const struct step *st)
 {
@@ -15,21 +16,21 @@ static void values(struct scenario *sc, const struct step *st)
 	cJSON_ArrayForEach (v, st->spec) {
 		char small[16], big[512];
 		if (cJSON_IsString(v)) {
-			subst(sc, v->valuestring, small, sizeof(small));
+			scenario_subst(sc, v->valuestring, small, sizeof(small));
 			CHECK(strlen(small) < sizeof(small));
-			subst(sc, v->valuestring, big, sizeof(big));
+			scenario_subst(sc, v->valuestring, big, sizeof(big));
 			CHECK(strlen(big) < sizeof(big));
 		}
 		if (v->string) {
-			step_num(sc, st, v->string);
-			step_duration(st, v->string, 0);
+			scenario_step_num(sc, st, v->string);
+			scenario_step_duration(st, v->string, 0);
 		}
 	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct opts o = {0};
+	struct scenario_opts o = {0};
 	struct scenario sc = {.file = "fuzz.json", .opts = &o};
 	char err[2048] = "";
 	sc.doc = cJSON_ParseWithLength((const char *)data, size);
@@ -37,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cJSON_Delete(sc.doc);
 		return 0;
 	}
-	if (parse_steps(&sc, err, sizeof(err)) < 0) {
+	if (scenario_parse_steps(&sc, err, sizeof(err)) < 0) {
 		CHECK(strncmp(err, "fuzz.json", 9) == 0);
 	} else {
 		for (size_t i = 0; i < sc.n; i++)
@@ -45,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct fa_config cfg;
 		fa_config_defaults(&cfg);
 		err[0] = '\0';
-		if (agent_settings(&sc, &cfg, err, sizeof(err)) < 0)
+		if (scenario_agent_settings(&sc, &cfg, err, sizeof(err)) < 0)
 			CHECK(strncmp(err, "fuzz.json", 9) == 0);
 	}
 	free(sc.steps);
