@@ -20,6 +20,7 @@ struct httpc {
 	struct httpc_req *reqs;    /* every request in flight */
 	struct httpc_req *pending; /* started from inside a curl callback: added later */
 	struct sock_ctx *socks;    /* every socket being polled */
+	CURL *spare;               /* a finished request's handle, reset, for the next one */
 	void (*close_cb)(void *);
 	void *close_data;
 };
@@ -254,9 +255,18 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *userp)
 	return len;
 }
 
+/* The easy handle is kept for the next request (health probes start one
+ * every interval): curl_easy_reset clears its options but keeps its
+ * buffers, which curl_easy_init would allocate and zero again. */
 static void req_free(struct httpc_req *r)
 {
-	curl_easy_cleanup(r->easy);
+	struct httpc *h = r->h;
+	if (!h->closing && !h->spare) {
+		curl_easy_reset(r->easy);
+		h->spare = r->easy;
+	} else {
+		curl_easy_cleanup(r->easy);
+	}
 	curl_slist_free_all(r->headers);
 	free(r->body);
 	free(r);
@@ -271,7 +281,8 @@ struct httpc_req *httpc_start(struct httpc *h, const struct httpc_opts *o)
 		return NULL;
 	r->h = h;
 	r->o = *o;
-	r->easy = curl_easy_init();
+	r->easy = h->spare ? h->spare : curl_easy_init();
+	h->spare = NULL;
 	if (!r->easy) {
 		free(r);
 		return NULL;
@@ -417,6 +428,8 @@ void httpc_close(struct httpc *h, void (*cb)(void *data), void *data)
 		req_free(r);
 	}
 	h->active = 0;
+	curl_easy_cleanup(h->spare);
+	h->spare = NULL;
 	curl_multi_cleanup(h->multi);
 	h->multi = NULL;
 	while (h->socks)
