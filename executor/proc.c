@@ -159,12 +159,16 @@ void proc_shutdown(void)
 	pthread_mutex_unlock(&P.mu);
 }
 
+/* The entry stays until the pid is reaped: a killed probe is still a helper
+ * (not the task's) while it dies, and its reaping is not an orphan's. */
 void proc_forget(pid_t pid)
 {
 	pthread_mutex_lock(&P.mu);
 	struct entry *e = find(pid);
-	if (e && !e->blocking)
-		drop(e);
+	if (e && !e->blocking) {
+		e->cb = NULL;
+		e->data = NULL;
+	}
 	pthread_mutex_unlock(&P.mu);
 }
 
@@ -375,7 +379,7 @@ static pid_t spawn(const struct proc_spec *s, proc_exit_cb cb, void *data, bool 
 		snprintf(err, errlen, "exec %s: %s", s->path ? s->path : s->argv[0],
 		         strerror(child_errno));
 		if (!blocking)
-			proc_forget(pid); /* reaped as an unknown pid */
+			proc_forget(pid); /* reaped without a callback */
 		return blocking ? -pid - 1 : -1;
 	}
 	return pid;

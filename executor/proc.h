@@ -44,7 +44,8 @@ void proc_shutdown(void);
  * or directory" is reported here, not as an exit status). */
 pid_t proc_spawn(const struct proc_spec *spec, proc_exit_cb cb, void *data, char *err,
                  size_t errlen);
-/* Drops the callback of a pid (it is still reaped). */
+/* Drops the callback of a pid: it is reaped without one, and what it was
+ * (a helper or the task's) stays as it is until then. */
 void proc_forget(pid_t pid);
 
 /* From any thread: spawn and wait for the exit, killing the process group

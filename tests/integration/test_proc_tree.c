@@ -331,6 +331,37 @@ static void test_helpers_are_not_part_of_the_tree(void **state)
 	assert_int_equal(WTERMSIG(helper.status), SIGKILL);
 }
 
+/* A probe killed at its timeout is forgotten at once but reaped later: until
+ * then it must not count as the task's (a task without processes would look
+ * alive, and a kill of the task would reach it). */
+static void test_a_forgotten_helper_stays_out_of_the_tree_until_reaped(void **state)
+{
+	char err[256];
+	char *argv[] = {"sleep", "1000", NULL};
+	struct proc_spec spec = {
+	    .argv = argv, .new_pgroup = true, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+	struct exit_flag helper = {0};
+	pid_t pid = proc_spawn(&spec, on_helper_exit, &helper, err, sizeof(err));
+	if (pid < 0)
+		fail_msg("proc_spawn: %s", err);
+	proc_mark_helper(pid, true);
+	unsigned long orphans = proc_orphans_reaped();
+
+	proc_forget(pid); /* not yet reaped: the loop has not run */
+	assert_true(running(pid));
+	assert_false(proc_tree_alive());
+	pid_t out[64];
+	pid_t helpers[64];
+	size_t nh = proc_helpers(helpers, 64);
+	assert_int_equal(proc_descendants(out, 64, helpers, nh), 0);
+
+	kill(-pid, SIGKILL);
+	assert_true(pump_until(pid_reaped, &pid));
+	assert_false(helper.exited);                      /* forgotten: no callback */
+	assert_int_equal(proc_orphans_reaped(), orphans); /* ours, not an orphan */
+	assert_int_equal(proc_helpers(helpers, 64), 0);
+}
+
 /* ------------------------------------------------------------ spawning */
 
 static void test_exec_of_a_missing_file_is_reported_as_an_exec_error(void **state)
@@ -477,19 +508,47 @@ static int group_teardown(void **state)
 	return uv_loop_close(&loop) == 0 ? 0 : -1;
 }
 
+static bool no_descendant(void *arg)
+{
+	pid_t out[64];
+	return proc_descendants(out, 64, NULL, 0) == 0;
+}
+
+/* After each test, passed or failed: nothing it started survives it (a
+ * failed test must not leave a `sleep 1000` holding ctest's output pipe). */
+static int kill_descendants(void **state)
+{
+	pid_t out[64];
+	size_t n = proc_descendants(out, 64, NULL, 0);
+	for (size_t i = 0; i < n; i++)
+		kill(out[i], SIGKILL);
+	return pump_until(no_descendant, NULL) ? 0 : -1;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_task_runs_in_its_own_session_and_setsid_leaves_it),
-	    cmocka_unit_test(test_sigterm_to_the_tree_leaves_only_the_processes_that_ignore_it),
-	    cmocka_unit_test(test_sigkill_to_the_tree_kills_and_reaps_everything),
-	    cmocka_unit_test(test_sigkill_alone_kills_a_whole_running_tree),
-	    cmocka_unit_test(test_helpers_are_not_part_of_the_tree),
-	    cmocka_unit_test(test_exec_of_a_missing_file_is_reported_as_an_exec_error),
-	    cmocka_unit_test(test_spawned_process_reports_its_exit_status),
-	    cmocka_unit_test(test_run_blocking_returns_the_exit_status),
-	    cmocka_unit_test(test_run_blocking_timeout_kills_the_whole_group),
-	    cmocka_unit_test(test_run_blocking_of_a_missing_file_is_an_exec_error),
+	    cmocka_unit_test_teardown(test_task_runs_in_its_own_session_and_setsid_leaves_it,
+	                              kill_descendants),
+	    cmocka_unit_test_teardown(
+	        test_sigterm_to_the_tree_leaves_only_the_processes_that_ignore_it,
+	        kill_descendants),
+	    cmocka_unit_test_teardown(test_sigkill_to_the_tree_kills_and_reaps_everything,
+	                              kill_descendants),
+	    cmocka_unit_test_teardown(test_sigkill_alone_kills_a_whole_running_tree,
+	                              kill_descendants),
+	    cmocka_unit_test_teardown(test_helpers_are_not_part_of_the_tree, kill_descendants),
+	    cmocka_unit_test_teardown(test_a_forgotten_helper_stays_out_of_the_tree_until_reaped,
+	                              kill_descendants),
+	    cmocka_unit_test_teardown(test_exec_of_a_missing_file_is_reported_as_an_exec_error,
+	                              kill_descendants),
+	    cmocka_unit_test_teardown(test_spawned_process_reports_its_exit_status,
+	                              kill_descendants),
+	    cmocka_unit_test_teardown(test_run_blocking_returns_the_exit_status, kill_descendants),
+	    cmocka_unit_test_teardown(test_run_blocking_timeout_kills_the_whole_group,
+	                              kill_descendants),
+	    cmocka_unit_test_teardown(test_run_blocking_of_a_missing_file_is_an_exec_error,
+	                              kill_descendants),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
