@@ -41,7 +41,7 @@ static const char usage[] =
     "  --ours '[K=V ...] PATH' our executor (default: this build's, " BENCH_EXECUTOR ")\n"
     "  --runs N               runs per executor, after a warm-up (default 5)\n"
     "  --settle SECS          wait after TASK_RUNNING before the idle window (default 11:\n"
-    "                         past the executor's one-shot timers)\n"
+    "                         past one-shot timers an executor may arm at start)\n"
     "  --idle SECS            idle window for wake-ups and idle CPU (default 60: one\n"
     "                         period of the executor's slowest periodic timer)\n"
     "  --probes N             health probes counted per window (default 50)\n"

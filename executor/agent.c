@@ -176,27 +176,28 @@ static void subscribe(struct agent *a)
 	a->got_200 = false;
 	a->stream_error[0] = '\0';
 	recordio_decoder_reset(&a->dec);
-	a->stream =
-	    httpc_start(a->http, &(struct httpc_opts){
-	                             .method = "POST",
-	                             .url = a->cfg->url,
-	                             .unix_socket = a->cfg->unix_path,
-	                             .headers = a->headers_stream,
-	                             .body = body,
-	                             .body_len = len,
-	                             .connect_timeout_ms = a->cfg->http_timeout_ns / 1000000,
-	                             .insecure = !a->cfg->tls_verify,
-	                             .on_response = stream_response,
-	                             .on_data = stream_data,
-	                             .on_done = stream_done,
-	                             .data = a,
-	                         });
+	a->stream = httpc_start(a->http, &(struct httpc_opts){
+	                                     .method = "POST",
+	                                     .url = a->cfg->url,
+	                                     .unix_socket = a->cfg->unix_path,
+	                                     .headers = a->headers_stream,
+	                                     .body = body,
+	                                     .body_len = len,
+	                                     .insecure = !a->cfg->tls_verify,
+	                                     .on_response = stream_response,
+	                                     .on_data = stream_data,
+	                                     .on_done = stream_done,
+	                                     .data = a,
+	                                 });
 	free(body);
 	if (!a->stream) {
 		log_error("cannot start SUBSCRIBE request");
 		schedule_retry(a);
 		return;
 	}
+	/* This timer bounds the connection and the answer together; a curl
+	 * connect timeout on the stream would outlive the connection as a timer
+	 * that wakes the idle executor once, 10 s after it started. */
 	uv_timer_start(&a->response_timer, on_response_timeout,
 	               (uint64_t)(a->cfg->http_timeout_ns / 1000000), 0);
 	log_debug("SUBSCRIBE sent (%zu bytes)", len);
