@@ -601,6 +601,79 @@ static void test_http_probe_that_outlives_its_timeout_fails(void **state)
 	assert_contains(F.msg[0], "HTTP health check timed out after 300ms");
 }
 
+/* ---- HTTPS: Mesos probes with `curl -k`, so a self-signed server is fine */
+
+#define OPENSSL_BIN "/usr/bin/openssl"
+
+/* `openssl s_server -www` on 127.0.0.1 with a fresh self-signed key; it
+ * answers every GET with 200 and a status page. Its port in *port. */
+static void start_tls_server(struct ts_proc *p, unsigned *port)
+{
+	char cmd[1400];
+	snprintf(cmd, sizeof(cmd),
+	         OPENSSL_BIN " req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+	                     "-subj /CN=localhost -days 1 -keyout '%s' -out '%s' 2>/dev/null",
+	         sandbox_file("key.pem"), sandbox_file("cert.pem"));
+	assert_int_equal(system(cmd), 0);
+	*port = closed_port();
+	char accept[32];
+	snprintf(accept, sizeof(accept), "127.0.0.1:%u", *port);
+	char *argv[] = {OPENSSL_BIN, "s_server",
+	                "-quiet",    "-www",
+	                "-accept",   accept,
+	                "-cert",     sandbox_file("cert.pem"),
+	                "-key",      sandbox_file("key.pem"),
+	                NULL};
+	assert_int_equal(ts_spawn(p, argv, NULL, false), 0);
+	int64_t end = ts_now_ms() + 10000; /* until it accepts */
+	for (;;) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in a = {.sin_family = AF_INET,
+		                        .sin_port = htons((uint16_t)*port),
+		                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		int rc = connect(fd, (struct sockaddr *)&a, sizeof(a));
+		close(fd);
+		if (rc == 0)
+			return;
+		if (ts_now_ms() > end)
+			fail_msg("openssl s_server did not listen on %s (log %s)", accept, p->log);
+		ts_sleep_ms(20);
+	}
+}
+
+static void test_https_health_check_accepts_a_self_signed_certificate(void **state)
+{
+	if (access(OPENSSL_BIN, X_OK) < 0)
+		skip(); /* scripts/deps.sh installs it */
+	struct ts_proc tls;
+	unsigned port;
+	start_tls_server(&tls, &port);
+	struct spec s;
+	char want[128];
+	spec_health(&s, 0, 3, 20);
+	spec_http(&s, port, "/", true);
+	s.http.scheme = "https";
+	fx_run(&F, &s.task, NULL, until_verdicts_1);
+	ts_stop(&tls, SIGTERM, 5000);
+	assert_int_equal(F.v[0], HEALTH_HEALTHY);
+	snprintf(want, sizeof(want), "got status 200 from https://127.0.0.1:%u/", port);
+	assert_contains(F.msg[0], want);
+}
+
+static void test_https_health_check_against_a_plain_http_server_is_unhealthy(void **state)
+{
+	struct spec s;
+	char want[128];
+	spec_health(&s, 0, 3, 20);
+	spec_http(&s, F.port, "/help", true);
+	s.http.scheme = "https";
+	fx_run(&F, &s.task, NULL, until_verdicts_1);
+	assert_int_equal(F.v[0], HEALTH_UNHEALTHY);
+	snprintf(want, sizeof(want),
+	         "HTTP health check failed: https://127.0.0.1:%u/help: ", F.port);
+	assert_contains(F.msg[0], want);
+}
+
 /* The first probe waits delay_seconds; the next one starts interval_seconds
  * after the previous one finished (a slow answer pushes it back). */
 static bool until_three_hits(struct fx *f)
@@ -1184,6 +1257,8 @@ int main(void)
 	    T(test_http_400_is_unhealthy),
 	    T(test_http_connection_refused_is_unhealthy),
 	    T(test_http_probe_that_outlives_its_timeout_fails),
+	    T(test_https_health_check_accepts_a_self_signed_certificate),
+	    T(test_https_health_check_against_a_plain_http_server_is_unhealthy),
 	    T(test_probes_wait_the_delay_then_the_interval_after_each_finishes),
 	    T(test_tcp_health_check_on_an_open_port_is_healthy),
 	    T(test_tcp_health_check_on_a_closed_port_is_unhealthy),
