@@ -39,6 +39,7 @@ struct httpd {
 	int handles_open;
 	char address[80];
 	char *unix_path;
+	char *tls_cert, *tls_key;   /* copies of the config's PEM text, or NULL */
 	struct httpd_req *deferred; /* requests answered later */
 	struct httpd_stream *streams;
 	bool stopping;
@@ -678,13 +679,19 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *e
 	return 0;
 }
 
+static void httpd_free(struct httpd *d)
+{
+	free(d->unix_path);
+	free(d->tls_cert);
+	free(d->tls_key);
+	free(d);
+}
+
 static void handle_closed(uv_handle_t *h)
 {
 	struct httpd *d = h->data;
-	if (--d->handles_open == 0) {
-		free(d->unix_path);
-		free(d);
-	}
+	if (--d->handles_open == 0)
+		httpd_free(d);
 }
 
 /* libmicrohttpd's own messages (a client gone mid-answer, ...) are routine
@@ -703,18 +710,34 @@ static int listener_start(struct httpd *d, struct listener *l, unsigned flags, i
                           const struct sockaddr *sa, char *err, size_t errlen)
 {
 	unsigned limit = d->cfg.connection_limit ? d->cfg.connection_limit : 4096;
+	bool tls = listen_fd < 0 && d->tls_cert; /* TCP only: a Unix socket stays plain */
+	struct MHD_OptionItem opts[8];
+	size_t n = 0;
+	if (listen_fd >= 0) {
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL};
+	} else {
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)sa};
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+	}
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, limit, NULL};
+	if (tls) {
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, d->tls_cert};
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, d->tls_key};
+	}
+	opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	l->d = d;
-	if (listen_fd >= 0)
-		l->mhd = MHD_start_daemon(
-		    flags, 0, NULL, NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET, listen_fd,
-		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_EXTERNAL_LOGGER,
-		    mhd_log, NULL, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_END);
-	else
-		l->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l, MHD_OPTION_SOCK_ADDR,
-		                          sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
-		                          MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		                          MHD_OPTION_CONNECTION_LIMIT, limit,
-		                          MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
+	errno = 0;
+	l->mhd = MHD_start_daemon(flags | (tls ? MHD_USE_TLS : 0), 0, NULL, NULL, on_request, l,
+	                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+	                          MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY, opts,
+	                          MHD_OPTION_END);
+	if (!l->mhd && tls) {
+		snprintf(err, errlen,
+		         "cannot serve HTTPS on %s: %s (are the certificate and the key PEM, "
+		         "and do they belong together?)",
+		         d->cfg.listen, strerror(errno ? errno : EINVAL));
+		return -1;
+	}
 	if (!l->mhd) {
 		snprintf(err, errlen, "cannot serve on %s: %s",
 		         listen_fd >= 0 ? "unix socket" : d->cfg.listen,
@@ -772,11 +795,25 @@ struct httpd *httpd_start(uv_loop_t *loop, const struct httpd_config *cfg, char 
 	d->loop = loop;
 	d->cfg = *cfg;
 	d->cfg.listen = listen;
+	if (!cfg->tls_cert != !cfg->tls_key) {
+		snprintf(err, errlen, "HTTPS needs both a certificate and its key");
+		free(d);
+		return NULL;
+	}
+	if (cfg->tls_cert) {
+		d->tls_cert = strdup(cfg->tls_cert);
+		d->tls_key = strdup(cfg->tls_key);
+		if (!d->tls_cert || !d->tls_key) {
+			snprintf(err, errlen, "out of memory");
+			httpd_free(d);
+			return NULL;
+		}
+	}
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (listener_start(d, &d->l[0], flags, -1, (struct sockaddr *)&ss, err, errlen) < 0) {
-		free(d);
+		httpd_free(d);
 		return NULL;
 	}
 	d->nlisteners = 1;
@@ -827,7 +864,7 @@ const char *httpd_address(const struct httpd *d)
 
 void httpd_announce(const struct httpd *d)
 {
-	printf("listening on http://%s\n", d->address);
+	printf("listening on %s://%s\n", d->tls_cert ? "https" : "http", d->address);
 	fflush(stdout);
 }
 
@@ -863,7 +900,7 @@ void httpd_stop(struct httpd *d)
 	if (d->unix_path)
 		unlink(d->unix_path);
 	if (d->handles_open == 0)
-		free(d);
+		httpd_free(d);
 }
 
 /* ------------------------------------------------------------ signals */

@@ -34,6 +34,7 @@ struct httpd_config {
 	const char *listen;               /* "HOST:PORT"; port 0 picks a free port */
 	const char *unix_socket;          /* also serve on this Unix socket path */
 	bool allow_non_loopback;          /* bind a non-loopback address */
+	const char *tls_cert, *tls_key;   /* PEM text: serve HTTPS on `listen` (copied) */
 	size_t max_body;                  /* largest request body (default 64 MiB) */
 	unsigned connection_limit;        /* default 4096 */
 	const struct httpd_route *routes; /* ended by an entry with path NULL */
@@ -52,7 +53,8 @@ struct httpd *httpd_start(uv_loop_t *loop, const struct httpd_config *cfg, char 
                           size_t errlen);
 /* The bound address ("127.0.0.1:41234"). */
 const char *httpd_address(const struct httpd *d);
-/* Prints "listening on http://HOST:PORT" as a line on stdout and flushes. */
+/* Prints "listening on http://HOST:PORT" (https with TLS) as a line on
+ * stdout and flushes. */
 void httpd_announce(const struct httpd *d);
 /* Stops serving: closes streams, answers deferred requests with 503, closes
  * the listener. The struct is freed once its handles are closed. */

@@ -65,7 +65,7 @@ static const struct setting settings[] = {
     {"ALLEGRO_EXECUTOR_TLS_VERIFY", K_BOOL, F(tls_verify), "false",
      "verify the agent's TLS certificate (libprocess does not by default)"},
     {"ALLEGRO_EXECUTOR_HTTP_TIMEOUT", K_DURATION, F(http_timeout_ns), "10s",
-     "connect timeout, and the timeout of every call but the event stream"},
+     "time for SUBSCRIBE to connect and be answered, and the timeout of every other call"},
     {"ALLEGRO_EXECUTOR_KILL_POLICY_GRACE_PERIOD", K_DURATION, F(kill_grace_ns), "5s",
      "grace between SIGTERM and SIGKILL when neither the KILL nor the task has a kill policy"},
     {"ALLEGRO_EXECUTOR_STATE_UPDATE_BUFFER_SIZE", K_LONG, F(update_buffer), "1024",

@@ -2,6 +2,7 @@
  * FrameworkInfo, AgentInfo, the HTTP server), launching tasks, kill,
  * shutdown, framework messages, the restart simulation, and stopping. */
 #include "internal.h"
+#include "load.h"
 
 #include "common/duration.h"
 #include "common/uuid4.h"
@@ -200,6 +201,8 @@ static int serve(struct fa_agent *a, const char *listen, char *err, size_t errle
 	                          .listen = listen,
 	                          .allow_non_loopback = a->cfg.allow_remote,
 	                          .unix_socket = a->domain_socket,
+	                          .tls_cert = a->tls_cert,
+	                          .tls_key = a->tls_key,
 	                          .routes = fa_control_routes,
 	                          .fallback = (httpd_handler)fa_endpoint_handle,
 	                          .connection_limit = 65536,
@@ -226,6 +229,15 @@ struct fa_agent *fa_agent_new(uv_loop_t *loop, const struct fa_config *cfg, char
 	a->cfg.executor_env = (const char *const *)a->cfg_env;
 	a->domain_socket = cfg->domain_socket ? strdup(cfg->domain_socket) : NULL;
 	a->cfg.domain_socket = a->domain_socket;
+	if (!cfg->tls_cert_file != !cfg->tls_key_file) {
+		snprintf(err, errlen, "HTTPS needs both --tls-cert and --tls-key");
+		goto fail;
+	}
+	if (cfg->tls_cert_file &&
+	    (!(a->tls_cert = load_text_file(cfg->tls_cert_file, NULL, err, errlen)) ||
+	     !(a->tls_key = load_text_file(cfg->tls_key_file, NULL, err, errlen))))
+		goto fail;
+	a->cfg.tls_cert_file = a->cfg.tls_key_file = NULL; /* read; the text is kept */
 	char host[256] = "localhost";
 	if (cfg->hostname)
 		snprintf(host, sizeof(host), "%s", cfg->hostname);
@@ -291,6 +303,8 @@ fail:
 	free(a->hostname);
 	free(a->work_dir);
 	free(a->domain_socket);
+	free(a->tls_cert);
+	free(a->tls_key);
 	free(a);
 	return NULL;
 }
@@ -298,6 +312,11 @@ fail:
 const char *fa_agent_address(const struct fa_agent *a)
 {
 	return a->address;
+}
+
+const char *fa_agent_scheme(const struct fa_agent *a)
+{
+	return a->tls_cert ? "https" : "http";
 }
 const char *fa_agent_id(const struct fa_agent *a)
 {
@@ -758,6 +777,8 @@ static void handle_closed(uv_handle_t *h)
 	free(a->hostname);
 	free(a->work_dir);
 	free(a->domain_socket);
+	free(a->tls_cert);
+	free(a->tls_key);
 	free(a);
 	if (done)
 		done(data);

@@ -33,6 +33,8 @@ struct fa_config {
 	bool keep_work_dir;              /* keep the temp dir made for work_dir == NULL */
 	const char *executor_bin;        /* default executor binary for /_fake/launch (borrowed) */
 	const char *domain_socket;       /* also serve the executor API here (borrowed) */
+	const char *tls_cert_file;       /* with tls_key_file: serve HTTPS (PEM files, read */
+	const char *tls_key_file;        /* by fa_agent_new; the Unix socket stays plain) */
 	bool executor_auth;              /* tokens in MESOS_EXECUTOR_AUTHENTICATION_TOKEN */
 	int only_encoding;               /* -1: both; else the one enum mesos_encoding allowed */
 	bool checkpoint;                 /* FrameworkInfo.checkpoint, MESOS_CHECKPOINT=1 */
@@ -108,7 +110,9 @@ void fa_agent_set_observer(struct fa_agent *a, fa_observer_fn fn, void *data);
  * `done` runs once everything is closed and the agent is freed. */
 void fa_agent_stop(struct fa_agent *a, void (*done)(void *data), void *data);
 
-const char *fa_agent_address(const struct fa_agent *a); /* "127.0.0.1:5051" */
+const char *fa_agent_address(const struct fa_agent *a);
+/* "https" when the agent serves TLS (--tls-cert), else "http". */
+const char *fa_agent_scheme(const struct fa_agent *a); /* "127.0.0.1:5051" */
 const char *fa_agent_id(const struct fa_agent *a);
 const char *fa_agent_framework_id(const struct fa_agent *a);
 const char *fa_agent_hostname(const struct fa_agent *a);

@@ -31,6 +31,8 @@ const char cli_agent_usage[] =
     "2secs)\n"
     "  --recovery-timeout D          MESOS_RECOVERY_TIMEOUT (default 15mins)\n"
     "  --domain-socket PATH          also serve the executor API on this Unix socket\n"
+    "  --tls-cert FILE --tls-key FILE serve HTTPS (PEM) as an agent with SSL does; its\n"
+    "                                executors need ALLEGRO_EXECUTOR_API_SCHEME=https\n"
     "  --executor-auth               give executors tokens; 401/403 without the right one\n"
     "durations: Mesos (5secs, 250ms, 2mins) or Go (5s, 250ms, 1m30s) spelling\n";
 
@@ -103,6 +105,8 @@ int cli_agent_option(struct cli_agent *ca, int argc, char **argv, int *i, char *
 	STR("--hostname", hostname)
 	STR("--work-dir", work_dir)
 	STR("--domain-socket", domain_socket)
+	STR("--tls-cert", tls_cert_file)
+	STR("--tls-key", tls_key_file)
 	DUR("--ack-delay", ack_delay)
 	DUR("--heartbeat-interval", heartbeat_interval)
 	DUR("--shutdown-grace", shutdown_grace)

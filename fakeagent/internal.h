@@ -102,9 +102,10 @@ struct fa_agent {
 	char *hostname;
 	char *work_dir;
 	char *domain_socket;
-	bool own_work_dir;   /* made by us (a temp dir) */
-	struct httpd *httpd; /* NULL while gone (fa_agent_go_away) */
-	char address[80];    /* "127.0.0.1:5051", kept while gone */
+	char *tls_cert, *tls_key; /* PEM text, or NULL: plain HTTP */
+	bool own_work_dir;        /* made by us (a temp dir) */
+	struct httpd *httpd;      /* NULL while gone (fa_agent_go_away) */
+	char address[80];         /* "127.0.0.1:5051", kept while gone */
 	char agent_id[64];
 	char framework_id[64];
 	Mesos__V1__FrameworkInfo *framework; /* owned */

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-cJSON *load_json_file(const char *path, char *err, size_t errlen)
+char *load_text_file(const char *path, size_t *len_out, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
@@ -41,13 +41,29 @@ cJSON *load_json_file(const char *path, char *err, size_t errlen)
 		len += n;
 	}
 	fclose(f);
+	if (!buf && !(buf = calloc(1, 1))) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	buf[len] = '\0';
+	if (len_out)
+		*len_out = len;
+	return buf;
+}
+
+cJSON *load_json_file(const char *path, char *err, size_t errlen)
+{
+	size_t len = 0;
+	char *buf = load_text_file(path, &len, err, errlen);
+	if (!buf)
+		return NULL;
 	const char *end = NULL;
-	cJSON *j = buf ? cJSON_ParseWithLengthOpts(buf, len, &end, false) : NULL;
+	cJSON *j = cJSON_ParseWithLengthOpts(buf, len, &end, false);
 	if (!j) {
 		int line = 1;
-		for (const char *p = buf; p && end && p < end; p++)
+		for (const char *p = buf; end && p < end; p++)
 			line += *p == '\n';
-		snprintf(err, errlen, "%s: not valid JSON (near line %d)", path, buf ? line : 1);
+		snprintf(err, errlen, "%s: not valid JSON (near line %d)", path, line);
 	}
 	free(buf);
 	return j;

@@ -24,6 +24,9 @@ int load_task_json(struct fa_agent *a, const cJSON *task, const char *what,
                    const char *executor_bin, struct load_result *out, char *err, size_t errlen);
 int load_app_json(struct fa_agent *a, const cJSON *app, const char *what, const char *executor_bin,
                   struct load_result *out, char *err, size_t errlen);
+/* Reads a whole file, NUL-terminated (its length in *len when len is not
+ * NULL): malloc'd, or NULL with err naming the file. */
+char *load_text_file(const char *path, size_t *len, char *err, size_t errlen);
 /* Reads a JSON file: NULL with err ("task.json: line 3: ...") on failure. */
 cJSON *load_json_file(const char *path, char *err, size_t errlen);
 /* Fills a launch from a result (moves the messages; place_as stays owned). */

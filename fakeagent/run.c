@@ -249,7 +249,7 @@ int fakeagent_run(int argc, char **argv)
 		free(r);
 		return 2;
 	}
-	printf("listening on http://%s\n", fa_agent_address(r->agent));
+	printf("listening on %s://%s\n", fa_agent_scheme(r->agent), fa_agent_address(r->agent));
 	fflush(stdout);
 	timeline_init(&r->tl, stdout);
 	fa_agent_set_observer(r->agent, observe, r);

@@ -66,7 +66,7 @@ int fakeagent_serve(int argc, char **argv)
 	timeline_init(&s.tl, stdout);
 	/* Before the announcement: whoever reads it may stop us at once. */
 	httpd_stop_on_signals(loop, on_signal, &s);
-	printf("listening on http://%s\n", fa_agent_address(s.agent));
+	printf("listening on %s://%s\n", fa_agent_scheme(s.agent), fa_agent_address(s.agent));
 	fflush(stdout);
 	timeline_printf(&s.tl, "agent", "agent %s, framework %s, work dir %s", fa_agent_id(s.agent),
 	                fa_agent_framework_id(s.agent), fa_agent_work_dir(s.agent));

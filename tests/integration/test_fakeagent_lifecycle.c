@@ -297,22 +297,8 @@ static void test_restart_destroys_executor_processes_that_do_not_come_back(void 
 
 static int run_fakeagent(char *const *argv, char *out, size_t len)
 {
-	struct ts_proc p;
-	assert_int_equal(ts_spawn(&p, argv, NULL, false), 0);
-	size_t n = 0;
-	int64_t end = ts_now_ms() + 60000;
-	while (n + 1 < len && ts_now_ms() < end) {
-		struct pollfd pfd = {.fd = p.out_fd, .events = POLLIN};
-		if (poll(&pfd, 1, 1000) <= 0)
-			continue;
-		ssize_t r = read(p.out_fd, out + n, len - n - 1);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	out[n] = '\0';
-	int st = ts_wait(&p, 30000);
-	assert_true(WIFEXITED(st));
+	int st = ts_run(argv, out, len, 60000);
+	assert_true(st != -1 && WIFEXITED(st));
 	return WEXITSTATUS(st);
 }
 

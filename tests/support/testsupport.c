@@ -124,6 +124,35 @@ int ts_spawn(struct ts_proc *p, char *const argv[], char *const envp[], bool wai
 	return 0;
 }
 
+int ts_run(char *const argv[], char *out, size_t len, int timeout_ms)
+{
+	struct ts_proc p;
+	if (ts_spawn(&p, argv, NULL, false) < 0)
+		return -1;
+	size_t n = 0;
+	int64_t end = ts_now_ms() + timeout_ms;
+	while (ts_now_ms() < end) {
+		struct pollfd pfd = {.fd = p.out_fd, .events = POLLIN};
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		char sink[4096];
+		bool room = n + 1 < len;
+		ssize_t r =
+		    room ? read(p.out_fd, out + n, len - n - 1) : read(p.out_fd, sink, 4096);
+		if (r <= 0)
+			break; /* EOF: it ended (or closed its stdout) */
+		if (room)
+			n += (size_t)r;
+	}
+	if (len)
+		out[n] = '\0';
+	int left = (int)(end - ts_now_ms());
+	int st = ts_wait(&p, left > 1000 ? left : 1000);
+	if (st == -1)
+		ts_stop(&p, SIGKILL, 5000);
+	return st;
+}
+
 int ts_wait(struct ts_proc *p, int timeout_ms)
 {
 	int st;

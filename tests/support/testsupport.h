@@ -37,6 +37,10 @@ int ts_spawn(struct ts_proc *p, char *const argv[], char *const envp[], bool wai
 int ts_stop(struct ts_proc *p, int sig, int timeout_ms);
 /* Waits for exit up to timeout_ms; returns the wait status or -1 on timeout. */
 int ts_wait(struct ts_proc *p, int timeout_ms);
+/* Runs argv to its end (up to timeout_ms, then SIGKILL) with everything it
+ * prints on stdout in out (NUL-terminated, cut at len). Returns the wait
+ * status, or -1 when it could not start or had to be killed. */
+int ts_run(char *const argv[], char *out, size_t len, int timeout_ms);
 /* Reads what the process printed on stdout so far into buf (NUL-terminated). */
 size_t ts_read_stdout(struct ts_proc *p, char *buf, size_t len, int timeout_ms);
 

@@ -1,0 +1,133 @@
+/* The executor and an agent with SSL (scheme https, as libprocess serves
+ * when built and run with SSL): `fakeagent run --tls-cert --tls-key` with a
+ * fresh self-signed certificate (the openssl tool), the real executor told
+ * ALLEGRO_EXECUTOR_API_SCHEME=https by the agent's executor environment.
+ * It subscribes and finishes its task without verifying the certificate
+ * (libprocess does not verify by default), refuses the self-signed one when
+ * ALLEGRO_EXECUTOR_TLS_VERIFY=true, and an executor left on http never
+ * subscribes to the TLS port. Each run has a deadline; nothing is timed. */
+#include "testsupport.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define OPENSSL_BIN "/usr/bin/openssl"
+
+static char *tmp;
+static char cert[1024], key[1024], task[1024];
+
+static int setup(void **state)
+{
+	if (access(OPENSSL_BIN, X_OK) < 0)
+		return 0; /* the tests skip; scripts/deps.sh installs it */
+	tmp = ts_mkdtemp("agent-https");
+	if (!tmp)
+		return -1;
+	snprintf(cert, sizeof(cert), "%s/cert.pem", tmp);
+	snprintf(key, sizeof(key), "%s/key.pem", tmp);
+	snprintf(task, sizeof(task), "%s/task.json", tmp);
+	char cmd[4096];
+	snprintf(cmd, sizeof(cmd),
+	         OPENSSL_BIN " req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+	                     "-subj /CN=localhost -days 1 -keyout '%s' -out '%s' 2>/dev/null",
+	         key, cert);
+	if (system(cmd) != 0)
+		return -1;
+	FILE *f = fopen(task, "w");
+	if (!f)
+		return -1;
+	fputs("{\"name\":\"t\",\"task_id\":{\"value\":\"tls-task\"},"
+	      "\"command\":{\"value\":\"echo over-tls\"}}",
+	      f);
+	fclose(f);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	if (tmp)
+		ts_rmtree(tmp);
+	free(tmp);
+	return 0;
+}
+
+/* `fakeagent run` over HTTPS with the real executor and `extra` executor
+ * environment ("K=V", NULL-ended); its exit status, its output in out. */
+static int run_https(const char *const *extra, char *out, size_t len)
+{
+	if (!tmp)
+		skip();
+	char *bin = (char *)ts_env("FAKEAGENT_BIN", "build/fakeagent/fakeagent");
+	char *exe = (char *)ts_env("EXECUTOR_BIN", "build/executor/executor");
+	char *argv[32] = {bin,
+	                  "run",
+	                  "--executor",
+	                  exe,
+	                  "--task",
+	                  task,
+	                  "--listen",
+	                  "127.0.0.1:0",
+	                  "--tls-cert",
+	                  cert,
+	                  "--tls-key",
+	                  key,
+	                  "--registration-timeout",
+	                  "3secs"};
+	size_t n = 14;
+	for (const char *const *e = extra; *e && n + 3 < 32; e++) {
+		argv[n++] = "--executor-env";
+		argv[n++] = (char *)*e;
+	}
+	argv[n] = NULL;
+	int st = ts_run(argv, out, len, 60000);
+	if (st == -1 || !WIFEXITED(st))
+		fail_msg("fakeagent run did not end by itself; it printed:\n%s", out);
+	return WEXITSTATUS(st);
+}
+
+static void assert_contains(const char *s, const char *want)
+{
+	if (!strstr(s, want))
+		fail_msg("expected \"%s\" in:\n%s", want, s);
+}
+
+static void test_executor_subscribes_over_https_and_finishes_its_task(void **state)
+{
+	static char out[1 << 16];
+	const char *env[] = {"ALLEGRO_EXECUTOR_API_SCHEME=https", NULL};
+	int rc = run_https(env, out, sizeof(out));
+	assert_contains(out, "listening on https://127.0.0.1:");
+	assert_contains(out, "TASK_FINISHED from executor");
+	assert_int_equal(rc, 0);
+}
+
+static void test_executor_that_verifies_tls_refuses_a_self_signed_agent(void **state)
+{
+	static char out[1 << 16];
+	const char *env[] = {"ALLEGRO_EXECUTOR_API_SCHEME=https",
+	                     "ALLEGRO_EXECUTOR_TLS_VERIFY=true", NULL};
+	assert_int_equal(run_https(env, out, sizeof(out)), 1);
+	assert_contains(out, "SUBSCRIBE failed: SSL certificate problem");
+}
+
+static void test_executor_speaking_plain_http_to_a_tls_agent_never_subscribes(void **state)
+{
+	static char out[1 << 16];
+	const char *env[] = {NULL};
+	assert_int_equal(run_https(env, out, sizeof(out)), 1);
+	assert_contains(out, "agent=http://127.0.0.1:");
+	assert_contains(out, "SUBSCRIBE failed");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_executor_subscribes_over_https_and_finishes_its_task),
+	    cmocka_unit_test(test_executor_that_verifies_tls_refuses_a_self_signed_agent),
+	    cmocka_unit_test(test_executor_speaking_plain_http_to_a_tls_agent_never_subscribes),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
