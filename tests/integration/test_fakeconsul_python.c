@@ -2,8 +2,7 @@
  * run with Debian's /usr/bin/python3. It sends lowercase keys, GETs for
  * deregister and TTL updates (so it needs --legacy-get), reads
  * X-Consul-Index for every catalog/health call, and quietly returns False on
- * a 405. Skipped when the package is not installed (it is not a build
- * dependency). */
+ * a 405. scripts/deps.sh installs the package; without it the test skips. */
 #include "testsupport.h"
 
 #include <signal.h>
