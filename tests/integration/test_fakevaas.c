@@ -54,16 +54,7 @@ static int teardown(void **state)
 static long req(struct fv *f, const char *method, const char *path, const char *body,
                 const char *const *headers, struct ts_http *out)
 {
-	char url[1024];
-	struct ts_http r;
-	snprintf(url, sizeof(url), "http://%s%s", f->proc.addr, path);
-	assert_int_equal(ts_http(&r, method, url, headers, body, body ? strlen(body) : 0), 0);
-	long status = r.status;
-	if (out)
-		*out = r;
-	else
-		ts_http_free(&r);
-	return status;
+	return ts_request(f->proc.addr, method, path, body, headers, out);
 }
 
 /* A request that must answer `status` with a JSON body; returns it. */

@@ -148,11 +148,8 @@ static int call(const Mesos__V1__TaskInfo *t, enum hook_event ev, struct hook_re
 /* GET on the fake; the parsed JSON (caller deletes). */
 static cJSON *fake_get(const char *path)
 {
-	char url[512];
-	snprintf(url, sizeof(url), "http://%s%s", consul.addr, path);
 	struct ts_http r;
-	assert_int_equal(ts_http(&r, "GET", url, NULL, NULL, 0), 0);
-	assert_int_equal(r.status, 200);
+	assert_int_equal(ts_request(consul.addr, "GET", path, NULL, NULL, &r), 200);
 	cJSON *j = cJSON_Parse(r.body);
 	ts_http_free(&r);
 	assert_non_null(j);
@@ -161,12 +158,7 @@ static cJSON *fake_get(const char *path)
 
 static void fake_post(const char *path, const char *body)
 {
-	char url[512];
-	snprintf(url, sizeof(url), "http://%s%s", consul.addr, path);
-	struct ts_http r;
-	assert_int_equal(ts_http(&r, "POST", url, NULL, body, strlen(body)), 0);
-	assert_int_equal(r.status, 200);
-	ts_http_free(&r);
+	assert_int_equal(ts_request(consul.addr, "POST", path, body, NULL, NULL), 200);
 }
 
 /* How many logged requests have this method and path. */

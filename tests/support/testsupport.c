@@ -257,6 +257,21 @@ void ts_http_free(struct ts_http *res)
 	res->body = NULL;
 }
 
+long ts_request(const char *addr, const char *method, const char *path, const char *body,
+                const char *const *headers, struct ts_http *out)
+{
+	char url[2048];
+	struct ts_http r;
+	snprintf(url, sizeof(url), "http://%s%s", addr, path);
+	assert_int_equal(ts_http(&r, method, url, headers, body, body ? strlen(body) : 0), 0);
+	long status = r.status;
+	if (out)
+		*out = r;
+	else
+		ts_http_free(&r);
+	return status;
+}
+
 char *ts_read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");

@@ -55,6 +55,11 @@ struct ts_http {
 int ts_http(struct ts_http *res, const char *method, const char *url, const char *const *headers,
             const void *body, size_t body_len);
 void ts_http_free(struct ts_http *res);
+/* One request to http://ADDR PATH (addr "127.0.0.1:PORT", body a string or
+ * NULL) that must get an answer (the test fails if none comes). Returns the
+ * status; the whole answer goes to *out when out is set (ts_http_free it). */
+long ts_request(const char *addr, const char *method, const char *path, const char *body,
+                const char *const *headers, struct ts_http *out);
 
 /* A fake environment for struct envcfg's lookup hook (tests of settings):
  * ts_fakeenv_set adds or replaces NAME (both copied), ts_fakeenv_clear
