@@ -37,17 +37,8 @@ static struct hook *hook(void)
  * `web`. */
 static int start_consul(void **state)
 {
-	const char *bin = ts_env("FAKECONSUL_BIN", "fakeconsul");
-	have_consul = access(bin, X_OK) == 0;
-	if (!have_consul)
-		return 0;
-	char *argv[] = {(char *)bin, "--listen",    "127.0.0.1:0", "--acl-token",
-	                TOKEN,       "--acl-token", "webonly=web", NULL};
-	if (ts_spawn(&consul, argv, NULL, true) < 0) {
-		fprintf(stderr, "cannot start %s\n", bin);
-		return -1;
-	}
-	return 0;
+	const char *acl[] = {"--acl-token", TOKEN, "--acl-token", "webonly=web", NULL};
+	return ts_start_fake(&consul, "FAKECONSUL_BIN", "fakeconsul", acl, &have_consul);
 }
 
 static int stop_consul(void **state)
@@ -68,40 +59,26 @@ static int setup(void **state)
 	ts_fakeenv_set("ALLEGRO_EXECUTOR_CONSUL_TOKEN", TOKEN);
 	ts_fakeenv_set("CLOUD_PUBLIC_IP", "127.0.0.1");
 	/* A clean agent for every test. */
-	struct ts_http r;
-	char url[256];
-	const char *paths[] = {"/_fake/requests", "/_fake/faults"};
-	for (size_t i = 0; i < 2; i++) {
-		snprintf(url, sizeof(url), "http://%s%s", consul.addr, paths[i]);
-		ts_http(&r, "DELETE", url, NULL, NULL, 0);
-		ts_http_free(&r);
-	}
+	ts_request(consul.addr, "DELETE", "/_fake/requests", NULL, NULL, NULL);
+	ts_request(consul.addr, "DELETE", "/_fake/faults", NULL, NULL, NULL);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	if (hook()->state)
-		hook()->destroy(hook());
-	ts_logs_release();
+	ts_hook_teardown(hook());
 	return 0;
 }
 
 #define NEED_CONSUL()                                                                              \
 	do {                                                                                       \
-		if (!have_consul) {                                                                \
-			fprintf(stderr, "fakeconsul not built (FAKECONSUL_BIN=%s): skipped\n",     \
-			        ts_env("FAKECONSUL_BIN", "fakeconsul"));                           \
+		if (!have_consul)                                                                  \
 			skip();                                                                    \
-		}                                                                                  \
 	} while (0)
 
 static void init_hook(void)
 {
-	struct envcfg cfg = {.lookup = ts_fakeenv_lookup};
-	int rc = hook()->init(hook(), &cfg);
-	if (rc != 1)
-		fail_msg("consul hook init returned %d: %s", rc, cfg.errors);
+	ts_hook_init(hook());
 }
 
 static Mesos__V1__TaskInfo *task_from_json(const char *json)

@@ -38,16 +38,7 @@ static struct hook *hook(void)
 
 static int start_vaas(void **state)
 {
-	const char *bin = ts_env("FAKEVAAS_BIN", "fakevaas");
-	have_vaas = access(bin, X_OK) == 0;
-	if (!have_vaas)
-		return 0;
-	char *argv[] = {(char *)bin, "--listen", "127.0.0.1:0", NULL};
-	if (ts_spawn(&vaas, argv, NULL, true) < 0) {
-		fprintf(stderr, "cannot start %s\n", bin);
-		return -1;
-	}
-	return 0;
+	return ts_start_fake(&vaas, "FAKEVAAS_BIN", "fakevaas", NULL, &have_vaas);
 }
 
 static int stop_vaas(void **state)
@@ -106,27 +97,19 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	if (hook()->state)
-		hook()->destroy(hook());
-	ts_logs_release();
+	ts_hook_teardown(hook());
 	return 0;
 }
 
 #define NEED_VAAS()                                                                                \
 	do {                                                                                       \
-		if (!have_vaas) {                                                                  \
-			fprintf(stderr, "fakevaas not built (FAKEVAAS_BIN=%s): skipped\n",         \
-			        ts_env("FAKEVAAS_BIN", "fakevaas"));                               \
+		if (!have_vaas)                                                                    \
 			skip();                                                                    \
-		}                                                                                  \
 	} while (0)
 
 static void init_hook(void)
 {
-	struct envcfg cfg = {.lookup = ts_fakeenv_lookup};
-	int rc = hook()->init(hook(), &cfg);
-	if (rc != 1)
-		fail_msg("vaas hook init returned %d: %s", rc, cfg.errors);
+	ts_hook_init(hook());
 }
 
 /* A task for `director` on ports 31000 and 31001 (the latter labelled

@@ -362,3 +362,39 @@ struct hook *ts_builtin_hook(const char *name)
 	fail_msg("no built-in hook named %s", name);
 	return NULL;
 }
+
+void ts_hook_init(struct hook *h)
+{
+	struct envcfg cfg = {.lookup = ts_fakeenv_lookup};
+	int rc = h->init(h, &cfg);
+	if (rc != 1)
+		fail_msg("%s hook init returned %d: %s", h->name, rc, cfg.errors);
+}
+
+void ts_hook_teardown(struct hook *h)
+{
+	if (h->state)
+		h->destroy(h);
+	ts_logs_release();
+}
+
+int ts_start_fake(struct ts_proc *p, const char *bin_env, const char *fallback,
+                  const char *const *extra, bool *built)
+{
+	const char *bin = ts_env(bin_env, fallback);
+	*built = access(bin, X_OK) == 0;
+	if (!*built) {
+		fprintf(stderr, "%s not built (%s=%s): its tests skip\n", fallback, bin_env, bin);
+		return 0;
+	}
+	char *argv[16] = {(char *)bin, "--listen", "127.0.0.1:0"};
+	size_t n = 3;
+	for (const char *const *e = extra; e && *e && n + 1 < 16; e++)
+		argv[n++] = (char *)*e;
+	argv[n] = NULL;
+	if (ts_spawn(p, argv, NULL, true) < 0) {
+		fprintf(stderr, "cannot start %s\n", bin);
+		return -1;
+	}
+	return 0;
+}

@@ -77,6 +77,19 @@ const char *ts_logs(void);
 struct hook;
 /* The built-in hook with this name (hooks/builtin.c); fails the test if none. */
 struct hook *ts_builtin_hook(const char *name);
+/* Initialises a hook from the fake environment (ts_fakeenv_set); fails the
+ * test unless the hook says it is enabled (init returns 1). */
+void ts_hook_init(struct hook *h);
+/* A test's teardown for a hook test: the hook destroyed if it was
+ * initialised, the log capture released. */
+void ts_hook_teardown(struct hook *h);
+
+/* Starts a fake (fakeconsul, fakevaas) on 127.0.0.1:0 with `extra` arguments
+ * (NULL-ended, or NULL): the binary is $<bin_env>, else `fallback`. When it
+ * is not built, *built is false and 0 is returned (its tests skip); -1 when it
+ * would not start. */
+int ts_start_fake(struct ts_proc *p, const char *bin_env, const char *fallback,
+                  const char *const *extra, bool *built);
 
 /* Reads a whole file; malloc'd, NUL-terminated, or NULL. */
 char *ts_read_file(const char *path, size_t *len);
