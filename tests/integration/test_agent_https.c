@@ -54,9 +54,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* `fakeagent run` over HTTPS with the real executor and `extra` executor
- * environment ("K=V", NULL-ended); its exit status, its output in out. */
-static int run_https(const char *const *extra, char *out, size_t len)
+/* `fakeagent run` over HTTPS with the real executor, `extra` executor
+ * environment ("K=V", NULL-ended) and `opts` more agent options (NULL-ended,
+ * or NULL); its exit status, its output in out. */
+static int run_https(const char *const *extra, const char *const *opts, char *out, size_t len)
 {
 	if (!tmp)
 		skip();
@@ -81,6 +82,8 @@ static int run_https(const char *const *extra, char *out, size_t len)
 		argv[n++] = "--executor-env";
 		argv[n++] = (char *)*e;
 	}
+	for (const char *const *o = opts; o && *o && n + 2 < 32; o++)
+		argv[n++] = (char *)*o;
 	argv[n] = NULL;
 	int st = ts_run(argv, out, len, 60000);
 	if (st == -1 || !WIFEXITED(st))
@@ -98,8 +101,30 @@ static void test_executor_subscribes_over_https_and_finishes_its_task(void **sta
 {
 	static char out[1 << 16];
 	const char *env[] = {"ALLEGRO_EXECUTOR_API_SCHEME=https", NULL};
-	int rc = run_https(env, out, sizeof(out));
+	int rc = run_https(env, NULL, out, sizeof(out));
 	assert_contains(out, "listening on https://127.0.0.1:");
+	assert_contains(out, "TASK_FINISHED from executor");
+	assert_int_equal(rc, 0);
+}
+
+/* The agent restarts (its streams cut, 503s, then recovery): the executor
+ * subscribes again over TLS and finishes its task. */
+static void test_executor_resubscribes_over_https_after_an_agent_restart(void **state)
+{
+	static char out[1 << 16];
+	const char *env[] = {"ALLEGRO_EXECUTOR_API_SCHEME=https", NULL};
+	const char *opts[] = {"--checkpoint", "--restart-agent-after", "1secs", NULL};
+	FILE *f = fopen(task, "w");
+	assert_non_null(f);
+	fputs("{\"name\":\"t\",\"task_id\":{\"value\":\"tls-task\"},"
+	      "\"command\":{\"value\":\"sleep 3\"}}",
+	      f);
+	fclose(f);
+	int rc = run_https(env, opts, out, sizeof(out));
+	assert_contains(out, "agent restarting");
+	const char *first = strstr(out, "SUBSCRIBE (");
+	assert_non_null(first);
+	assert_non_null(strstr(first + 1, "SUBSCRIBE (")); /* subscribed again */
 	assert_contains(out, "TASK_FINISHED from executor");
 	assert_int_equal(rc, 0);
 }
@@ -109,7 +134,7 @@ static void test_executor_that_verifies_tls_refuses_a_self_signed_agent(void **s
 	static char out[1 << 16];
 	const char *env[] = {"ALLEGRO_EXECUTOR_API_SCHEME=https",
 	                     "ALLEGRO_EXECUTOR_TLS_VERIFY=true", NULL};
-	assert_int_equal(run_https(env, out, sizeof(out)), 1);
+	assert_int_equal(run_https(env, NULL, out, sizeof(out)), 1);
 	assert_contains(out, "SUBSCRIBE failed: SSL certificate problem");
 }
 
@@ -117,7 +142,7 @@ static void test_executor_speaking_plain_http_to_a_tls_agent_never_subscribes(vo
 {
 	static char out[1 << 16];
 	const char *env[] = {NULL};
-	assert_int_equal(run_https(env, out, sizeof(out)), 1);
+	assert_int_equal(run_https(env, NULL, out, sizeof(out)), 1);
 	assert_contains(out, "agent=http://127.0.0.1:");
 	assert_contains(out, "SUBSCRIBE failed");
 }
@@ -126,6 +151,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_executor_subscribes_over_https_and_finishes_its_task),
+	    cmocka_unit_test(test_executor_resubscribes_over_https_after_an_agent_restart),
 	    cmocka_unit_test(test_executor_that_verifies_tls_refuses_a_self_signed_agent),
 	    cmocka_unit_test(test_executor_speaking_plain_http_to_a_tls_agent_never_subscribes),
 	};
