@@ -51,6 +51,8 @@ struct httpc_opts {
 	long timeout_ms;         /* whole request, 0 = none */
 	long connect_timeout_ms; /* 0 = libcurl's default */
 	bool insecure;           /* do not verify TLS peers */
+	const char *ca_file;     /* verify with these CA certificates (PEM), or NULL */
+	const char *ca_dir;      /* ... or those of this hashed directory, or NULL */
 	bool follow_redirects;
 	bool fresh_connect; /* never reuse a cached connection */
 	bool forbid_reuse;  /* close the connection afterwards */

@@ -184,6 +184,8 @@ static void subscribe(struct agent *a)
 	                                     .body = body,
 	                                     .body_len = len,
 	                                     .insecure = !a->cfg->tls_verify,
+	                                     .ca_file = a->cfg->ssl_ca_file,
+	                                     .ca_dir = a->cfg->ssl_ca_dir,
 	                                     .on_response = stream_response,
 	                                     .on_data = stream_data,
 	                                     .on_done = stream_done,
@@ -286,6 +288,8 @@ static void pump_calls(struct agent *a)
 	                             .timeout_ms = a->cfg->http_timeout_ns / 1000000,
 	                             .connect_timeout_ms = a->cfg->http_timeout_ns / 1000000,
 	                             .insecure = !a->cfg->tls_verify,
+	                             .ca_file = a->cfg->ssl_ca_file,
+	                             .ca_dir = a->cfg->ssl_ca_dir,
 	                             .on_done = call_done,
 	                             .data = a,
 	                         });

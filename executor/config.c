@@ -52,18 +52,31 @@ static const struct setting settings[] = {
      "with checkpointing (required then): largest random wait between re-SUBSCRIBEs"},
     {"MESOS_DOMAIN_SOCKET", K_STR, F(domain_socket), NULL,
      "talk to the agent through this Unix socket"},
+    /* libprocess' SSL settings, given to executors of an agent with SSL. */
+    {"LIBPROCESS_SSL_ENABLED", K_BOOL, F(ssl_enabled), "false",
+     "the agent speaks SSL: https becomes the default ALLEGRO_EXECUTOR_API_SCHEME"},
+    {"LIBPROCESS_SSL_VERIFY_SERVER_CERT", K_BOOL, F(ssl_verify_server_cert), "false",
+     "verify the agent's certificate unless ALLEGRO_EXECUTOR_TLS_VERIFY says otherwise"},
+    {"LIBPROCESS_SSL_VERIFY_CERT", K_BOOL, F(ssl_verify_cert), "false",
+     "the same, as Mesos before 1.10 spelled it"},
+    {"LIBPROCESS_SSL_CA_FILE", K_STR, F(ssl_ca_file), NULL,
+     "CA certificates (PEM) to verify the agent with, instead of the system's"},
+    {"LIBPROCESS_SSL_CA_DIR", K_STR, F(ssl_ca_dir), NULL,
+     "directory of hashed CA certificates to verify the agent with"},
     {"MESOS_EXECUTOR_AUTHENTICATION_TOKEN", K_STR, F(auth_token), NULL,
      "bearer token for a secured agent (removed from the environment, never logged)"},
     /* The Go executor's names and defaults. */
     {"ALLEGRO_EXECUTOR_DEBUG", K_BOOL, F(debug), "false", "debug logging"},
     {"ALLEGRO_EXECUTOR_API_PATH", K_STR, F(api_path), "/api/v1/executor",
      "path of the agent's executor API"},
-    {"ALLEGRO_EXECUTOR_API_SCHEME", K_STR, F(api_scheme), "http",
-     "http, or https for an agent with SSL"},
+    {"ALLEGRO_EXECUTOR_API_SCHEME", K_STR, F(api_scheme), NULL,
+     "http, or https for an agent with SSL (default: https with LIBPROCESS_SSL_ENABLED, else "
+     "http)"},
     {"ALLEGRO_EXECUTOR_API_ENCODING", K_ENCODING, F(encoding), "protobuf",
      "protobuf or json, for calls and the event stream"},
     {"ALLEGRO_EXECUTOR_TLS_VERIFY", K_BOOL, F(tls_verify), "false",
-     "verify the agent's TLS certificate (libprocess does not by default)"},
+     "verify the agent's TLS certificate (libprocess does not by default; "
+     "LIBPROCESS_SSL_VERIFY_SERVER_CERT turns it on when this is unset)"},
     {"ALLEGRO_EXECUTOR_HTTP_TIMEOUT", K_DURATION, F(http_timeout_ns), "10s",
      "time for SUBSCRIBE to connect and be answered, and the timeout of every other call"},
     {"ALLEGRO_EXECUTOR_KILL_POLICY_GRACE_PERIOD", K_DURATION, F(kill_grace_ns), "5s",
@@ -216,6 +229,11 @@ int ex_config_load(struct ex_config *c, struct envcfg *e)
 	}
 	if (missing[0])
 		envcfg_fail(e, "missing required variables:%s", missing);
+	/* What libprocess does for its own executors, unless said otherwise. */
+	if (!c->api_scheme)
+		c->api_scheme = strdup(c->ssl_enabled ? "https" : "http");
+	if (!lookup(e, "ALLEGRO_EXECUTOR_TLS_VERIFY"))
+		c->tls_verify = c->ssl_verify_server_cert || c->ssl_verify_cert;
 	if (c->api_scheme && strcmp(c->api_scheme, "http") != 0 &&
 	    strcmp(c->api_scheme, "https") != 0)
 		envcfg_fail(e, "ALLEGRO_EXECUTOR_API_SCHEME: expected http or https, got '%s'",

@@ -27,6 +27,10 @@ struct ex_config {
 	char *auth_token; /* removed from the environment once read; never logged */
 	bool checkpoint;
 	int64_t shutdown_grace_ns, recovery_timeout_ns, backoff_max_ns;
+	/* libprocess' SSL settings, as an SSL agent's operator passes them to
+	 * executors (--executor_environment_variables) */
+	bool ssl_enabled, ssl_verify_server_cert, ssl_verify_cert;
+	char *ssl_ca_file, *ssl_ca_dir;
 
 	/* ALLEGRO_EXECUTOR_* */
 	bool debug;

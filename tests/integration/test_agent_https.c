@@ -3,9 +3,12 @@
  * fresh self-signed certificate (the openssl tool), the real executor told
  * ALLEGRO_EXECUTOR_API_SCHEME=https by the agent's executor environment.
  * It subscribes and finishes its task without verifying the certificate
- * (libprocess does not verify by default), refuses the self-signed one when
- * ALLEGRO_EXECUTOR_TLS_VERIFY=true, and an executor left on http never
- * subscribes to the TLS port. Each run has a deadline; nothing is timed. */
+ * (libprocess does not verify by default), also when only libprocess' own
+ * LIBPROCESS_SSL_ENABLED says the agent speaks SSL, and after an agent
+ * restart; it verifies the agent against LIBPROCESS_SSL_CA_FILE, refuses the
+ * self-signed one when ALLEGRO_EXECUTOR_TLS_VERIFY=true with the system's
+ * CAs, and an executor left on http never subscribes to the TLS port. Each run has a deadline;
+ * nothing is timed. */
 #include "testsupport.h"
 
 #include <stdio.h>
@@ -17,7 +20,7 @@
 #define OPENSSL_BIN "/usr/bin/openssl"
 
 static char *tmp;
-static char cert[1024], key[1024], task[1024];
+static char cert[1024], key[1024], task[1024], sleep_task[1024];
 
 static int setup(void **state)
 {
@@ -29,10 +32,13 @@ static int setup(void **state)
 	snprintf(cert, sizeof(cert), "%s/cert.pem", tmp);
 	snprintf(key, sizeof(key), "%s/key.pem", tmp);
 	snprintf(task, sizeof(task), "%s/task.json", tmp);
+	snprintf(sleep_task, sizeof(sleep_task), "%s/sleep-task.json", tmp);
 	char cmd[4096];
 	snprintf(cmd, sizeof(cmd),
-	         OPENSSL_BIN " req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-	                     "-subj /CN=localhost -days 1 -keyout '%s' -out '%s' 2>/dev/null",
+	         OPENSSL_BIN
+	         " req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+	         "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1,DNS:localhost "
+	         "-days 1 -keyout '%s' -out '%s' 2>/dev/null",
 	         key, cert);
 	if (system(cmd) != 0)
 		return -1;
@@ -41,6 +47,12 @@ static int setup(void **state)
 		return -1;
 	fputs("{\"name\":\"t\",\"task_id\":{\"value\":\"tls-task\"},"
 	      "\"command\":{\"value\":\"echo over-tls\"}}",
+	      f);
+	fclose(f);
+	if (!(f = fopen(sleep_task, "w")))
+		return -1;
+	fputs("{\"name\":\"t\",\"task_id\":{\"value\":\"tls-task\"},"
+	      "\"command\":{\"value\":\"sleep 3\"}}",
 	      f);
 	fclose(f);
 	return 0;
@@ -54,10 +66,11 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* `fakeagent run` over HTTPS with the real executor, `extra` executor
- * environment ("K=V", NULL-ended) and `opts` more agent options (NULL-ended,
- * or NULL); its exit status, its output in out. */
-static int run_https(const char *const *extra, const char *const *opts, char *out, size_t len)
+/* `fakeagent run` of task_file over HTTPS with the real executor, `extra`
+ * executor environment ("K=V", NULL-ended) and `opts` more agent options
+ * (NULL-ended, or NULL); its exit status, its output in out. */
+static int run_https(const char *task_file, const char *const *extra, const char *const *opts,
+                     char *out, size_t len)
 {
 	if (!tmp)
 		skip();
@@ -68,7 +81,7 @@ static int run_https(const char *const *extra, const char *const *opts, char *ou
 	                  "--executor",
 	                  exe,
 	                  "--task",
-	                  task,
+	                  (char *)task_file,
 	                  "--listen",
 	                  "127.0.0.1:0",
 	                  "--tls-cert",
@@ -101,7 +114,7 @@ static void test_executor_subscribes_over_https_and_finishes_its_task(void **sta
 {
 	static char out[1 << 16];
 	const char *env[] = {"ALLEGRO_EXECUTOR_API_SCHEME=https", NULL};
-	int rc = run_https(env, NULL, out, sizeof(out));
+	int rc = run_https(task, env, NULL, out, sizeof(out));
 	assert_contains(out, "listening on https://127.0.0.1:");
 	assert_contains(out, "TASK_FINISHED from executor");
 	assert_int_equal(rc, 0);
@@ -114,17 +127,36 @@ static void test_executor_resubscribes_over_https_after_an_agent_restart(void **
 	static char out[1 << 16];
 	const char *env[] = {"ALLEGRO_EXECUTOR_API_SCHEME=https", NULL};
 	const char *opts[] = {"--checkpoint", "--restart-agent-after", "1secs", NULL};
-	FILE *f = fopen(task, "w");
-	assert_non_null(f);
-	fputs("{\"name\":\"t\",\"task_id\":{\"value\":\"tls-task\"},"
-	      "\"command\":{\"value\":\"sleep 3\"}}",
-	      f);
-	fclose(f);
-	int rc = run_https(env, opts, out, sizeof(out));
+	int rc = run_https(sleep_task, env, opts, out, sizeof(out));
 	assert_contains(out, "agent restarting");
 	const char *first = strstr(out, "SUBSCRIBE (");
 	assert_non_null(first);
 	assert_non_null(strstr(first + 1, "SUBSCRIBE (")); /* subscribed again */
+	assert_contains(out, "TASK_FINISHED from executor");
+	assert_int_equal(rc, 0);
+}
+
+/* What an SSL agent's operator gives libprocess-based executors is enough:
+ * LIBPROCESS_SSL_ENABLED makes https the default scheme. */
+static void test_libprocess_ssl_enabled_alone_selects_https(void **state)
+{
+	static char out[1 << 16];
+	const char *env[] = {"LIBPROCESS_SSL_ENABLED=true", NULL};
+	int rc = run_https(task, env, NULL, out, sizeof(out));
+	assert_contains(out, "TASK_FINISHED from executor");
+	assert_int_equal(rc, 0);
+}
+
+/* Verification against a private CA (here the self-signed certificate is its
+ * own CA, and it names 127.0.0.1): LIBPROCESS_SSL_CA_FILE is trusted. */
+static void test_verification_with_libprocess_ca_file_accepts_the_agent(void **state)
+{
+	static char out[1 << 16];
+	char ca[1100];
+	snprintf(ca, sizeof(ca), "LIBPROCESS_SSL_CA_FILE=%s", cert);
+	const char *env[] = {"LIBPROCESS_SSL_ENABLED=true",
+	                     "LIBPROCESS_SSL_VERIFY_SERVER_CERT=true", ca, NULL};
+	int rc = run_https(task, env, NULL, out, sizeof(out));
 	assert_contains(out, "TASK_FINISHED from executor");
 	assert_int_equal(rc, 0);
 }
@@ -134,7 +166,7 @@ static void test_executor_that_verifies_tls_refuses_a_self_signed_agent(void **s
 	static char out[1 << 16];
 	const char *env[] = {"ALLEGRO_EXECUTOR_API_SCHEME=https",
 	                     "ALLEGRO_EXECUTOR_TLS_VERIFY=true", NULL};
-	assert_int_equal(run_https(env, NULL, out, sizeof(out)), 1);
+	assert_int_equal(run_https(task, env, NULL, out, sizeof(out)), 1);
 	assert_contains(out, "SUBSCRIBE failed: SSL certificate problem");
 }
 
@@ -142,7 +174,7 @@ static void test_executor_speaking_plain_http_to_a_tls_agent_never_subscribes(vo
 {
 	static char out[1 << 16];
 	const char *env[] = {NULL};
-	assert_int_equal(run_https(env, NULL, out, sizeof(out)), 1);
+	assert_int_equal(run_https(task, env, NULL, out, sizeof(out)), 1);
 	assert_contains(out, "agent=http://127.0.0.1:");
 	assert_contains(out, "SUBSCRIBE failed");
 }
@@ -152,6 +184,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_executor_subscribes_over_https_and_finishes_its_task),
 	    cmocka_unit_test(test_executor_resubscribes_over_https_after_an_agent_restart),
+	    cmocka_unit_test(test_libprocess_ssl_enabled_alone_selects_https),
+	    cmocka_unit_test(test_verification_with_libprocess_ca_file_accepts_the_agent),
 	    cmocka_unit_test(test_executor_that_verifies_tls_refuses_a_self_signed_agent),
 	    cmocka_unit_test(test_executor_speaking_plain_http_to_a_tls_agent_never_subscribes),
 	};

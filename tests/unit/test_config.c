@@ -284,6 +284,59 @@ static void test_api_path_must_start_with_a_slash_and_scheme_be_http_or_https(vo
 	unload(&l);
 }
 
+/* An SSL agent's operator passes libprocess' SSL settings to executors. */
+static void test_libprocess_ssl_enabled_makes_https_the_default_scheme(void **state)
+{
+	const char *env[] = {BASE, AGENT, "LIBPROCESS_SSL_ENABLED=true", NULL};
+	struct loaded l = load(env);
+	assert_loads(&l);
+	assert_string_equal(l.c.url, "https://10.1.2.3:5051/api/v1/executor");
+	assert_false(l.c.tls_verify); /* libprocess does not verify by default */
+	unload(&l);
+
+	const char *own[] = {BASE, AGENT, "LIBPROCESS_SSL_ENABLED=1",
+	                     "ALLEGRO_EXECUTOR_API_SCHEME=http", NULL};
+	l = load(own);
+	assert_loads(&l);
+	assert_string_equal(l.c.url, "http://10.1.2.3:5051/api/v1/executor"); /* ours wins */
+	unload(&l);
+}
+
+static void test_libprocess_verify_settings_turn_verification_on_unless_ours_says(void **state)
+{
+	const char *now[] = {BASE,
+	                     AGENT,
+	                     "LIBPROCESS_SSL_VERIFY_SERVER_CERT=true",
+	                     "LIBPROCESS_SSL_CA_FILE=/etc/mesos/ca.pem",
+	                     "LIBPROCESS_SSL_CA_DIR=/etc/mesos/ca.d",
+	                     NULL};
+	struct loaded l = load(now);
+	assert_loads(&l);
+	assert_true(l.c.tls_verify);
+	assert_string_equal(l.c.ssl_ca_file, "/etc/mesos/ca.pem");
+	assert_string_equal(l.c.ssl_ca_dir, "/etc/mesos/ca.d");
+	unload(&l);
+
+	const char *old[] = {BASE, AGENT, "LIBPROCESS_SSL_VERIFY_CERT=1", NULL};
+	l = load(old);
+	assert_loads(&l);
+	assert_true(l.c.tls_verify);
+	unload(&l);
+
+	const char *ours[] = {BASE, AGENT, "LIBPROCESS_SSL_VERIFY_SERVER_CERT=true",
+	                      "ALLEGRO_EXECUTOR_TLS_VERIFY=false", NULL};
+	l = load(ours);
+	assert_loads(&l);
+	assert_false(l.c.tls_verify);
+	unload(&l);
+
+	const char *bad[] = {BASE, AGENT, "LIBPROCESS_SSL_ENABLED=maybe", NULL};
+	l = load(bad);
+	assert_int_equal(l.rc, -1);
+	assert_error_names(&l, "LIBPROCESS_SSL_ENABLED");
+	unload(&l);
+}
+
 /* ------------------------------------------------------------ the agent's address */
 
 static void test_slave_pid_gives_the_endpoint(void **state)
@@ -399,6 +452,8 @@ int main(void)
 	    cmocka_unit_test(test_old_apip_ath_and_httpt_imeout_spellings_are_fallbacks),
 	    cmocka_unit_test(test_bad_old_spelling_is_reported),
 	    cmocka_unit_test(test_api_path_must_start_with_a_slash_and_scheme_be_http_or_https),
+	    cmocka_unit_test(test_libprocess_ssl_enabled_makes_https_the_default_scheme),
+	    cmocka_unit_test(test_libprocess_verify_settings_turn_verification_on_unless_ours_says),
 	    cmocka_unit_test(test_slave_pid_gives_the_endpoint),
 	    cmocka_unit_test(test_agent_endpoint_wins_over_slave_pid),
 	    cmocka_unit_test(test_malformed_slave_pid_leaves_the_endpoint_missing),
