@@ -307,6 +307,10 @@ struct httpc_req *httpc_start(struct httpc *h, const struct httpc_opts *o)
 		curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
 	if (o->ca_dir)
 		curl_easy_setopt(e, CURLOPT_CAPATH, o->ca_dir);
+	if (o->client_cert) {
+		curl_easy_setopt(e, CURLOPT_SSLCERT, o->client_cert);
+		curl_easy_setopt(e, CURLOPT_SSLKEY, o->client_key);
+	}
 	if (o->insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);

@@ -53,6 +53,8 @@ struct httpc_opts {
 	bool insecure;           /* do not verify TLS peers */
 	const char *ca_file;     /* verify with these CA certificates (PEM), or NULL */
 	const char *ca_dir;      /* ... or those of this hashed directory, or NULL */
+	const char *client_cert; /* a client certificate (PEM file) to present, or NULL */
+	const char *client_key;  /* its private key (PEM file) */
 	bool follow_redirects;
 	bool fresh_connect; /* never reuse a cached connection */
 	bool forbid_reuse;  /* close the connection afterwards */

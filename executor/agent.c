@@ -186,6 +186,8 @@ static void subscribe(struct agent *a)
 	                                     .insecure = !a->cfg->tls_verify,
 	                                     .ca_file = a->cfg->ssl_ca_file,
 	                                     .ca_dir = a->cfg->ssl_ca_dir,
+	                                     .client_cert = a->cfg->ssl_cert_file,
+	                                     .client_key = a->cfg->ssl_key_file,
 	                                     .on_response = stream_response,
 	                                     .on_data = stream_data,
 	                                     .on_done = stream_done,
@@ -290,6 +292,8 @@ static void pump_calls(struct agent *a)
 	                             .insecure = !a->cfg->tls_verify,
 	                             .ca_file = a->cfg->ssl_ca_file,
 	                             .ca_dir = a->cfg->ssl_ca_dir,
+	                             .client_cert = a->cfg->ssl_cert_file,
+	                             .client_key = a->cfg->ssl_key_file,
 	                             .on_done = call_done,
 	                             .data = a,
 	                         });

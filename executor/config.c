@@ -63,6 +63,10 @@ static const struct setting settings[] = {
      "CA certificates (PEM) to verify the agent with, instead of the system's"},
     {"LIBPROCESS_SSL_CA_DIR", K_STR, F(ssl_ca_dir), NULL,
      "directory of hashed CA certificates to verify the agent with"},
+    {"LIBPROCESS_SSL_CERT_FILE", K_STR, F(ssl_cert_file), NULL,
+     "client certificate (PEM) for an agent that requires one (with LIBPROCESS_SSL_KEY_FILE)"},
+    {"LIBPROCESS_SSL_KEY_FILE", K_STR, F(ssl_key_file), NULL,
+     "the client certificate's private key (PEM)"},
     {"MESOS_EXECUTOR_AUTHENTICATION_TOKEN", K_STR, F(auth_token), NULL,
      "bearer token for a secured agent (removed from the environment, never logged)"},
     /* The Go executor's names and defaults. */
@@ -234,6 +238,9 @@ int ex_config_load(struct ex_config *c, struct envcfg *e)
 		c->api_scheme = strdup(c->ssl_enabled ? "https" : "http");
 	if (!lookup(e, "ALLEGRO_EXECUTOR_TLS_VERIFY"))
 		c->tls_verify = c->ssl_verify_server_cert || c->ssl_verify_cert;
+	if (!c->ssl_cert_file != !c->ssl_key_file)
+		envcfg_fail(e, "LIBPROCESS_SSL_CERT_FILE and LIBPROCESS_SSL_KEY_FILE go together: "
+		               "give both or neither");
 	if (c->api_scheme && strcmp(c->api_scheme, "http") != 0 &&
 	    strcmp(c->api_scheme, "https") != 0)
 		envcfg_fail(e, "ALLEGRO_EXECUTOR_API_SCHEME: expected http or https, got '%s'",

@@ -31,6 +31,7 @@ struct ex_config {
 	 * executors (--executor_environment_variables) */
 	bool ssl_enabled, ssl_verify_server_cert, ssl_verify_cert;
 	char *ssl_ca_file, *ssl_ca_dir;
+	char *ssl_cert_file, *ssl_key_file; /* presented to an agent that requires one */
 
 	/* ALLEGRO_EXECUTOR_* */
 	bool debug;

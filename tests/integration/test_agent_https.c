@@ -17,31 +17,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define OPENSSL_BIN "/usr/bin/openssl"
-
 static char *tmp;
 static char cert[1024], key[1024], task[1024], sleep_task[1024];
 
 static int setup(void **state)
 {
-	if (access(OPENSSL_BIN, X_OK) < 0)
+	if (!ts_have_openssl())
 		return 0; /* the tests skip; scripts/deps.sh installs it */
 	tmp = ts_mkdtemp("agent-https");
-	if (!tmp)
+	if (!tmp || ts_make_cert(tmp, "agent") < 0)
 		return -1;
-	snprintf(cert, sizeof(cert), "%s/cert.pem", tmp);
-	snprintf(key, sizeof(key), "%s/key.pem", tmp);
+	snprintf(cert, sizeof(cert), "%s/agent.pem", tmp);
+	snprintf(key, sizeof(key), "%s/agent.key", tmp);
 	snprintf(task, sizeof(task), "%s/task.json", tmp);
 	snprintf(sleep_task, sizeof(sleep_task), "%s/sleep-task.json", tmp);
-	char cmd[4096];
-	snprintf(cmd, sizeof(cmd),
-	         OPENSSL_BIN
-	         " req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-	         "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1,DNS:localhost "
-	         "-days 1 -keyout '%s' -out '%s' 2>/dev/null",
-	         key, cert);
-	if (system(cmd) != 0)
-		return -1;
 	FILE *f = fopen(task, "w");
 	if (!f)
 		return -1;

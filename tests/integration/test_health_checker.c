@@ -456,19 +456,6 @@ static void assert_contains(const char *s, const char *want)
 		fail_msg("\"%s\" does not contain \"%s\"", s, want);
 }
 
-/* A port on 127.0.0.1 that nothing listens on (bound, then closed). */
-static unsigned closed_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
 static char *sandbox_file(const char *name)
 {
 	static char path[4][512];
@@ -582,7 +569,7 @@ static void test_http_connection_refused_is_unhealthy(void **state)
 {
 	struct spec s;
 	char want[96];
-	unsigned port = closed_port();
+	unsigned port = ts_free_port();
 	spec_health(&s, 0, 3, 20);
 	spec_http(&s, port, "/x", true);
 	fx_run(&F, &s.task, NULL, until_verdicts_1);
@@ -603,51 +590,14 @@ static void test_http_probe_that_outlives_its_timeout_fails(void **state)
 
 /* ---- HTTPS: Mesos probes with `curl -k`, so a self-signed server is fine */
 
-#define OPENSSL_BIN "/usr/bin/openssl"
-
-/* `openssl s_server -www` on 127.0.0.1 with a fresh self-signed key; it
- * answers every GET with 200 and a status page. Its port in *port. */
-static void start_tls_server(struct ts_proc *p, unsigned *port)
-{
-	char cmd[1400];
-	snprintf(cmd, sizeof(cmd),
-	         OPENSSL_BIN " req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-	                     "-subj /CN=localhost -days 1 -keyout '%s' -out '%s' 2>/dev/null",
-	         sandbox_file("key.pem"), sandbox_file("cert.pem"));
-	assert_int_equal(system(cmd), 0);
-	*port = closed_port();
-	char accept[32];
-	snprintf(accept, sizeof(accept), "127.0.0.1:%u", *port);
-	char *argv[] = {OPENSSL_BIN, "s_server",
-	                "-quiet",    "-www",
-	                "-accept",   accept,
-	                "-cert",     sandbox_file("cert.pem"),
-	                "-key",      sandbox_file("key.pem"),
-	                NULL};
-	assert_int_equal(ts_spawn(p, argv, NULL, false), 0);
-	int64_t end = ts_now_ms() + 10000; /* until it accepts */
-	for (;;) {
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		struct sockaddr_in a = {.sin_family = AF_INET,
-		                        .sin_port = htons((uint16_t)*port),
-		                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-		int rc = connect(fd, (struct sockaddr *)&a, sizeof(a));
-		close(fd);
-		if (rc == 0)
-			return;
-		if (ts_now_ms() > end)
-			fail_msg("openssl s_server did not listen on %s (log %s)", accept, p->log);
-		ts_sleep_ms(20);
-	}
-}
-
 static void test_https_health_check_accepts_a_self_signed_certificate(void **state)
 {
-	if (access(OPENSSL_BIN, X_OK) < 0)
+	if (!ts_have_openssl())
 		skip(); /* scripts/deps.sh installs it */
 	struct ts_proc tls;
 	unsigned port;
-	start_tls_server(&tls, &port);
+	assert_int_equal(ts_make_cert(F.sandbox, "server"), 0);
+	assert_int_equal(ts_tls_server(&tls, F.sandbox, "server", NULL, &port), 0);
 	struct spec s;
 	char want[128];
 	spec_health(&s, 0, 3, 20);
@@ -715,7 +665,7 @@ static void test_tcp_health_check_on_a_closed_port_is_unhealthy(void **state)
 {
 	struct spec s;
 	char want[96];
-	unsigned port = closed_port();
+	unsigned port = ts_free_port();
 	spec_health(&s, 0, 3, 20);
 	spec_tcp(&s, port, false);
 	fx_run(&F, &s.task, NULL, until_verdicts_1);
@@ -1012,7 +962,7 @@ static void test_stop_with_a_tcp_connect_in_flight_reports_nothing(void **state)
 	struct spec s;
 	uv_timer_t t;
 	spec_health(&s, 0, 1, 0);
-	spec_tcp(&s, closed_port(), false);
+	spec_tcp(&s, ts_free_port(), false);
 	/* Same due time as the first probe and started after it: runs right
 	 * after the connect was issued, before its result can arrive. */
 	uv_timer_init(&F.loop, &t);
@@ -1175,7 +1125,7 @@ static void test_http_check_that_cannot_connect_reports_nothing_new(void **state
 	spec_check(&s, MESOS__V1__CHECK_INFO__TYPE__HTTP, 20);
 	Mesos__V1__CheckInfo__Http http = MESOS__V1__CHECK_INFO__HTTP__INIT;
 	s.chttp = http;
-	s.chttp.port = closed_port();
+	s.chttp.port = ts_free_port();
 	s.ci.http = &s.chttp;
 	fx_run(&F, &s.task, NULL, after_a_while);
 	assert_int_equal(F.nc, 0);
@@ -1203,7 +1153,7 @@ static void test_tcp_check_on_a_closed_port_reports_not_succeeded(void **state)
 	spec_check(&s, MESOS__V1__CHECK_INFO__TYPE__TCP, 20);
 	Mesos__V1__CheckInfo__Tcp tcp = MESOS__V1__CHECK_INFO__TCP__INIT;
 	s.ctcp = tcp;
-	s.ctcp.port = closed_port();
+	s.ctcp.port = ts_free_port();
 	s.ci.tcp = &s.ctcp;
 	fx_run(&F, &s.task, NULL, until_checks_1);
 	assert_true(F.c[0].has_tcp && F.c[0].has_value);

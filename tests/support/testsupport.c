@@ -4,15 +4,18 @@
 #include "common/log.h"
 #include "hooks/hook.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -397,4 +400,70 @@ int ts_start_fake(struct ts_proc *p, const char *bin_env, const char *fallback,
 		return -1;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------ TLS */
+
+bool ts_have_openssl(void)
+{
+	return access(TS_OPENSSL, X_OK) == 0;
+}
+
+int ts_make_cert(const char *dir, const char *name)
+{
+	char cmd[4096];
+	snprintf(cmd, sizeof(cmd),
+	         TS_OPENSSL " req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+	                    "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1,DNS:localhost "
+	                    "-days 1 -keyout '%s/%s.key' -out '%s/%s.pem' 2>/dev/null",
+	         dir, name, dir, name);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+unsigned ts_free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	unsigned port = 0;
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+int ts_tls_server(struct ts_proc *p, const char *dir, const char *name, const char *const *extra,
+                  unsigned *port)
+{
+	char cert[1024], key[1024], accept[32];
+	snprintf(cert, sizeof(cert), "%s/%s.pem", dir, name);
+	snprintf(key, sizeof(key), "%s/%s.key", dir, name);
+	*port = ts_free_port();
+	snprintf(accept, sizeof(accept), "127.0.0.1:%u", *port);
+	char *argv[24] = {TS_OPENSSL, "s_server", "-quiet", "-www", "-accept",
+	                  accept,     "-cert",    cert,     "-key", key};
+	size_t n = 10;
+	for (const char *const *e = extra; e && *e && n + 1 < 24; e++)
+		argv[n++] = (char *)*e;
+	argv[n] = NULL;
+	if (ts_spawn(p, argv, NULL, false) < 0)
+		return -1;
+	int64_t end = ts_now_ms() + 10000; /* until it accepts */
+	for (;;) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in a = {.sin_family = AF_INET,
+		                        .sin_port = htons((uint16_t)*port),
+		                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		int rc = connect(fd, (struct sockaddr *)&a, sizeof(a));
+		close(fd);
+		if (rc == 0)
+			return 0;
+		if (ts_now_ms() > end) {
+			ts_stop(p, SIGKILL, 5000);
+			return -1;
+		}
+		ts_sleep_ms(20);
+	}
 }

@@ -91,6 +91,23 @@ void ts_hook_teardown(struct hook *h);
 int ts_start_fake(struct ts_proc *p, const char *bin_env, const char *fallback,
                   const char *const *extra, bool *built);
 
+/* ---- TLS with Debian's openssl tool (scripts/deps.sh installs it) */
+
+#define TS_OPENSSL "/usr/bin/openssl"
+/* Whether the openssl tool is there (tests that need it skip otherwise). */
+bool ts_have_openssl(void);
+/* A fresh self-signed EC certificate for 127.0.0.1 and localhost, valid a
+ * day: DIR/NAME.pem and DIR/NAME.key. Returns 0 or -1. */
+int ts_make_cert(const char *dir, const char *name);
+/* `openssl s_server -www` on 127.0.0.1 with DIR/NAME.pem and .key, `extra`
+ * arguments (NULL-ended, or NULL; "-Verify 1 -CAfile F" asks for a client
+ * certificate); it answers every GET with 200 and a status page. Waits until
+ * it accepts; its port in *port. Returns 0 or -1. */
+int ts_tls_server(struct ts_proc *p, const char *dir, const char *name, const char *const *extra,
+                  unsigned *port);
+/* A port on 127.0.0.1 that nothing listens on (bound, then closed). */
+unsigned ts_free_port(void);
+
 /* Reads a whole file; malloc'd, NUL-terminated, or NULL. */
 char *ts_read_file(const char *path, size_t *len);
 /* Milliseconds on the monotonic clock. */

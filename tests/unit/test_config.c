@@ -302,7 +302,8 @@ static void test_libprocess_ssl_enabled_makes_https_the_default_scheme(void **st
 	unload(&l);
 }
 
-static void test_libprocess_verify_settings_turn_verification_on_unless_ours_says(void **state)
+static void
+test_libprocess_tls_settings_verify_unless_ours_says_and_name_a_client_cert(void **state)
 {
 	const char *now[] = {BASE,
 	                     AGENT,
@@ -328,6 +329,21 @@ static void test_libprocess_verify_settings_turn_verification_on_unless_ours_say
 	l = load(ours);
 	assert_loads(&l);
 	assert_false(l.c.tls_verify);
+	unload(&l);
+
+	const char *client[] = {BASE, AGENT, "LIBPROCESS_SSL_CERT_FILE=/etc/mesos/executor.pem",
+	                        "LIBPROCESS_SSL_KEY_FILE=/etc/mesos/executor.key", NULL};
+	l = load(client);
+	assert_loads(&l);
+	assert_string_equal(l.c.ssl_cert_file, "/etc/mesos/executor.pem");
+	assert_string_equal(l.c.ssl_key_file, "/etc/mesos/executor.key");
+	unload(&l);
+
+	const char *half[] = {BASE, AGENT, "LIBPROCESS_SSL_CERT_FILE=/etc/mesos/executor.pem",
+	                      NULL};
+	l = load(half);
+	assert_int_equal(l.rc, -1);
+	assert_error_names(&l, "LIBPROCESS_SSL_KEY_FILE");
 	unload(&l);
 
 	const char *bad[] = {BASE, AGENT, "LIBPROCESS_SSL_ENABLED=maybe", NULL};
@@ -453,7 +469,8 @@ int main(void)
 	    cmocka_unit_test(test_bad_old_spelling_is_reported),
 	    cmocka_unit_test(test_api_path_must_start_with_a_slash_and_scheme_be_http_or_https),
 	    cmocka_unit_test(test_libprocess_ssl_enabled_makes_https_the_default_scheme),
-	    cmocka_unit_test(test_libprocess_verify_settings_turn_verification_on_unless_ours_says),
+	    cmocka_unit_test(
+	        test_libprocess_tls_settings_verify_unless_ours_says_and_name_a_client_cert),
 	    cmocka_unit_test(test_slave_pid_gives_the_endpoint),
 	    cmocka_unit_test(test_agent_endpoint_wins_over_slave_pid),
 	    cmocka_unit_test(test_malformed_slave_pid_leaves_the_endpoint_missing),
