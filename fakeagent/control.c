@@ -33,6 +33,18 @@ static bool refuse_unix(struct httpd_req *r)
 	return true;
 }
 
+/* The JSON body of a control request, or NULL when the request was answered
+ * already (it came over the domain socket, or its body is not JSON). With
+ * `optional`, an empty body reads as {}. The caller deletes it. */
+static cJSON *control_body(struct httpd_req *r, bool optional)
+{
+	if (refuse_unix(r))
+		return NULL;
+	size_t len;
+	httpd_body(r, &len);
+	return optional && !len ? cJSON_CreateObject() : httpd_body_json(r);
+}
+
 static void state(struct httpd_req *r, void *data)
 {
 	struct fa_agent *a = data;
@@ -66,9 +78,7 @@ static void launch(struct httpd_req *r, void *data)
 {
 	struct fa_agent *a = data;
 	char err[1024];
-	if (refuse_unix(r))
-		return;
-	cJSON *body = httpd_body_json(r);
+	cJSON *body = control_body(r, false);
 	if (!body)
 		return;
 	const cJSON *task = cJSON_GetObjectItemCaseSensitive(body, "task");
@@ -143,9 +153,7 @@ static void kill_task(struct httpd_req *r, void *data)
 {
 	struct fa_agent *a = data;
 	char err[256];
-	if (refuse_unix(r))
-		return;
-	cJSON *body = httpd_body_json(r);
+	cJSON *body = control_body(r, false);
 	if (!body)
 		return;
 	const char *tid = str_field(body, "task_id");
@@ -165,11 +173,7 @@ static void shutdown_executor(struct httpd_req *r, void *data)
 {
 	struct fa_agent *a = data;
 	char err[256];
-	if (refuse_unix(r))
-		return;
-	size_t len;
-	httpd_body(r, &len);
-	cJSON *body = len ? httpd_body_json(r) : cJSON_CreateObject();
+	cJSON *body = control_body(r, true);
 	if (!body)
 		return;
 	if (fa_agent_shutdown(a, str_field(body, "executor_id"), err, sizeof(err)) < 0)
@@ -183,9 +187,7 @@ static void message(struct httpd_req *r, void *data)
 {
 	struct fa_agent *a = data;
 	char err[256];
-	if (refuse_unix(r))
-		return;
-	cJSON *body = httpd_body_json(r);
+	cJSON *body = control_body(r, false);
 	if (!body)
 		return;
 	const char *eid = str_field(body, "executor_id"), *text = str_field(body, "data");
@@ -202,11 +204,7 @@ static void restart(struct httpd_req *r, void *data)
 {
 	struct fa_agent *a = data;
 	char err[256];
-	if (refuse_unix(r))
-		return;
-	size_t len;
-	httpd_body(r, &len);
-	cJSON *body = len ? httpd_body_json(r) : cJSON_CreateObject();
+	cJSON *body = control_body(r, true);
 	if (!body)
 		return;
 	int64_t down = duration_field(body, "downtime");
@@ -286,9 +284,7 @@ static void event_of_size(struct httpd_req *r, void *data)
 {
 	struct fa_agent *a = data;
 	char err[256];
-	if (refuse_unix(r))
-		return;
-	cJSON *body = httpd_body_json(r);
+	cJSON *body = control_body(r, false);
 	if (!body)
 		return;
 	const char *eid = str_field(body, "executor_id");
