@@ -30,39 +30,39 @@ static bool tags_contain(const cJSON *have, const cJSON *want, struct scenario *
 	return true;
 }
 
-static bool consul_service_matches(struct scenario *sc, const struct step *st, const cJSON *svc)
+/* Whether the step's `key` (after substitution), when given, equals the
+ * object's string `field`. */
+static bool str_matches(struct scenario *sc, const struct step *st, const char *key,
+                        const cJSON *obj, const char *field)
 {
 	char buf[512];
-	const char *id = scenario_step_str(sc, st, "id", buf, sizeof(buf));
-	if (id && (!scenario_str(svc, "ID") || strcmp(scenario_str(svc, "ID"), id)))
-		return false;
-	const char *name = scenario_step_str(sc, st, "name", buf, sizeof(buf));
-	if (name && (!scenario_str(svc, "Service") || strcmp(scenario_str(svc, "Service"), name)))
-		return false;
-	const char *addr = scenario_step_str(sc, st, "address", buf, sizeof(buf));
-	if (addr && (!scenario_str(svc, "Address") || strcmp(scenario_str(svc, "Address"), addr)))
-		return false;
+	const char *want = scenario_step_str(sc, st, key, buf, sizeof(buf));
+	const char *have = scenario_str(obj, field);
+	return !want || (have && !strcmp(have, want));
+}
+
+/* Whether the step's "port", when given, equals the object's number `field`. */
+static bool port_matches(struct scenario *sc, const struct step *st, const cJSON *obj,
+                         const char *field)
+{
 	long port = scenario_step_num(sc, st, "port");
-	const cJSON *p = cJSON_GetObjectItemCaseSensitive(svc, "Port");
-	if (port >= 0 && (!cJSON_IsNumber(p) || (long)p->valuedouble != port))
-		return false;
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(obj, field);
+	return port < 0 || (cJSON_IsNumber(p) && (long)p->valuedouble == port);
+}
+
+static bool consul_service_matches(struct scenario *sc, const struct step *st, const cJSON *svc)
+{
 	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(st->spec, "tags");
-	if (tags && !tags_contain(cJSON_GetObjectItemCaseSensitive(svc, "Tags"), tags, sc))
-		return false;
-	return true;
+	return str_matches(sc, st, "id", svc, "ID") &&
+	       str_matches(sc, st, "name", svc, "Service") &&
+	       str_matches(sc, st, "address", svc, "Address") &&
+	       port_matches(sc, st, svc, "Port") &&
+	       (!tags || tags_contain(cJSON_GetObjectItemCaseSensitive(svc, "Tags"), tags, sc));
 }
 
 static bool vaas_backend_matches(struct scenario *sc, const struct step *st, const cJSON *b)
 {
-	char buf[512];
-	const char *addr = scenario_step_str(sc, st, "address", buf, sizeof(buf));
-	if (addr && (!scenario_str(b, "address") || strcmp(scenario_str(b, "address"), addr)))
-		return false;
-	long port = scenario_step_num(sc, st, "port");
-	const cJSON *p = cJSON_GetObjectItemCaseSensitive(b, "port");
-	if (port >= 0 && (!cJSON_IsNumber(p) || (long)p->valuedouble != port))
-		return false;
-	return true;
+	return str_matches(sc, st, "address", b, "address") && port_matches(sc, st, b, "port");
 }
 
 /* A check's Output up to its first line (Consul's HTTP check output goes on

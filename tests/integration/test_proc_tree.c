@@ -303,17 +303,25 @@ static bool flag_set(void *arg)
 	return ((struct exit_flag *)arg)->exited;
 }
 
-static void test_helpers_are_not_part_of_the_tree(void **state)
+/* A `sleep 1000` in its own group, marked as a helper (a probe, a hook
+ * command); its exit goes to *flag. */
+static pid_t spawn_helper(struct exit_flag *flag)
 {
 	char err[256];
 	char *argv[] = {"sleep", "1000", NULL};
 	struct proc_spec spec = {
 	    .argv = argv, .new_pgroup = true, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
-	struct exit_flag helper = {0};
-	pid_t pid = proc_spawn(&spec, on_helper_exit, &helper, err, sizeof(err));
+	pid_t pid = proc_spawn(&spec, on_helper_exit, flag, err, sizeof(err));
 	if (pid < 0)
 		fail_msg("proc_spawn: %s", err);
 	proc_mark_helper(pid, true);
+	return pid;
+}
+
+static void test_helpers_are_not_part_of_the_tree(void **state)
+{
+	struct exit_flag helper = {0};
+	pid_t pid = spawn_helper(&helper);
 
 	assert_false(proc_tree_alive());
 	proc_signal_tree(SIGTERM);
@@ -336,15 +344,8 @@ static void test_helpers_are_not_part_of_the_tree(void **state)
  * alive, and a kill of the task would reach it). */
 static void test_a_forgotten_helper_stays_out_of_the_tree_until_reaped(void **state)
 {
-	char err[256];
-	char *argv[] = {"sleep", "1000", NULL};
-	struct proc_spec spec = {
-	    .argv = argv, .new_pgroup = true, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
 	struct exit_flag helper = {0};
-	pid_t pid = proc_spawn(&spec, on_helper_exit, &helper, err, sizeof(err));
-	if (pid < 0)
-		fail_msg("proc_spawn: %s", err);
-	proc_mark_helper(pid, true);
+	pid_t pid = spawn_helper(&helper);
 	unsigned long orphans = proc_orphans_reaped();
 
 	proc_forget(pid); /* not yet reaped: the loop has not run */
