@@ -641,12 +641,17 @@ static int build_health(struct conv *c, cJSON **out)
 			cJSON_AddStringToObject(ci, "value", value);
 		} else {
 			uint32_t resolved = 0;
+			if (port > 65535) {
+				cJSON_Delete(h);
+				return fail(c, "%sport: expected 0 to 65535, got %g", path, port);
+			}
 			if (port >= 0)
 				resolved = (uint32_t)port;
 			else {
 				if (index < 0 && c->nports)
 					index = 0;
-				if (index >= 0 && (size_t)index < c->nports)
+				/* compared as a double: any number may come in */
+				if (index >= 0 && index < (double)c->nports)
 					resolved = c->ports[(size_t)index].host;
 			}
 			if (!resolved) {
