@@ -39,4 +39,14 @@ if [ -z "$want" ] && [ "$status" -ne 0 ]; then
 	echo "expect-failures: exit status $status, expected 0"
 	bad=1
 fi
+# With --junit, one testcase per run line.
+junit=$(printf '%s\n' "$@" | sed -n '/^--junit$/{n;p;}')
+if [ -n "$junit" ]; then
+	runs=$(grep -c -E '^(PASS|FAIL|SKIP)  ' "$out")
+	cases=$(grep -c '<testcase ' "$junit" 2>/dev/null || echo 0)
+	if [ "$cases" -ne "$runs" ]; then
+		echo "expect-failures: $junit holds $cases testcases for $runs runs"
+		bad=1
+	fi
+fi
 exit $bad
