@@ -5,5 +5,6 @@
 int fakeagent_run(int argc, char **argv);
 int fakeagent_serve(int argc, char **argv);
 int fakeagent_scenario(int argc, char **argv);
+int fakeagent_conformance(int argc, char **argv); /* conformance/command.c */
 
 #endif

@@ -10,6 +10,7 @@ static const char usage[] =
     "  run       run one task (--task FILE or --app FILE) under --executor PATH\n"
     "  scenario  replay scenario files and report each step (JUnit with --junit)\n"
     "  serve     stay up; drive it through /_fake/ and read /state\n"
+    "  conformance  judge any executor (--executor PATH) against the executor API\n"
     "`fakeagent COMMAND --help` lists a command's options.\n";
 
 int main(int argc, char **argv)
@@ -25,6 +26,8 @@ int main(int argc, char **argv)
 		return fakeagent_serve(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "scenario"))
 		return fakeagent_scenario(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "conformance"))
+		return fakeagent_conformance(argc - 2, argv + 2);
 	fprintf(stderr, "fakeagent: unknown command '%s'\n%s", argv[1], usage);
 	return 2;
 }

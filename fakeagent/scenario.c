@@ -317,8 +317,7 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 		finish(sc);
 }
 
-/* Runs one scenario file; fills its steps' results. */
-static void run_file(struct scenario *sc)
+void scenario_run(struct scenario *sc)
 {
 	char err[2048];
 	double t0 = scenario_mono();
@@ -477,7 +476,7 @@ int fakeagent_scenario(int argc, char **argv)
 			snprintf(sc->dir, sizeof(sc->dir), "%s", dirname(copy));
 			const char *name = scenario_str(sc->doc, "name");
 			snprintf(sc->name, sizeof(sc->name), "%s", name ? name : files[f]);
-			run_file(sc);
+			scenario_run(sc);
 		}
 		if (!sc->name[0])
 			snprintf(sc->name, sizeof(sc->name), "%s", files[f]);

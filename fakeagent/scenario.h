@@ -103,6 +103,14 @@ int64_t scenario_step_duration(const struct step *st, const char *key, int64_t d
 
 /* ---- scenario.c: the step engine */
 
+/* Runs one scenario on the default loop, as `fakeagent scenario` runs each
+ * file: sc->file, opts, doc, dir and name set and its steps read
+ * (scenario_parse_steps). The timeline and the summary go to stdout, the
+ * work dir is made in $TMPDIR and kept when a step failed; the results are
+ * left in sc->steps (failure, secs, skipped) and sc->setup_failure, for the
+ * caller to free with the steps. */
+void scenario_run(struct scenario *sc);
+
 /* Ends the current step: passed with fmt NULL, failed otherwise (which
  * ends the scenario). */
 void scenario_step_done(struct scenario *sc, const char *fmt, ...)

@@ -21,9 +21,12 @@ static bool update_matches(const struct fa_update *u, const cJSON *spec)
 	const cJSON *message = cJSON_GetObjectItemCaseSensitive(spec, "message"), *part;
 	const cJSON *parts = cJSON_IsArray(message) ? message : NULL; /* all must appear */
 	const cJSON *healthy = cJSON_GetObjectItemCaseSensitive(spec, "healthy");
+	const cJSON *acked = cJSON_GetObjectItemCaseSensitive(spec, "acknowledged");
 	if (state && strcmp(state, mesos_task_state_name(u->state)))
 		return false;
 	if (cJSON_IsBool(healthy) && u->healthy != (cJSON_IsTrue(healthy) ? 1 : 0))
+		return false;
+	if (cJSON_IsBool(acked) && u->acknowledged != cJSON_IsTrue(acked))
 		return false;
 	if (reason && (u->reason < 0 || strcmp(reason, mesos_reason_name(u->reason))))
 		return false;
@@ -180,8 +183,11 @@ static void check_process_gone(struct scenario *sc, struct step *st)
 	struct fa_executor *e = fa_task_executor(fa_agent_task(sc->agent, sc->task_id));
 	char pattern[512], what[600] = "";
 	const char *pat = scenario_step_str(sc, st, "cmdline", pattern, sizeof(pattern));
+	/* "before_exit": the executor may live on (waiting for an ACK); only the
+	 * processes with that command line must be gone already. */
+	bool wait_exit = !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st->spec, "before_exit"));
 	bool alive =
-	    !fa_executor_is_terminated(e) ||
+	    (wait_exit && !fa_executor_is_terminated(e)) ||
 	    live_process(fa_executor_pid(e), pat, fa_executor_sandbox(e), what, sizeof(what));
 	if (!alive) {
 		scenario_step_done(sc, NULL);

@@ -200,6 +200,23 @@ int scenario_parse_steps(struct scenario *sc, char *err, size_t errlen)
 			         sc->file, i, need, st->kind);
 			return -1;
 		}
+		const char *flags[] = {"acknowledged", "before_exit"};
+		for (size_t f = 0; f < 2; f++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(s, flags[f]);
+			if (v && !cJSON_IsBool(v)) {
+				snprintf(err, errlen, "%s: steps[%zu].%s: expected true or false",
+				         sc->file, i, flags[f]);
+				return -1;
+			}
+		}
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "before_exit")) &&
+		    !scenario_str(s, "cmdline")) {
+			snprintf(err, errlen,
+			         "%s: steps[%zu].before_exit: needs a cmdline (the executor itself "
+			         "is still alive)",
+			         sc->file, i);
+			return -1;
+		}
 		const cJSON *show = cJSON_GetObjectItemCaseSensitive(s, "show");
 		const cJSON *cs = cJSON_GetObjectItemCaseSensitive(s, "check_status");
 		if ((show && !cJSON_IsBool(show)) || (cs && !cJSON_IsString(cs))) {
