@@ -34,7 +34,8 @@ void fc_agent_register(struct httpd_req *r, void *data)
 	size_t len;
 	const char *body = httpd_body(r, &len);
 
-	int rc = svcdef_parse(body, len, &def, err, sizeof(err));
+	/* Consul's order: decoding, name and address; the token; the rest. */
+	int rc = svcdef_decode(body, len, &def, err, sizeof(err));
 	if (rc) {
 		svcdef_free(&def);
 		httpd_reply_text(r, (unsigned)rc, "%s", err);
@@ -42,6 +43,18 @@ void fc_agent_register(struct httpd_req *r, void *data)
 	}
 	if (!fc_auth(fc, r, &rights)) {
 		svcdef_free(&def);
+		return;
+	}
+	rc = svcdef_validate(&def, err, sizeof(err));
+	if (rc == SVCDEF_AGENT_PANICS) {
+		log_error("fakeconsul: closing the connection as Consul's agent would: %s", err);
+		svcdef_free(&def);
+		httpd_drop(r);
+		return;
+	}
+	if (rc) {
+		svcdef_free(&def);
+		httpd_reply_text(r, (unsigned)rc, "%s", err);
 		return;
 	}
 	const struct cat_service *old = catalog_service(&fc->cat, def.id);
@@ -196,7 +209,8 @@ void fc_agent_check_register(struct httpd_req *r, void *data)
 	size_t len;
 	const char *body = httpd_body(r, &len);
 
-	int rc = checkdef_parse_register(body, len, &def, err, sizeof(err));
+	/* Consul's order: decoding, name and status; the token; the check. */
+	int rc = checkdef_decode_register(body, len, &def, err, sizeof(err));
 	if (rc) {
 		checkdef_free(&def);
 		httpd_reply_text(r, (unsigned)rc, "%s", err);
@@ -204,6 +218,12 @@ void fc_agent_check_register(struct httpd_req *r, void *data)
 	}
 	if (!fc_auth(fc, r, &rights)) {
 		checkdef_free(&def);
+		return;
+	}
+	rc = checkdef_validate(&def, err, sizeof(err));
+	if (rc) {
+		checkdef_free(&def);
+		httpd_reply_text(r, (unsigned)rc, "%s", err);
 		return;
 	}
 	const struct cat_service *s =

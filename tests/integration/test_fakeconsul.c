@@ -152,7 +152,8 @@ static void test_register_rejects_bad_definitions_with_consuls_texts(void **stat
 	assert_text(f, "PUT", reg, "{\"Name\":\"x\",\"Address\":\"0.0.0.0\"}", 400,
 	            "Invalid service address");
 	assert_text(f, "PUT", reg, "{\"Name\":\"x\",\"Check\":{\"HTTP\":\"http://a/\"}}", 400,
-	            "Invalid check: Interval must be > 0 for Script, HTTP, or TCP checks");
+	            "Invalid check: Interval must be > 0 for Script, HTTP, H2PING, TCP, UDP or "
+	            "OSService checks");
 	assert_text(f, "PUT", reg, "{\"Name\":\"x\",\"Checks\":[{\"Notes\":\"n\"}]}", 400,
 	            "Invalid check: TTL must be > 0 for TTL checks");
 	assert_text(f, "PUT", reg,
@@ -164,11 +165,63 @@ static void test_register_rejects_bad_definitions_with_consuls_texts(void **stat
 	            "Invalid Service Meta: Couldn't load metadata pair ('consul-a', 'b'): Key "
 	            "prefix 'consul-' is reserved for internal use");
 	assert_text(f, "PUT", reg, "{\"Name\":\"x\",\"Check\":{\"TTL\":\"soon\"}}", 400,
-	            "Request decode failed: invalid \"TTL\": time: invalid duration \"soon\"");
+	            "Request decode failed: time: invalid duration \"soon\"");
 	assert_text(f, "PUT", reg, "", 400, "Request decode failed: EOF");
 	/* Consul does not check addresses otherwise: the Go hook's "<nil>" passes. */
 	assert_int_equal(req(f, "PUT", reg, "{\"Name\":\"x\",\"Address\":\"<nil>\"}", NULL, NULL),
 	                 200);
+}
+
+static void test_register_refuses_what_consuls_strict_decoding_refuses(void **state)
+{
+	struct fc *f = *state;
+	const char *reg = "/v1/agent/service/register";
+	assert_text(f, "PUT", reg, "{\"Name\":\"web\",\"Bogus\":1}", 400,
+	            "Request decode failed: json: unknown field \"Bogus\"");
+	assert_text(f, "PUT", reg,
+	            "{\"Name\":\"web\",\"Check\":{\"TTL\":\"5s\",\"DeregisterAfter\":\"1m\"}}", 400,
+	            "Request decode failed: json: unknown field \"DeregisterAfter\"");
+	/* Every entry of Checks is validated; only an empty Check is dropped. */
+	assert_text(f, "PUT", reg, "{\"Name\":\"web\",\"Checks\":[{}]}", 400,
+	            "Invalid check: TTL must be > 0 for TTL checks");
+	assert_int_equal(req(f, "PUT", reg, "{\"Name\":\"web\",\"Check\":{}}", NULL, NULL), 200);
+	assert_text(f, "PUT", "/v1/agent/check/register",
+	            "{\"CheckID\":\"c\",\"Name\":\"mem\",\"TTL\":\"10s\"}", 400,
+	            "Request decode failed: json: unknown field \"CheckID\"");
+	cJSON *svcs = get_json(f, "/v1/agent/services");
+	assert_int_equal(cJSON_GetArraySize(svcs), 1); /* only the one accepted */
+	cJSON_Delete(svcs);
+}
+
+static void test_register_types_udp_h2ping_and_alias_checks(void **state)
+{
+	struct fc *f = *state;
+	assert_int_equal(
+	    req(f, "PUT", "/v1/agent/service/register",
+	        "{\"Name\":\"dns\",\"Checks\":[{\"UDP\":\"127.0.0.1:53\",\"Interval\":\"1h\"},"
+	        "{\"H2PING\":\"127.0.0.1:443\",\"Interval\":\"1h\"},{\"AliasService\":\"web\"}]}",
+	        NULL, NULL),
+	    200);
+	cJSON *checks = get_json(f, "/v1/agent/checks");
+	assert_string_equal(str_at(checks, "service:dns:1", "Type"), "udp");
+	assert_string_equal(str_at(checks, "service:dns:2", "Type"), "h2ping");
+	assert_string_equal(str_at(checks, "service:dns:3", "Type"), "alias");
+	cJSON_Delete(checks);
+}
+
+static void test_a_null_entry_of_checks_closes_the_connection_as_consul_does(void **state)
+{
+	struct fc *f = *state;
+	struct ts_http r = {0};
+	char url[256];
+	const char *body = "{\"Name\":\"web\",\"Checks\":[null]}";
+	snprintf(url, sizeof(url), "http://%s/v1/agent/service/register", f->proc.addr);
+	ts_http(&r, "PUT", url, NULL, body, strlen(body));
+	assert_int_equal(r.status, 0); /* no answer: the agent panicked */
+	ts_http_free(&r);
+	cJSON *svcs = get_json(f, "/v1/agent/services");
+	assert_int_equal(cJSON_GetArraySize(svcs), 0);
+	cJSON_Delete(svcs);
 }
 
 static void test_register_creates_the_check_consul_would(void **state)
@@ -574,6 +627,50 @@ static void test_acl_tokens_are_checked_in_consuls_order(void **state)
 	free(log);
 }
 
+static void test_the_token_is_resolved_between_decoding_and_validation(void **state)
+{
+	struct fc f;
+	const char *const extra[] = {"--acl-token", "s3cret", NULL};
+	const char *unknown[] = {"X-Consul-Token: nope", NULL};
+	struct ts_http r;
+	assert_int_equal(start(&f, extra), 0);
+	struct {
+		const char *path, *body;
+		long status;
+		const char *text;
+	} cases[] = {
+	    /* decoding, the name and the address come before the token */
+	    {"/v1/agent/service/register", "{\"Name\":\"web\",\"Bogus\":1}", 400,
+	     "Request decode failed: json: unknown field \"Bogus\""},
+	    {"/v1/agent/service/register", "{\"ID\":\"web\"}", 400, "Missing service name"},
+	    {"/v1/agent/service/register", "{\"Name\":\"web\",\"Address\":\"0.0.0.0\"}", 400,
+	     "Invalid service address"},
+	    /* weights, meta, checks and statuses after it */
+	    {"/v1/agent/service/register", "{\"Name\":\"web\",\"Checks\":[{}]}", 403,
+	     "ACL not found"},
+	    {"/v1/agent/service/register", "{\"Name\":\"web\",\"Weights\":{\"Passing\":0}}", 403,
+	     "ACL not found"},
+	    {"/v1/agent/service/register", "{\"Name\":\"web\",\"Meta\":{\"consul-a\":\"b\"}}", 403,
+	     "ACL not found"},
+	    {"/v1/agent/service/register",
+	     "{\"Name\":\"web\",\"Check\":{\"TTL\":\"5s\",\"Status\":\"up\"}}", 403,
+	     "ACL not found"},
+	    /* a check: its name and status before the token, its type after */
+	    {"/v1/agent/check/register", "{\"TTL\":\"5s\"}", 400, "Missing check name"},
+	    {"/v1/agent/check/register", "{\"Name\":\"c\",\"TTL\":\"5s\",\"Status\":\"up\"}", 400,
+	     "Bad check status"},
+	    {"/v1/agent/check/register", "{\"Name\":\"c\",\"HTTP\":\"http://a/\"}", 403,
+	     "ACL not found"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long st = req(&f, "PUT", cases[i].path, cases[i].body, unknown, &r);
+		if (st != cases[i].status || strcmp(r.body, cases[i].text) != 0)
+			fail_msg("%s: got %ld \"%s\"", cases[i].body, st, r.body);
+		ts_http_free(&r);
+	}
+	ts_stop(&f.proc, SIGTERM, 10000);
+}
+
 /* ------------------------------------------------------------ /_fake/ */
 
 static void test_fault_injection_fails_and_delays_the_next_requests(void **state)
@@ -660,6 +757,9 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	    T(test_register_accepts_any_key_case_and_defaults_id_to_name),
 	    T(test_register_rejects_bad_definitions_with_consuls_texts),
+	    T(test_register_refuses_what_consuls_strict_decoding_refuses),
+	    T(test_register_types_udp_h2ping_and_alias_checks),
+	    T(test_a_null_entry_of_checks_closes_the_connection_as_consul_does),
 	    T(test_register_creates_the_check_consul_would),
 	    T(test_deregister_removes_the_service_and_its_checks),
 	    T(test_wrong_methods_get_405_with_allow),
@@ -673,6 +773,7 @@ int main(void)
 	    T(test_blocking_query_returns_when_the_service_registers),
 	    T(test_blocking_query_answers_with_the_same_index_when_wait_runs_out),
 	    cmocka_unit_test(test_acl_tokens_are_checked_in_consuls_order),
+	    cmocka_unit_test(test_the_token_is_resolved_between_decoding_and_validation),
 	    T(test_fault_injection_fails_and_delays_the_next_requests),
 	    T(test_fake_check_control_flips_a_check_and_state_dumps_it),
 	    cmocka_unit_test(test_refuses_a_non_loopback_address_without_allow_remote),
