@@ -15,12 +15,13 @@ static void reply_permission_denied(struct httpd_req *r)
 	httpd_reply_text(r, 403, "Permission denied");
 }
 
+/* Consul's reading of ?replace-existing-checks: present and "" or "true". */
 static bool query_flag(struct httpd_req *r, const char *name)
 {
 	if (!httpd_has_query(r, name))
 		return false;
 	const char *v = httpd_query(r, name);
-	return !v || !*v || strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
+	return !v || !*v || strcmp(v, "true") == 0;
 }
 
 /* ------------------------------------------------------------ services */
@@ -143,7 +144,7 @@ void fc_agent_service(struct httpd_req *r, void *data)
 	/* GET on the write paths under the same prefix. */
 	if (strcmp(id, "register") == 0 || strncmp(id, "deregister/", 11) == 0 ||
 	    strncmp(id, "maintenance/", 12) == 0) {
-		fc_reply_405(r, "PUT");
+		fc_reply_405(r, "OPTIONS,PUT");
 		return;
 	}
 	if (!fc_auth(fc, r, &rights))

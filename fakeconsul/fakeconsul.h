@@ -33,7 +33,7 @@ struct fakeconsul {
 		struct checker *checker;
 	} * runners; /* one per running check (owned) */
 	size_t nrunners;
-	struct httpd_route routes[48];
+	struct httpd_route routes[48]; /* fakeconsul_routes() fills it */
 	bool stopped;
 };
 
@@ -55,8 +55,12 @@ void fakeconsul_free(struct fakeconsul *fc);
 bool fc_auth(struct fakeconsul *fc, struct httpd_req *r, struct acl_rights *rights);
 /* 200 with an empty body: a successful write. */
 void fc_reply_ok(struct httpd_req *r);
-/* 405 with Allow, in Consul's words. */
+/* 405 with Allow (which Consul starts with OPTIONS), in Consul's words. */
 void fc_reply_405(struct httpd_req *r, const char *allow);
+/* Every method no handler takes under /v1/: OPTIONS answers 200 with the
+ * endpoint's Allow, the others 405 with it; 404 for a path no endpoint
+ * takes. */
+void fc_method_check(struct httpd_req *r, void *data);
 /* The path after `prefix`. */
 const char *fc_path_tail(struct httpd_req *r, const char *prefix);
 /* A TTL check was updated by a client: restart its TTL. */

@@ -157,14 +157,66 @@ const struct httpd_route *fakeconsul_routes(struct fakeconsul *fc)
 	    {"GET", "/v1/agent/check/fail/", fc_agent_check_fail},
 	    {NULL, NULL, NULL},
 	};
+	/* Last, so that every other method under /v1/ is Consul's: OPTIONS
+	 * lists the endpoint's methods, the rest get 405 (or 404). */
+	static const char *const other_methods[] = {"GET",   "HEAD",   "POST",   "PUT",
+	                                            "PATCH", "DELETE", "OPTIONS"};
 	size_t n = 0;
 	if (fc->opts.legacy_get) /* first, so they win over GET /v1/agent/service/ */
 		for (const struct httpd_route *rt = legacy; rt->path; rt++)
 			fc->routes[n++] = *rt;
 	for (const struct httpd_route *rt = strict; rt->path; rt++)
 		fc->routes[n++] = *rt;
+	for (size_t i = 0; i < sizeof(other_methods) / sizeof(other_methods[0]); i++)
+		fc->routes[n++] = (struct httpd_route){other_methods[i], "/v1/*", fc_method_check};
 	fc->routes[n] = (struct httpd_route){0};
 	return fc->routes;
+}
+
+/* Whether a route's path takes `path`, as the scaffold matches them. */
+static bool route_takes(const char *route, const char *path)
+{
+	size_t n = strlen(route);
+	if (n && (route[n - 1] == '/' || route[n - 1] == '*'))
+		return strncmp(path, route, route[n - 1] == '*' ? n - 1 : n) == 0;
+	return strcmp(path, route) == 0;
+}
+
+/* Consul's mux picks the longest pattern that takes the path; its methods,
+ * after OPTIONS, are the endpoint's Allow. Returns false when no endpoint
+ * takes the path. */
+static bool endpoint_allow(const struct fakeconsul *fc, const char *path, char *allow, size_t len)
+{
+	const char *best = NULL;
+	for (const struct httpd_route *rt = fc->routes; rt->path; rt++)
+		if (rt->fn != fc_method_check && strncmp(rt->path, "/v1/", 4) == 0 &&
+		    route_takes(rt->path, path) && (!best || strlen(rt->path) > strlen(best)))
+			best = rt->path;
+	if (!best)
+		return false;
+	size_t o = (size_t)snprintf(allow, len, "OPTIONS");
+	for (const struct httpd_route *rt = fc->routes; rt->path && o < len; rt++)
+		if (rt->fn != fc_method_check && strcmp(rt->path, best) == 0)
+			o += (size_t)snprintf(allow + o, len - o, ",%s", rt->method);
+	return true;
+}
+
+void fc_method_check(struct httpd_req *r, void *data)
+{
+	struct fakeconsul *fc = data;
+	char allow[128];
+	if (!endpoint_allow(fc, httpd_path(r), allow, sizeof(allow))) {
+		httpd_reply_text(r, 404, "Invalid URL path: not a recognized HTTP API endpoint\n");
+		return;
+	}
+	if (strcmp(httpd_method(r), "OPTIONS") == 0) {
+		char hdr[160];
+		snprintf(hdr, sizeof(hdr), "Allow: %s", allow);
+		const char *headers[] = {hdr, NULL};
+		httpd_reply(r, 200, NULL, "", 0, headers);
+		return;
+	}
+	fc_reply_405(r, allow);
 }
 
 /* ------------------------------------------------------------ helpers */

@@ -282,12 +282,88 @@ static void test_wrong_methods_get_405_with_allow(void **state)
 	struct ts_http r;
 	char allow[64];
 	assert_int_equal(req(f, "GET", "/v1/agent/service/deregister/x", NULL, NULL, &r), 405);
-	assert_string_equal(header(&r, "Allow", allow, sizeof(allow)), "PUT");
+	assert_string_equal(header(&r, "Allow", allow, sizeof(allow)), "OPTIONS,PUT");
 	assert_string_equal(r.body, "method GET not allowed");
 	ts_http_free(&r);
 	assert_int_equal(req(f, "GET", "/v1/agent/check/pass/x", NULL, NULL, NULL), 405);
-	assert_int_equal(req(f, "GET", "/v1/agent/service/register", NULL, NULL, NULL), 405);
-	assert_int_equal(req(f, "DELETE", "/v1/agent/services", NULL, NULL, NULL), 405);
+	assert_int_equal(req(f, "GET", "/v1/agent/service/register", NULL, NULL, &r), 405);
+	assert_string_equal(header(&r, "Allow", allow, sizeof(allow)), "OPTIONS,PUT");
+	ts_http_free(&r);
+	assert_int_equal(req(f, "DELETE", "/v1/agent/services", NULL, NULL, &r), 405);
+	assert_string_equal(header(&r, "Allow", allow, sizeof(allow)), "OPTIONS,GET");
+	ts_http_free(&r);
+	assert_text(f, "GET", "/v1/nope", NULL, 404,
+	            "Invalid URL path: not a recognized HTTP API endpoint\n");
+}
+
+static void test_options_is_allowed_and_lists_the_endpoints_methods(void **state)
+{
+	struct fc *f = *state;
+	struct ts_http r;
+	char allow[64];
+	struct {
+		const char *path, *allow;
+	} cases[] = {
+	    {"/v1/agent/service/register", "OPTIONS,PUT"},
+	    {"/v1/agent/service/deregister/web", "OPTIONS,PUT"},
+	    {"/v1/agent/services", "OPTIONS,GET"},
+	    {"/v1/agent/service/web", "OPTIONS,GET"},
+	    {"/v1/health/service/web", "OPTIONS,GET"},
+	    {"/v1/agent/check/update/c", "OPTIONS,PUT"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(req(f, "OPTIONS", cases[i].path, NULL, NULL, &r), 200);
+		assert_string_equal(header(&r, "Allow", allow, sizeof(allow)), cases[i].allow);
+		assert_string_equal(r.body, "");
+		ts_http_free(&r);
+	}
+}
+
+static void test_passing_reads_booleans_as_go_parsebool_does(void **state)
+{
+	struct fc *f = *state;
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register",
+	                     "{\"Name\":\"web\",\"Check\":{\"TTL\":\"1h\"}}", NULL, NULL),
+	                 200); /* critical until updated */
+	const char *all[] = {"F", "f", "0", "false", "FALSE", "False"};
+	const char *only[] = {"", "T", "t", "1", "true", "TRUE", "True"};
+	char path[128];
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		snprintf(path, sizeof(path), "/v1/health/service/web?passing=%s", all[i]);
+		cJSON *h = get_json(f, path);
+		if (cJSON_GetArraySize(h) != 1)
+			fail_msg("?passing=%s filtered", all[i]);
+		cJSON_Delete(h);
+	}
+	for (size_t i = 0; i < sizeof(only) / sizeof(only[0]); i++) {
+		snprintf(path, sizeof(path), "/v1/health/service/web?passing=%s", only[i]);
+		cJSON *h = get_json(f, path);
+		if (cJSON_GetArraySize(h) != 0)
+			fail_msg("?passing=%s did not filter", only[i]);
+		cJSON_Delete(h);
+	}
+	assert_text(f, "GET", "/v1/health/service/web?passing=yes", NULL, 400,
+	            "Invalid value for ?passing");
+}
+
+static void test_replace_existing_checks_is_on_only_when_empty_or_true(void **state)
+{
+	struct fc *f = *state;
+	const char *two = "{\"Name\":\"web\",\"Checks\":[{\"TTL\":\"1h\"},{\"TTL\":\"1h\"}]}";
+	const char *one = "{\"Name\":\"web\",\"Check\":{\"TTL\":\"1h\"}}";
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register", two, NULL, NULL), 200);
+	assert_int_equal(
+	    req(f, "PUT", "/v1/agent/service/register?replace-existing-checks=1", one, NULL, NULL),
+	    200);
+	cJSON *checks = get_json(f, "/v1/agent/checks");
+	assert_int_equal(cJSON_GetArraySize(checks), 3); /* "1" is not Consul's "true" */
+	cJSON_Delete(checks);
+	assert_int_equal(
+	    req(f, "PUT", "/v1/agent/service/register?replace-existing-checks", one, NULL, NULL),
+	    200);
+	checks = get_json(f, "/v1/agent/checks");
+	assert_int_equal(cJSON_GetArraySize(checks), 1);
+	cJSON_Delete(checks);
 }
 
 static void test_legacy_get_accepts_get_on_deregister_and_ttl_updates(void **state)
@@ -304,6 +380,11 @@ static void test_legacy_get_accepts_get_on_deregister_and_ttl_updates(void **sta
 	assert_true(wait_check_status(&f, "service:t1", "passing"));
 	assert_int_equal(req(&f, "GET", "/v1/agent/service/deregister/t1", NULL, NULL, NULL), 200);
 	assert_int_equal(req(&f, "GET", "/v1/agent/service/register", NULL, NULL, NULL), 405);
+	struct ts_http r;
+	char allow[64];
+	assert_int_equal(req(&f, "OPTIONS", "/v1/agent/check/pass/x", NULL, NULL, &r), 200);
+	assert_string_equal(header(&r, "Allow", allow, sizeof(allow)), "OPTIONS,GET,PUT");
+	ts_http_free(&r);
 	ts_stop(&f.proc, SIGTERM, 10000);
 }
 
@@ -763,6 +844,9 @@ int main(void)
 	    T(test_register_creates_the_check_consul_would),
 	    T(test_deregister_removes_the_service_and_its_checks),
 	    T(test_wrong_methods_get_405_with_allow),
+	    T(test_options_is_allowed_and_lists_the_endpoints_methods),
+	    T(test_passing_reads_booleans_as_go_parsebool_does),
+	    T(test_replace_existing_checks_is_on_only_when_empty_or_true),
 	    cmocka_unit_test(test_legacy_get_accepts_get_on_deregister_and_ttl_updates),
 	    T(test_ttl_updates_find_percent_encoded_ids_and_refuse_other_checks),
 	    T(test_ttl_check_turns_critical_when_not_updated),
