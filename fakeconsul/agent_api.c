@@ -135,11 +135,37 @@ static void content_hash(const cJSON *svc, char out[17])
 	snprintf(out, 17, "%016" PRIx64, h);
 }
 
+/* The agent's view of one service, as LocalBlockingQuery computes it. */
+static void query_agent_service(struct httpd_req *r, void *data, struct blocking_hashed *out)
+{
+	struct fakeconsul *fc = data;
+	struct acl_rights rights;
+	const char *id = fc_path_tail(r, "/v1/agent/service/");
+	const struct cat_service *s = catalog_service(&fc->cat, id);
+	out->status = 200;
+	if (!s) {
+		out->status = 404;
+		snprintf(out->error, sizeof(out->error), "unknown service ID: %s", id);
+		return;
+	}
+	fc_rights(fc, r, &rights);
+	if (!acl_can_read(&rights, s->name)) {
+		out->status = 403;
+		snprintf(out->error, sizeof(out->error), "Permission denied");
+		return;
+	}
+	out->body = catalog_agent_service_json(&fc->cat, s);
+	content_hash(out->body, out->hash);
+	cJSON_AddStringToObject(out->body, "ContentHash", out->hash);
+}
+
 void fc_agent_service(struct httpd_req *r, void *data)
 {
 	struct fakeconsul *fc = data;
 	struct acl_rights rights;
 	const char *id = fc_path_tail(r, "/v1/agent/service/");
+	uint64_t index;
+	int64_t wait_ns;
 
 	/* GET on the write paths under the same prefix. */
 	if (strcmp(id, "register") == 0 || strncmp(id, "deregister/", 11) == 0 ||
@@ -147,24 +173,11 @@ void fc_agent_service(struct httpd_req *r, void *data)
 		fc_reply_405(r, "OPTIONS,PUT");
 		return;
 	}
-	if (!fc_auth(fc, r, &rights))
+	/* Consul's order: ?wait and ?index, the token, then the (blocking) read. */
+	if (blocking_parse(r, &index, &wait_ns) < 0 || !fc_auth(fc, r, &rights))
 		return;
-	const struct cat_service *s = catalog_service(&fc->cat, id);
-	if (!s) {
-		httpd_reply_text(r, 404, "unknown service ID: %s", id);
-		return;
-	}
-	if (!acl_can_read(&rights, s->name)) {
-		reply_permission_denied(r);
-		return;
-	}
-	cJSON *o = catalog_agent_service_json(&fc->cat, s);
-	char hash[17], hdr[64];
-	content_hash(o, hash);
-	cJSON_AddStringToObject(o, "ContentHash", hash);
-	snprintf(hdr, sizeof(hdr), "X-Consul-ContentHash: %s", hash);
-	const char *hdrs[] = {hdr, NULL};
-	httpd_reply_json(r, 200, o, hdrs);
+	blocking_serve_hash(fc->blocking, r, httpd_query(r, "hash"), wait_ns, query_agent_service,
+	                    fc);
 }
 
 /* ------------------------------------------------------------ checks */

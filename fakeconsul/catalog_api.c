@@ -61,16 +61,6 @@ static int passing_param(struct httpd_req *r, bool *passing)
 	return parse_bool(v, passing);
 }
 
-static void rights_of(struct fakeconsul *fc, struct httpd_req *r, struct acl_rights *rights)
-{
-	char bearer[512];
-	const char *token =
-	    acl_request_token(httpd_query(r, "token"), httpd_header(r, "X-Consul-Token"),
-	                      httpd_header(r, "Authorization"), bearer, sizeof(bearer));
-	if (acl_resolve(&fc->acl, token, rights) < 0) /* checked before; be safe */
-		rights->token = NULL;
-}
-
 /* ------------------------------------------------------------ catalog */
 
 void fc_catalog_datacenters(struct httpd_req *r, void *data)
@@ -114,7 +104,7 @@ static void query_services(struct httpd_req *r, void *data, struct blocking_resu
 {
 	struct fakeconsul *fc = data;
 	struct acl_rights rights;
-	rights_of(fc, r, &rights);
+	fc_rights(fc, r, &rights);
 	struct services_ctx c = {cJSON_CreateObject(), &rights, false};
 	catalog_each_service(&fc->cat, add_service_tags, &c);
 	out->body = c.out;
@@ -160,7 +150,7 @@ static void query_entries(struct httpd_req *r, bool health, struct fakeconsul *f
                           struct blocking_result *out)
 {
 	struct acl_rights rights;
-	rights_of(fc, r, &rights);
+	fc_rights(fc, r, &rights);
 	bool passing = false;
 	if (health && passing_param(r, &passing) < 0) /* refused before blocking */
 		passing = false;
@@ -217,7 +207,7 @@ static void query_health_checks(struct httpd_req *r, void *data, struct blocking
 	struct fakeconsul *fc = data;
 	struct acl_rights rights;
 	const char *name = fc_path_tail(r, "/v1/health/checks/");
-	rights_of(fc, r, &rights);
+	fc_rights(fc, r, &rights);
 	out->body = cJSON_CreateArray();
 	for (size_t i = 0; i < fc->cat.nchecks; i++) {
 		const struct cat_check *k = fc->cat.checks[i];

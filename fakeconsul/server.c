@@ -52,6 +52,12 @@ static void on_check_removed(void *data, const char *check_id)
 		}
 }
 
+static uint64_t now_ms(void *data)
+{
+	struct fakeconsul *fc = data;
+	return uv_now(fc->loop);
+}
+
 static void on_changed(void *data)
 {
 	struct fakeconsul *fc = data;
@@ -80,13 +86,18 @@ int fakeconsul_init(struct fakeconsul *fc, uv_loop_t *loop, const struct fakecon
 	    .changed = on_changed,
 	    .check_added = on_check_added,
 	    .check_removed = on_check_removed,
+	    .now_ms = now_ms,
 	    .data = fc,
 	};
 	fc->blocking = blocking_new(loop);
 	fc->http = httpc_new(loop);
-	if (!fc->blocking || !fc->http) {
-		snprintf(err, errlen,
-		         "cannot set up the check runner (libcurl) or blocking queries");
+	fc->reaper = reaper_start(
+	    loop, &fc->cat, o->reap_interval_ms ? o->reap_interval_ms : REAPER_INTERVAL_MS,
+	    o->deregister_min_set ? o->deregister_min_ms : REAPER_MIN_TIMEOUT_MS);
+	if (!fc->blocking || !fc->http || !fc->reaper) {
+		snprintf(
+		    err, errlen,
+		    "cannot set up the check runner (libcurl), blocking queries or the reaper");
 		return -1;
 	}
 	return 0;
@@ -107,6 +118,8 @@ void fakeconsul_stop(struct fakeconsul *fc)
 	fc->http = NULL;
 	blocking_free(fc->blocking);
 	fc->blocking = NULL;
+	reaper_stop(fc->reaper);
+	fc->reaper = NULL;
 }
 
 void fakeconsul_free(struct fakeconsul *fc)
@@ -221,17 +234,28 @@ void fc_method_check(struct httpd_req *r, void *data)
 
 /* ------------------------------------------------------------ helpers */
 
-bool fc_auth(struct fakeconsul *fc, struct httpd_req *r, struct acl_rights *rights)
+static int resolve(struct fakeconsul *fc, struct httpd_req *r, struct acl_rights *rights)
 {
 	char bearer[512];
 	const char *token =
 	    acl_request_token(httpd_query(r, "token"), httpd_header(r, "X-Consul-Token"),
 	                      httpd_header(r, "Authorization"), bearer, sizeof(bearer));
-	if (acl_resolve(&fc->acl, token, rights) < 0) {
+	return acl_resolve(&fc->acl, token, rights);
+}
+
+bool fc_auth(struct fakeconsul *fc, struct httpd_req *r, struct acl_rights *rights)
+{
+	if (resolve(fc, r, rights) < 0) {
 		httpd_reply_text(r, 403, "ACL not found");
 		return false;
 	}
 	return true;
+}
+
+void fc_rights(struct fakeconsul *fc, struct httpd_req *r, struct acl_rights *rights)
+{
+	if (resolve(fc, r, rights) < 0) /* checked by fc_auth before; be safe */
+		rights->token = NULL;
 }
 
 void fc_reply_ok(struct httpd_req *r)

@@ -611,24 +611,43 @@ static int held_queries(struct fc *f)
 	return n;
 }
 
+/* The X-Consul-Index a read of `path` answers with now. */
+static long current_index(struct fc *f, const char *path)
+{
+	struct ts_http r;
+	char v[64];
+	assert_int_equal(req(f, "GET", path, NULL, NULL, &r), 200);
+	long index = atol(header(&r, "X-Consul-Index", v, sizeof(v)));
+	ts_http_free(&r);
+	return index;
+}
+
+/* Starts a blocking GET of `path` on a thread and waits until fakeconsul
+ * holds it. */
+static void hold_query(struct fc *f, struct blocked *b, pthread_t *t, const char *path)
+{
+	b->f = f;
+	snprintf(b->path, sizeof(b->path), "%s", path);
+	memset(&b->r, 0, sizeof(b->r));
+	int before = held_queries(f);
+	pthread_create(t, NULL, blocking_get, b);
+	int64_t end = ts_now_ms() + 20000;
+	while (held_queries(f) != before + 1 && ts_now_ms() < end)
+		ts_sleep_ms(20);
+	assert_int_equal(held_queries(f), before + 1);
+}
+
 static void test_blocking_query_returns_when_the_service_registers(void **state)
 {
 	struct fc *f = *state;
-	struct ts_http r;
 	char v[64];
-	assert_int_equal(req(f, "GET", "/v1/health/service/web", NULL, NULL, &r), 200);
-	long index = atol(header(&r, "X-Consul-Index", v, sizeof(v)));
-	ts_http_free(&r);
+	long index = current_index(f, "/v1/health/service/web");
 
-	struct blocked b = {.f = f};
+	struct blocked b;
 	pthread_t t;
-	snprintf(b.path, sizeof(b.path), "/v1/health/service/web?index=%ld&wait=60s", index);
-	pthread_create(&t, NULL, blocking_get, &b);
-	/* The query is held by the server, not answered. */
-	int64_t end = ts_now_ms() + 20000;
-	while (held_queries(f) != 1 && ts_now_ms() < end)
-		ts_sleep_ms(20);
-	assert_int_equal(held_queries(f), 1);
+	char path[128];
+	snprintf(path, sizeof(path), "/v1/health/service/web?index=%ld&wait=60s", index);
+	hold_query(f, &b, &t, path); /* held by the server, not answered */
 
 	assert_int_equal(req(f, "PUT", "/v1/agent/service/register",
 	                     "{\"Name\":\"web\",\"Port\":80}", NULL, NULL),
@@ -649,13 +668,117 @@ static void test_blocking_query_answers_with_the_same_index_when_wait_runs_out(v
 	struct fc *f = *state;
 	struct ts_http r;
 	char v[64], path[128];
-	assert_int_equal(req(f, "GET", "/v1/catalog/services", NULL, NULL, &r), 200);
-	long index = atol(header(&r, "X-Consul-Index", v, sizeof(v)));
-	ts_http_free(&r);
+	long index = current_index(f, "/v1/catalog/services");
 	snprintf(path, sizeof(path), "/v1/catalog/services?index=%ld&wait=300ms", index);
 	assert_int_equal(req(f, "GET", path, NULL, NULL, &r), 200);
 	assert_int_equal(atol(header(&r, "X-Consul-Index", v, sizeof(v))), index);
 	ts_http_free(&r);
+}
+
+static void test_a_wait_of_zero_or_less_blocks_for_consuls_default(void **state)
+{
+	struct fc *f = *state;
+	char v[64], path[128];
+	long index = current_index(f, "/v1/health/service/web");
+
+	struct blocked zero, negative;
+	pthread_t t1, t2;
+	snprintf(path, sizeof(path), "/v1/health/service/web?index=%ld&wait=0s", index);
+	hold_query(f, &zero, &t1, path);
+	snprintf(path, sizeof(path), "/v1/health/service/web?index=%ld&wait=-1s", index);
+	hold_query(f, &negative, &t2, path);
+	assert_int_equal(
+	    req(f, "PUT", "/v1/agent/service/register", "{\"Name\":\"web\"}", NULL, NULL), 200);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	assert_int_equal(zero.r.status, 200);
+	assert_int_equal(negative.r.status, 200);
+	assert_true(atol(header(&zero.r, "X-Consul-Index", v, sizeof(v))) > index);
+	ts_http_free(&zero.r);
+	ts_http_free(&negative.r);
+}
+
+static void test_agent_service_blocks_on_its_content_hash(void **state)
+{
+	struct fc *f = *state;
+	struct ts_http r;
+	char hash[64], v[64], path[160];
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register",
+	                     "{\"Name\":\"web\",\"Tags\":[\"a\"],\"Check\":{\"TTL\":\"1h\"}}", NULL,
+	                     NULL),
+	                 200);
+	assert_int_equal(req(f, "GET", "/v1/agent/service/web", NULL, NULL, &r), 200);
+	assert_non_null(header(&r, "X-Consul-ContentHash", hash, sizeof(hash)));
+	cJSON *j = cJSON_Parse(r.body);
+	assert_string_equal(str_at(j, "ContentHash", NULL), hash);
+	cJSON_Delete(j);
+	ts_http_free(&r);
+
+	/* A different hash answers at once; the current one is held. */
+	assert_int_equal(req(f, "GET", "/v1/agent/service/web?hash=other", NULL, NULL, NULL), 200);
+	struct blocked b;
+	pthread_t t;
+	snprintf(path, sizeof(path), "/v1/agent/service/web?hash=%s&wait=60s", hash);
+	hold_query(f, &b, &t, path);
+	/* A check's result is no change to the service... */
+	assert_int_equal(req(f, "PUT", "/v1/agent/check/pass/service:web", NULL, NULL, NULL), 200);
+	assert_int_equal(held_queries(f), 1);
+	assert_int_equal(req(f, "POST", "/_fake/reset", NULL, NULL, NULL), 200);
+	pthread_join(t, NULL);
+	/* ...its disappearance is: the held read answers 404. */
+	assert_int_equal(b.r.status, 404);
+	assert_string_equal(b.r.body, "unknown service ID: web");
+	ts_http_free(&b.r);
+
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register",
+	                     "{\"Name\":\"web\",\"Tags\":[\"a\"]}", NULL, NULL),
+	                 200);
+	assert_int_equal(req(f, "GET", "/v1/agent/service/web", NULL, NULL, &r), 200);
+	header(&r, "X-Consul-ContentHash", hash, sizeof(hash));
+	ts_http_free(&r);
+	snprintf(path, sizeof(path), "/v1/agent/service/web?hash=%s", hash);
+	hold_query(f, &b, &t, path);
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register",
+	                     "{\"Name\":\"web\",\"Tags\":[\"b\"]}", NULL, NULL),
+	                 200);
+	pthread_join(t, NULL);
+	assert_int_equal(b.r.status, 200);
+	assert_string_not_equal(header(&b.r, "X-Consul-ContentHash", v, sizeof(v)), hash);
+	ts_http_free(&b.r);
+	assert_text(f, "GET", "/v1/agent/service/web?hash=x&wait=5", NULL, 400,
+	            "Invalid wait time");
+}
+
+static void test_a_service_whose_check_stays_critical_is_reaped(void **state)
+{
+	struct fc f;
+	const char *const extra[] = {"--check-reap-interval", "50ms",
+	                             "--check-deregister-interval-min", "0", NULL};
+	assert_int_equal(start(&f, extra), 0);
+	assert_int_equal(req(&f, "PUT", "/v1/agent/service/register",
+	                     "{\"Name\":\"web\",\"Check\":{\"TTL\":\"1h\",\"Status\":\"passing\","
+	                     "\"DeregisterCriticalServiceAfter\":\"300ms\"}}",
+	                     NULL, NULL),
+	                 200);
+	assert_int_equal(req(&f, "PUT", "/v1/agent/service/register",
+	                     "{\"Name\":\"db\",\"Check\":{\"TTL\":\"1h\"}}", NULL, NULL),
+	                 200);
+	assert_int_equal(req(&f, "PUT", "/v1/agent/check/fail/service:web", NULL, NULL, NULL), 200);
+	assert_int_equal(req(&f, "PUT", "/v1/agent/check/fail/service:db", NULL, NULL, NULL), 200);
+	bool gone = false;
+	for (int64_t end = ts_now_ms() + 20000; !gone && ts_now_ms() < end; ts_sleep_ms(50)) {
+		cJSON *svcs = get_json(&f, "/v1/agent/services");
+		gone = !cJSON_GetObjectItem(svcs, "web");
+		cJSON_Delete(svcs);
+	}
+	assert_true(gone);
+	cJSON *svcs = get_json(&f, "/v1/agent/services");
+	assert_non_null(cJSON_GetObjectItem(svcs, "db")); /* no deadline: kept */
+	cJSON_Delete(svcs);
+	cJSON *checks = get_json(&f, "/v1/agent/checks");
+	assert_null(cJSON_GetObjectItem(checks, "service:web"));
+	cJSON_Delete(checks);
+	ts_stop(&f.proc, SIGTERM, 10000);
 }
 
 /* ------------------------------------------------------------ ACLs */
@@ -856,6 +979,9 @@ int main(void)
 	    T(test_catalog_and_health_send_consul_index_headers_and_filter_tags),
 	    T(test_blocking_query_returns_when_the_service_registers),
 	    T(test_blocking_query_answers_with_the_same_index_when_wait_runs_out),
+	    T(test_a_wait_of_zero_or_less_blocks_for_consuls_default),
+	    T(test_agent_service_blocks_on_its_content_hash),
+	    cmocka_unit_test(test_a_service_whose_check_stays_critical_is_reaped),
 	    cmocka_unit_test(test_acl_tokens_are_checked_in_consuls_order),
 	    cmocka_unit_test(test_the_token_is_resolved_between_decoding_and_validation),
 	    T(test_fault_injection_fails_and_delays_the_next_requests),

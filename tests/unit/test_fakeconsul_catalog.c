@@ -4,7 +4,9 @@
 #include "testsupport.h"
 
 #include "fakeconsul/acl.h"
+#include "fakeconsul/blocking.h"
 #include "fakeconsul/catalog.h"
+#include "fakeconsul/reaper.h"
 #include "fakeconsul/svcdef.h"
 
 #include <stdio.h>
@@ -365,7 +367,10 @@ static void test_reregistration_keeps_check_state_and_other_checks(void **state)
 	struct catalog c;
 	struct events ev = {0};
 	catalog_init(&c, "n1", "dc1");
-	c.hooks = (struct catalog_hooks){ev_changed, ev_added, ev_removed, &ev};
+	c.hooks = (struct catalog_hooks){.changed = ev_changed,
+	                                 .check_added = ev_added,
+	                                 .check_removed = ev_removed,
+	                                 .data = &ev};
 
 	add(&c, "{\"Name\":\"web\",\"ID\":\"w\",\"Checks\":[{\"TTL\":\"5s\"},{\"TTL\":\"5s\"}]}",
 	    false);
@@ -454,6 +459,79 @@ static void test_passing_means_every_check_of_the_service_passes(void **state)
 	catalog_free(&c);
 }
 
+/* ------------------------------------------------------------ reaper */
+
+static uint64_t fake_now;
+
+static uint64_t clock_now(void *data)
+{
+	return fake_now;
+}
+
+static void test_reaper_removes_a_service_whose_check_stays_critical_too_long(void **state)
+{
+	struct catalog c;
+	catalog_init(&c, "n1", "dc1");
+	c.hooks.now_ms = clock_now;
+	add(&c,
+	    "{\"Name\":\"web\",\"Check\":{\"TTL\":\"1h\",\"Status\":\"passing\","
+	    "\"DeregisterCriticalServiceAfter\":\"90s\"}}",
+	    false);
+	add(&c, "{\"Name\":\"db\",\"Check\":{\"TTL\":\"1h\",\"Status\":\"passing\"}}", false);
+	fake_now = 1000;
+	catalog_update_check(&c, "service:web", "critical", "TTL expired");
+	catalog_update_check(&c, "service:db", "critical", "TTL expired");
+	fake_now = 50000;
+	catalog_update_check(&c, "service:web", "critical", "still"); /* the clock keeps running */
+	assert_int_equal(reaper_pass(&c, 1000 + 90000, REAPER_MIN_TIMEOUT_MS), 0);
+	assert_int_equal(reaper_pass(&c, 1000 + 90001, REAPER_MIN_TIMEOUT_MS), 1);
+	assert_null(catalog_service(&c, "web"));
+	assert_null(catalog_check(&c, "service:web"));
+	assert_non_null(catalog_service(&c, "db")); /* no deadline, never reaped */
+	assert_int_equal(reaper_pass(&c, 1000000000, REAPER_MIN_TIMEOUT_MS), 0);
+	catalog_free(&c);
+}
+
+static void test_reaper_restarts_the_clock_and_raises_short_deadlines_to_the_minimum(void **state)
+{
+	struct catalog c;
+	catalog_init(&c, "n1", "dc1");
+	c.hooks.now_ms = clock_now;
+	/* Registered critical: the clock starts with the first critical result. */
+	add(&c,
+	    "{\"Name\":\"web\",\"Check\":{\"TTL\":\"1h\",\"deregister_critical_service_after\":"
+	    "\"1s\"}}",
+	    false);
+	assert_int_equal(reaper_pass(&c, 10000000, 0), 0);
+	fake_now = 10000;
+	catalog_update_check(&c, "service:web", "critical", "TTL expired");
+	/* 1s is raised to Consul's one minute. */
+	assert_int_equal(reaper_pass(&c, 10000 + 2000, REAPER_MIN_TIMEOUT_MS), 0);
+	/* A passing result stops the clock; the next critical one restarts it. */
+	fake_now = 20000;
+	catalog_update_check(&c, "service:web", "passing", "");
+	assert_int_equal(reaper_pass(&c, 10000 + 60001, REAPER_MIN_TIMEOUT_MS), 0);
+	fake_now = 30000;
+	catalog_update_check(&c, "service:web", "critical", "");
+	assert_int_equal(reaper_pass(&c, 30000 + 60000, REAPER_MIN_TIMEOUT_MS), 0);
+	assert_int_equal(reaper_pass(&c, 30000 + 1001, 0), 1); /* with no minimum */
+	catalog_free(&c);
+}
+
+static void test_blocking_wait_defaults_caps_and_jitters_as_consul(void **state)
+{
+	const int64_t s = 1000000000LL;
+	/* absent, zero or negative: the default, 5 minutes (+ up to 1/16) */
+	assert_int_equal(blocking_wait_ms(0, 0), BLOCKING_WAIT_DEFAULT_MS);
+	assert_int_equal(blocking_wait_ms(-5 * s, 0), BLOCKING_WAIT_DEFAULT_MS);
+	assert_true(blocking_wait_ms(0, 18749) == BLOCKING_WAIT_DEFAULT_MS + 18749);
+	assert_true(blocking_wait_ms(0, 18750) == BLOCKING_WAIT_DEFAULT_MS);
+	/* at most 10 minutes */
+	assert_int_equal(blocking_wait_ms(20 * 60 * s, 0), BLOCKING_WAIT_MAX_MS);
+	assert_int_equal(blocking_wait_ms(2 * s, 61), 2061);
+	assert_int_equal(blocking_wait_ms(2 * s, 125), 2000);
+}
+
 /* ------------------------------------------------------------ acl */
 
 static void test_acl_token_order_and_rights(void **state)
@@ -508,6 +586,10 @@ int main(void)
 	    cmocka_unit_test(test_name_index_moves_only_for_that_service),
 	    cmocka_unit_test(test_script_checks_are_refused_like_a_default_agent),
 	    cmocka_unit_test(test_passing_means_every_check_of_the_service_passes),
+	    cmocka_unit_test(test_reaper_removes_a_service_whose_check_stays_critical_too_long),
+	    cmocka_unit_test(
+	        test_reaper_restarts_the_clock_and_raises_short_deadlines_to_the_minimum),
+	    cmocka_unit_test(test_blocking_wait_defaults_caps_and_jitters_as_consul),
 	    cmocka_unit_test(test_acl_token_order_and_rights),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
