@@ -896,13 +896,12 @@ int svcdef_decode(const char *body, size_t len, struct svcdef *d, char *err, siz
 			                      cJSON_Duplicate(v[echoed[i].slot], 1));
 
 	/* The Check when it says anything, then every entry of Checks. */
-	if (have_check && !check.empty)
-		add_check(d, &check);
-	else if (have_check)
+	if (have_check && (check.empty || add_check(d, &check) < 0))
 		checkdef_free(&check);
 	have_check = false;
 	for (size_t i = 0; i < nlist; i++)
-		add_check(d, &list[i]);
+		if (add_check(d, &list[i]) < 0)
+			checkdef_free(&list[i]);
 	free(list);
 	list = NULL;
 	nlist = 0;
