@@ -265,12 +265,11 @@ void fc_reply_ok(struct httpd_req *r)
 
 void fc_reply_405(struct httpd_req *r, const char *allow)
 {
-	char hdr[128];
+	char hdr[160], msg[96];
 	snprintf(hdr, sizeof(hdr), "Allow: %s", allow);
 	const char *headers[] = {hdr, NULL};
-	char msg[64];
-	int n = snprintf(msg, sizeof(msg), "method %s not allowed", httpd_method(r));
-	httpd_reply(r, 405, "text/plain; charset=utf-8", msg, (size_t)n, headers);
+	snprintf(msg, sizeof(msg), "method %s not allowed", httpd_method(r));
+	httpd_reply(r, 405, "text/plain; charset=utf-8", msg, strlen(msg), headers);
 }
 
 const char *fc_path_tail(struct httpd_req *r, const char *prefix)

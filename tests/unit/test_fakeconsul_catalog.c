@@ -81,8 +81,8 @@ static void test_svcdef_refuses_a_key_no_consul_struct_has(void **state)
 {
 	static const char *const bodies[] = {
 	    "{\"Name\":\"web\",\"Bogus\":1}",
-	    "{\"name\":\"web\",\"check\":{\"http\":\"http://a/\",\"interval\":\"5s\","
-	    "\"Bogus\":1}}",
+	    ("{\"name\":\"web\",\"check\":{\"http\":\"http://a/\",\"interval\":\"5s\","
+	     "\"Bogus\":1}}"),
 	    "{\"Name\":\"web\",\"Checks\":[{\"TTL\":\"5s\"},{\"TTL\":\"5s\",\"Bogus\":1}]}",
 	    "{\"Name\":\"web\",\"Weights\":{\"Passing\":1,\"Bogus\":1}}",
 	    "{\"Name\":\"web\",\"Locality\":{\"Region\":\"r\",\"Bogus\":1}}",
