@@ -15,12 +15,13 @@ static void reply_permission_denied(struct httpd_req *r)
 	httpd_reply_text(r, 403, "Permission denied");
 }
 
+/* Consul's reading of ?replace-existing-checks: present and "" or "true". */
 static bool query_flag(struct httpd_req *r, const char *name)
 {
 	if (!httpd_has_query(r, name))
 		return false;
 	const char *v = httpd_query(r, name);
-	return !v || !*v || strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
+	return !v || !*v || strcmp(v, "true") == 0;
 }
 
 /* ------------------------------------------------------------ services */
@@ -34,7 +35,8 @@ void fc_agent_register(struct httpd_req *r, void *data)
 	size_t len;
 	const char *body = httpd_body(r, &len);
 
-	int rc = svcdef_parse(body, len, &def, err, sizeof(err));
+	/* Consul's order: decoding, name and address; the token; the rest. */
+	int rc = svcdef_decode(body, len, &def, err, sizeof(err));
 	if (rc) {
 		svcdef_free(&def);
 		httpd_reply_text(r, (unsigned)rc, "%s", err);
@@ -42,6 +44,18 @@ void fc_agent_register(struct httpd_req *r, void *data)
 	}
 	if (!fc_auth(fc, r, &rights)) {
 		svcdef_free(&def);
+		return;
+	}
+	rc = svcdef_validate(&def, err, sizeof(err));
+	if (rc == SVCDEF_AGENT_PANICS) {
+		log_error("fakeconsul: closing the connection as Consul's agent would: %s", err);
+		svcdef_free(&def);
+		httpd_drop(r);
+		return;
+	}
+	if (rc) {
+		svcdef_free(&def);
+		httpd_reply_text(r, (unsigned)rc, "%s", err);
 		return;
 	}
 	const struct cat_service *old = catalog_service(&fc->cat, def.id);
@@ -121,36 +135,49 @@ static void content_hash(const cJSON *svc, char out[17])
 	snprintf(out, 17, "%016" PRIx64, h);
 }
 
+/* The agent's view of one service, as LocalBlockingQuery computes it. */
+static void query_agent_service(struct httpd_req *r, void *data, struct blocking_hashed *out)
+{
+	struct fakeconsul *fc = data;
+	struct acl_rights rights;
+	const char *id = fc_path_tail(r, "/v1/agent/service/");
+	const struct cat_service *s = catalog_service(&fc->cat, id);
+	out->status = 200;
+	if (!s) {
+		out->status = 404;
+		snprintf(out->error, sizeof(out->error), "unknown service ID: %s", id);
+		return;
+	}
+	fc_rights(fc, r, &rights);
+	if (!acl_can_read(&rights, s->name)) {
+		out->status = 403;
+		snprintf(out->error, sizeof(out->error), "Permission denied");
+		return;
+	}
+	out->body = catalog_agent_service_json(&fc->cat, s);
+	content_hash(out->body, out->hash);
+	cJSON_AddStringToObject(out->body, "ContentHash", out->hash);
+}
+
 void fc_agent_service(struct httpd_req *r, void *data)
 {
 	struct fakeconsul *fc = data;
 	struct acl_rights rights;
 	const char *id = fc_path_tail(r, "/v1/agent/service/");
+	uint64_t index;
+	int64_t wait_ns;
 
 	/* GET on the write paths under the same prefix. */
 	if (strcmp(id, "register") == 0 || strncmp(id, "deregister/", 11) == 0 ||
 	    strncmp(id, "maintenance/", 12) == 0) {
-		fc_reply_405(r, "PUT");
+		fc_reply_405(r, "OPTIONS,PUT");
 		return;
 	}
-	if (!fc_auth(fc, r, &rights))
+	/* Consul's order: ?wait and ?index, the token, then the (blocking) read. */
+	if (blocking_parse(r, &index, &wait_ns) < 0 || !fc_auth(fc, r, &rights))
 		return;
-	const struct cat_service *s = catalog_service(&fc->cat, id);
-	if (!s) {
-		httpd_reply_text(r, 404, "unknown service ID: %s", id);
-		return;
-	}
-	if (!acl_can_read(&rights, s->name)) {
-		reply_permission_denied(r);
-		return;
-	}
-	cJSON *o = catalog_agent_service_json(&fc->cat, s);
-	char hash[17], hdr[64];
-	content_hash(o, hash);
-	cJSON_AddStringToObject(o, "ContentHash", hash);
-	snprintf(hdr, sizeof(hdr), "X-Consul-ContentHash: %s", hash);
-	const char *hdrs[] = {hdr, NULL};
-	httpd_reply_json(r, 200, o, hdrs);
+	blocking_serve_hash(fc->blocking, r, httpd_query(r, "hash"), wait_ns, query_agent_service,
+	                    fc);
 }
 
 /* ------------------------------------------------------------ checks */
@@ -196,7 +223,8 @@ void fc_agent_check_register(struct httpd_req *r, void *data)
 	size_t len;
 	const char *body = httpd_body(r, &len);
 
-	int rc = checkdef_parse_register(body, len, &def, err, sizeof(err));
+	/* Consul's order: decoding, name and status; the token; the check. */
+	int rc = checkdef_decode_register(body, len, &def, err, sizeof(err));
 	if (rc) {
 		checkdef_free(&def);
 		httpd_reply_text(r, (unsigned)rc, "%s", err);
@@ -204,6 +232,12 @@ void fc_agent_check_register(struct httpd_req *r, void *data)
 	}
 	if (!fc_auth(fc, r, &rights)) {
 		checkdef_free(&def);
+		return;
+	}
+	rc = checkdef_validate(&def, err, sizeof(err));
+	if (rc) {
+		checkdef_free(&def);
+		httpd_reply_text(r, (unsigned)rc, "%s", err);
 		return;
 	}
 	const struct cat_service *s =

@@ -274,6 +274,10 @@ int catalog_update_check(struct catalog *c, const char *id, const char *status, 
 		return -1;
 	if (output)
 		set_str(&k->output, output);
+	bool critical = strcmp(status, "critical") == 0;
+	if (critical && !k->critical)
+		k->critical_since_ms = c->hooks.now_ms ? c->hooks.now_ms(c->hooks.data) : 0;
+	k->critical = critical;
 	if (strcmp(k->status, status) == 0)
 		return 0;
 	set_str(&k->status, status);

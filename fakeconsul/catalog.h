@@ -29,12 +29,18 @@ struct cat_check {
 	const char *type;                          /* static: "http", "tcp", "ttl", ... */
 	struct checkdef def;                       /* owned: how to run it */
 	uint64_t create_index, modify_index;
+	/* Critical since a result said so (the agent's CriticalTime: set by the
+	 * first critical update, cleared by any other; a registration does
+	 * not set it). */
+	bool critical;
+	uint64_t critical_since_ms;
 };
 
 struct catalog_hooks {
 	void (*changed)(void *data); /* the index moved */
 	void (*check_added)(void *data, const struct cat_check *k);
 	void (*check_removed)(void *data, const char *check_id);
+	uint64_t (*now_ms)(void *data); /* the clock for critical_since_ms (NULL: 0) */
 	void *data;
 };
 
@@ -71,8 +77,9 @@ int catalog_remove_service(struct catalog *c, const char *id);
 /* Registers a check (takes def's contents). Returns 0, or 404/500 with err. */
 int catalog_add_check(struct catalog *c, struct checkdef *def, char *err, size_t errlen);
 int catalog_remove_check(struct catalog *c, const char *id);
-/* Sets a check's status and output (NULL keeps the output). The index moves
- * only when the status changes. Returns -1 for an unknown check. */
+/* Sets a check's status and output (NULL keeps the output), as a result or
+ * a TTL update does. The index moves only when the status changes. Returns
+ * -1 for an unknown check. */
 int catalog_update_check(struct catalog *c, const char *id, const char *status, const char *output);
 /* Drops every service and check (the index moves). */
 void catalog_reset(struct catalog *c);

@@ -32,14 +32,33 @@ static void collect_tag(void *data, const char *key, const char *value)
 		t->v[t->n++] = value;
 }
 
-static void rights_of(struct fakeconsul *fc, struct httpd_req *r, struct acl_rights *rights)
+/* Go's strconv.ParseBool. */
+static int parse_bool(const char *s, bool *out)
 {
-	char bearer[512];
-	const char *token =
-	    acl_request_token(httpd_query(r, "token"), httpd_header(r, "X-Consul-Token"),
-	                      httpd_header(r, "Authorization"), bearer, sizeof(bearer));
-	if (acl_resolve(&fc->acl, token, rights) < 0) /* checked before; be safe */
-		rights->token = NULL;
+	static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+	static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* ?passing as Consul's getBoolQueryParam reads it: absent is false, present
+ * without a value is true, else strconv.ParseBool. -1 when it does not parse. */
+static int passing_param(struct httpd_req *r, bool *passing)
+{
+	const char *v = httpd_query(r, "passing");
+	*passing = httpd_has_query(r, "passing");
+	if (!*passing || !v || !*v)
+		return 0;
+	return parse_bool(v, passing);
 }
 
 /* ------------------------------------------------------------ catalog */
@@ -85,7 +104,7 @@ static void query_services(struct httpd_req *r, void *data, struct blocking_resu
 {
 	struct fakeconsul *fc = data;
 	struct acl_rights rights;
-	rights_of(fc, r, &rights);
+	fc_rights(fc, r, &rights);
 	struct services_ctx c = {cJSON_CreateObject(), &rights, false};
 	catalog_each_service(&fc->cat, add_service_tags, &c);
 	out->body = c.out;
@@ -131,15 +150,15 @@ static void query_entries(struct httpd_req *r, bool health, struct fakeconsul *f
                           struct blocking_result *out)
 {
 	struct acl_rights rights;
-	rights_of(fc, r, &rights);
-	const char *passing = httpd_query(r, "passing");
+	fc_rights(fc, r, &rights);
+	bool passing = false;
+	if (health && passing_param(r, &passing) < 0) /* refused before blocking */
+		passing = false;
 	struct entries_ctx c = {
 	    .fc = fc,
 	    .name = fc_path_tail(r, health ? "/v1/health/service/" : "/v1/catalog/service/"),
 	    .health = health,
-	    .passing_only =
-	        health && httpd_has_query(r, "passing") &&
-	        !(passing && (strcmp(passing, "false") == 0 || strcmp(passing, "0") == 0)),
+	    .passing_only = passing,
 	    .rights = &rights,
 	    .out = cJSON_CreateArray(),
 	};
@@ -174,13 +193,8 @@ void fc_health_service(struct httpd_req *r, void *data)
 {
 	struct fakeconsul *fc = data;
 	struct acl_rights rights;
-	const char *passing = httpd_query(r, "passing");
-	static const char *const ok[] = {"",  "1",    "0",     "true", "false", "t",
-	                                 "f", "True", "False", "TRUE", "FALSE", NULL};
-	bool valid = !passing;
-	for (const char *const *v = ok; !valid && *v; v++)
-		valid = strcmp(passing, *v) == 0;
-	if (!valid) {
+	bool passing;
+	if (passing_param(r, &passing) < 0) {
 		httpd_reply_text(r, 400, "Invalid value for ?passing");
 		return;
 	}
@@ -193,7 +207,7 @@ static void query_health_checks(struct httpd_req *r, void *data, struct blocking
 	struct fakeconsul *fc = data;
 	struct acl_rights rights;
 	const char *name = fc_path_tail(r, "/v1/health/checks/");
-	rights_of(fc, r, &rights);
+	fc_rights(fc, r, &rights);
 	out->body = cJSON_CreateArray();
 	for (size_t i = 0; i < fc->cat.nchecks; i++) {
 		const struct cat_check *k = fc->cat.checks[i];

@@ -17,8 +17,9 @@ struct checker;
 typedef void (*checker_result_fn)(void *data, const char *check_id, const char *status,
                                   const char *output);
 
-/* Starts running check k (its definition is copied). Returns NULL for checks
- * that need no runner (gRPC, or nothing to probe). */
+/* Starts running check k (its definition is copied). Returns NULL for the
+ * types fakeconsul accepts but does not run (gRPC, UDP, H2PING, alias,
+ * OSService): they keep their status until /_fake/check/ sets it. */
 struct checker *checker_start(uv_loop_t *loop, struct httpc *http, const struct cat_check *k,
                               checker_result_fn fn, void *data);
 /* A TTL check was updated: its TTL starts again. */

@@ -9,6 +9,7 @@
 #include "blocking.h"
 #include "catalog.h"
 #include "checker.h"
+#include "reaper.h"
 
 #include "common/httpd.h"
 
@@ -19,6 +20,10 @@ struct fakeconsul_opts {
 	const char *node;       /* node name (default "fakeconsul") */
 	const char *datacenter; /* default "dc1" */
 	bool legacy_get;        /* accept GET on deregister and check pass/warn/fail/update */
+	/* Consul's check_reap_interval and check_deregister_interval_min
+	 * (REAPER_* when 0; use *_set to give 0 itself). */
+	uint64_t reap_interval_ms, deregister_min_ms;
+	bool deregister_min_set;
 };
 
 struct fakeconsul {
@@ -27,13 +32,14 @@ struct fakeconsul {
 	struct catalog cat;
 	struct acl acl;
 	struct blocking *blocking; /* owned */
+	struct reaper *reaper;     /* owned */
 	struct httpc *http;        /* owned: runs HTTP checks */
 	struct runner {
 		char *check_id; /* owned */
 		struct checker *checker;
 	} * runners; /* one per running check (owned) */
 	size_t nrunners;
-	struct httpd_route routes[48];
+	struct httpd_route routes[48]; /* fakeconsul_routes() fills it */
 	bool stopped;
 };
 
@@ -53,10 +59,17 @@ void fakeconsul_free(struct fakeconsul *fc);
 /* Resolves the request's token into `rights`; answers 403 "ACL not found"
  * and returns false for an unknown token. */
 bool fc_auth(struct fakeconsul *fc, struct httpd_req *r, struct acl_rights *rights);
+/* The same rights without answering: for queries run again after fc_auth
+ * (blocking queries). */
+void fc_rights(struct fakeconsul *fc, struct httpd_req *r, struct acl_rights *rights);
 /* 200 with an empty body: a successful write. */
 void fc_reply_ok(struct httpd_req *r);
-/* 405 with Allow, in Consul's words. */
+/* 405 with Allow (which Consul starts with OPTIONS), in Consul's words. */
 void fc_reply_405(struct httpd_req *r, const char *allow);
+/* Every method no handler takes under /v1/: OPTIONS answers 200 with the
+ * endpoint's Allow, the others 405 with it; 404 for a path no endpoint
+ * takes. */
+void fc_method_check(struct httpd_req *r, void *data);
 /* The path after `prefix`. */
 const char *fc_path_tail(struct httpd_req *r, const char *prefix);
 /* A TTL check was updated by a client: restart its TTL. */

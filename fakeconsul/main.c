@@ -1,9 +1,12 @@
 /* fakeconsul: a fake Consul agent for offline tests and demos.
  *   fakeconsul [--listen HOST:PORT] [--legacy-get] [--acl-token TOKEN[=svc,...]]...
- *              [--node NAME] [--datacenter DC] [--allow-remote] [--debug]
+ *              [--node NAME] [--datacenter DC] [--check-reap-interval DURATION]
+ *              [--check-deregister-interval-min DURATION] [--allow-remote] [--debug]
  * Serves on 127.0.0.1:8500 by default; prints "listening on http://HOST:PORT"
  * first; stops cleanly on SIGINT/SIGTERM. */
 #include "fakeconsul.h"
+
+#include "godur.h"
 
 #include "common/fakectl.h"
 #include "common/log.h"
@@ -16,7 +19,11 @@
 
 static const char usage[] =
     "usage: fakeconsul [--listen HOST:PORT] [--legacy-get] [--acl-token TOKEN[=svc,...]]...\n"
-    "                  [--node NAME] [--datacenter DC] [--allow-remote] [--debug]\n";
+    "                  [--node NAME] [--datacenter DC] [--check-reap-interval DURATION]\n"
+    "                  [--check-deregister-interval-min DURATION] [--allow-remote] [--debug]\n"
+    "Durations are Go's (30s, 1m, 250ms). The reaper deregisters a service whose check has\n"
+    "been critical longer than its DeregisterCriticalServiceAfter, raised to the minimum\n"
+    "(default 1m), every interval (default 30s), as Consul does.\n";
 
 static void stop(void *data)
 {
@@ -34,6 +41,23 @@ static const char *opt_value(const char *name, int argc, char **argv, int *i)
 	if (argv[*i][n] == '\0' && *i + 1 < argc)
 		return argv[++*i];
 	return NULL;
+}
+
+/* A Go duration in whole milliseconds (at least 1 unless zero is allowed). */
+static int duration_ms(const char *v, bool zero_ok, uint64_t *ms, char *err, size_t errlen)
+{
+	int64_t ns;
+	if (godur_parse(v, &ns, err, errlen) < 0)
+		return -1;
+	if (ns < 0 || (!zero_ok && ns == 0)) {
+		snprintf(err, errlen, "%s: must be a %s duration", v,
+		         zero_ok ? "non-negative" : "positive");
+		return -1;
+	}
+	*ms = (uint64_t)(ns / 1000000);
+	if (ns > 0 && *ms == 0)
+		*ms = 1;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -66,6 +90,20 @@ int main(int argc, char **argv)
 			opts.node = v;
 		} else if ((v = opt_value("--datacenter", argc, argv, &i))) {
 			opts.datacenter = v;
+		} else if ((v = opt_value("--check-reap-interval", argc, argv, &i))) {
+			if (duration_ms(v, false, &opts.reap_interval_ms, err, sizeof(err)) < 0) {
+				fprintf(stderr, "fakeconsul: --check-reap-interval: %s\n%s", err,
+				        usage);
+				return 2;
+			}
+		} else if ((v = opt_value("--check-deregister-interval-min", argc, argv, &i))) {
+			if (duration_ms(v, true, &opts.deregister_min_ms, err, sizeof(err)) < 0) {
+				fprintf(stderr,
+				        "fakeconsul: --check-deregister-interval-min: %s\n%s", err,
+				        usage);
+				return 2;
+			}
+			opts.deregister_min_set = true;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(usage, stdout);
 			return 0;

@@ -52,6 +52,12 @@ static void on_check_removed(void *data, const char *check_id)
 		}
 }
 
+static uint64_t now_ms(void *data)
+{
+	struct fakeconsul *fc = data;
+	return uv_now(fc->loop);
+}
+
 static void on_changed(void *data)
 {
 	struct fakeconsul *fc = data;
@@ -80,13 +86,18 @@ int fakeconsul_init(struct fakeconsul *fc, uv_loop_t *loop, const struct fakecon
 	    .changed = on_changed,
 	    .check_added = on_check_added,
 	    .check_removed = on_check_removed,
+	    .now_ms = now_ms,
 	    .data = fc,
 	};
 	fc->blocking = blocking_new(loop);
 	fc->http = httpc_new(loop);
-	if (!fc->blocking || !fc->http) {
-		snprintf(err, errlen,
-		         "cannot set up the check runner (libcurl) or blocking queries");
+	fc->reaper = reaper_start(
+	    loop, &fc->cat, o->reap_interval_ms ? o->reap_interval_ms : REAPER_INTERVAL_MS,
+	    o->deregister_min_set ? o->deregister_min_ms : REAPER_MIN_TIMEOUT_MS);
+	if (!fc->blocking || !fc->http || !fc->reaper) {
+		snprintf(
+		    err, errlen,
+		    "cannot set up the check runner (libcurl), blocking queries or the reaper");
 		return -1;
 	}
 	return 0;
@@ -107,6 +118,8 @@ void fakeconsul_stop(struct fakeconsul *fc)
 	fc->http = NULL;
 	blocking_free(fc->blocking);
 	fc->blocking = NULL;
+	reaper_stop(fc->reaper);
+	fc->reaper = NULL;
 }
 
 void fakeconsul_free(struct fakeconsul *fc)
@@ -157,29 +170,92 @@ const struct httpd_route *fakeconsul_routes(struct fakeconsul *fc)
 	    {"GET", "/v1/agent/check/fail/", fc_agent_check_fail},
 	    {NULL, NULL, NULL},
 	};
+	/* Last, so that every other method under /v1/ is Consul's: OPTIONS
+	 * lists the endpoint's methods, the rest get 405 (or 404). */
+	static const char *const other_methods[] = {"GET",   "HEAD",   "POST",   "PUT",
+	                                            "PATCH", "DELETE", "OPTIONS"};
 	size_t n = 0;
 	if (fc->opts.legacy_get) /* first, so they win over GET /v1/agent/service/ */
 		for (const struct httpd_route *rt = legacy; rt->path; rt++)
 			fc->routes[n++] = *rt;
 	for (const struct httpd_route *rt = strict; rt->path; rt++)
 		fc->routes[n++] = *rt;
+	for (size_t i = 0; i < sizeof(other_methods) / sizeof(other_methods[0]); i++)
+		fc->routes[n++] = (struct httpd_route){other_methods[i], "/v1/*", fc_method_check};
 	fc->routes[n] = (struct httpd_route){0};
 	return fc->routes;
 }
 
+/* Whether a route's path takes `path`, as the scaffold matches them. */
+static bool route_takes(const char *route, const char *path)
+{
+	size_t n = strlen(route);
+	if (n && (route[n - 1] == '/' || route[n - 1] == '*'))
+		return strncmp(path, route, route[n - 1] == '*' ? n - 1 : n) == 0;
+	return strcmp(path, route) == 0;
+}
+
+/* Consul's mux picks the longest pattern that takes the path; its methods,
+ * after OPTIONS, are the endpoint's Allow. Returns false when no endpoint
+ * takes the path. */
+static bool endpoint_allow(const struct fakeconsul *fc, const char *path, char *allow, size_t len)
+{
+	const char *best = NULL;
+	for (const struct httpd_route *rt = fc->routes; rt->path; rt++)
+		if (rt->fn != fc_method_check && strncmp(rt->path, "/v1/", 4) == 0 &&
+		    route_takes(rt->path, path) && (!best || strlen(rt->path) > strlen(best)))
+			best = rt->path;
+	if (!best)
+		return false;
+	size_t o = (size_t)snprintf(allow, len, "OPTIONS");
+	for (const struct httpd_route *rt = fc->routes; rt->path && o < len; rt++)
+		if (rt->fn != fc_method_check && strcmp(rt->path, best) == 0)
+			o += (size_t)snprintf(allow + o, len - o, ",%s", rt->method);
+	return true;
+}
+
+void fc_method_check(struct httpd_req *r, void *data)
+{
+	struct fakeconsul *fc = data;
+	char allow[128];
+	if (!endpoint_allow(fc, httpd_path(r), allow, sizeof(allow))) {
+		httpd_reply_text(r, 404, "Invalid URL path: not a recognized HTTP API endpoint\n");
+		return;
+	}
+	if (strcmp(httpd_method(r), "OPTIONS") == 0) {
+		char hdr[160];
+		snprintf(hdr, sizeof(hdr), "Allow: %s", allow);
+		const char *headers[] = {hdr, NULL};
+		httpd_reply(r, 200, NULL, "", 0, headers);
+		return;
+	}
+	fc_reply_405(r, allow);
+}
+
 /* ------------------------------------------------------------ helpers */
 
-bool fc_auth(struct fakeconsul *fc, struct httpd_req *r, struct acl_rights *rights)
+static int resolve(struct fakeconsul *fc, struct httpd_req *r, struct acl_rights *rights)
 {
 	char bearer[512];
 	const char *token =
 	    acl_request_token(httpd_query(r, "token"), httpd_header(r, "X-Consul-Token"),
 	                      httpd_header(r, "Authorization"), bearer, sizeof(bearer));
-	if (acl_resolve(&fc->acl, token, rights) < 0) {
+	return acl_resolve(&fc->acl, token, rights);
+}
+
+bool fc_auth(struct fakeconsul *fc, struct httpd_req *r, struct acl_rights *rights)
+{
+	if (resolve(fc, r, rights) < 0) {
 		httpd_reply_text(r, 403, "ACL not found");
 		return false;
 	}
 	return true;
+}
+
+void fc_rights(struct fakeconsul *fc, struct httpd_req *r, struct acl_rights *rights)
+{
+	if (resolve(fc, r, rights) < 0) /* checked by fc_auth before; be safe */
+		rights->token = NULL;
 }
 
 void fc_reply_ok(struct httpd_req *r)
@@ -189,12 +265,11 @@ void fc_reply_ok(struct httpd_req *r)
 
 void fc_reply_405(struct httpd_req *r, const char *allow)
 {
-	char hdr[128];
+	char hdr[160], msg[96];
 	snprintf(hdr, sizeof(hdr), "Allow: %s", allow);
 	const char *headers[] = {hdr, NULL};
-	char msg[64];
-	int n = snprintf(msg, sizeof(msg), "method %s not allowed", httpd_method(r));
-	httpd_reply(r, 405, "text/plain; charset=utf-8", msg, (size_t)n, headers);
+	snprintf(msg, sizeof(msg), "method %s not allowed", httpd_method(r));
+	httpd_reply(r, 405, "text/plain; charset=utf-8", msg, strlen(msg), headers);
 }
 
 const char *fc_path_tail(struct httpd_req *r, const char *prefix)

@@ -16,26 +16,121 @@ static cJSON *error_body(const char *fmt, const char *a, const char *b)
 	return e;
 }
 
-/* tastypie's ToOneField hydration: returns the row's id, 0 for null, -1
- * with *error set. */
-static int hydrate_fk(const struct vstore *s, const cJSON *v, const char *field, const cJSON *table,
-                      cJSON **error)
+static void add_field_error(cJSON *errs, const char *field, const char *msg);
+
+/* How resource_from_data finds the related object of data given without a
+ * resource_uri: obj_get on the data (only the fields the related resource
+ * lets filter count; none means every row), and when nothing matches, obj_get
+ * on its unique keys. */
+enum found { FOUND, FOUND_NONE, FOUND_MANY_500 };
+
+struct related {
+	const char *name;                 /* "dc", "director" */
+	const char *const *string_fields; /* filterable, exact */
+	const char *const *bool_fields;   /* filterable, exact */
+	const char *const *relations;     /* filterable relations (not modelled) */
+	const char *const *unique;        /* unique and filterable */
+};
+
+static const char *const dc_strings[] = {"symbol", NULL};
+static const char *const none[] = {NULL};
+static const char *const director_strings[] = {"name", "service", "service_tag", NULL};
+static const char *const director_bools[] = {"enabled", "virtual", "reachable_via_service_mesh",
+                                             NULL};
+static const char *const director_relations[] = {"probe", "cluster", NULL};
+static const char *const director_unique[] = {"name", NULL};
+
+static const struct related related_dc = {"dc", dc_strings, none, none, dc_strings};
+static const struct related related_director = {"director", director_strings, director_bools,
+                                                director_relations, director_unique};
+
+static bool listed(const char *const *names, const char *key)
 {
+	for (; *names; names++)
+		if (strcmp(*names, key) == 0)
+			return true;
+	return false;
+}
+
+/* Rows matching the data's filterable members (only the `only` ones when
+ * set); *count how many, the last returned. *mismatch when a value cannot
+ * be compared (a relation: Django's lookup fails, tastypie says NotFound). */
+static const cJSON *filter_rows(const struct related *rel, const cJSON *table, const cJSON *data,
+                                const char *const *only, int *count, bool *mismatch)
+{
+	const cJSON *row, *hit = NULL, *v;
+	*count = 0;
+	*mismatch = false;
+	cJSON_ArrayForEach (v, data) {
+		*mismatch |= listed(rel->relations, v->string) && !only;
+	}
+	if (*mismatch)
+		return NULL;
+	cJSON_ArrayForEach (row, table) {
+		bool ok = true;
+		cJSON_ArrayForEach (v, data) {
+			if (only && !listed(only, v->string))
+				continue;
+			const cJSON *have = cJSON_GetObjectItemCaseSensitive(row, v->string);
+			if (listed(rel->string_fields, v->string))
+				ok = ok && cJSON_IsString(v) && cJSON_IsString(have) &&
+				     strcmp(v->valuestring, have->valuestring) == 0;
+			else if (listed(rel->bool_fields, v->string))
+				ok = ok && cJSON_IsBool(v) && cJSON_IsTrue(v) == cJSON_IsTrue(have);
+		}
+		if (ok) {
+			hit = row;
+			(*count)++;
+		}
+	}
+	return hit;
+}
+
+static enum found identify(const struct related *rel, const cJSON *table, const cJSON *data,
+                           const cJSON **row)
+{
+	int n;
+	bool mismatch;
+	*row = filter_rows(rel, table, data, NULL, &n, &mismatch);
+	if (n == 1)
+		return FOUND;
+	if (n > 1) /* MultipleObjectsReturned: tastypie passes */
+		return FOUND_NONE;
+	/* nothing (or a mismatch): obj_get on the unique keys, where
+	 * MultipleObjectsReturned is not caught */
+	*row = filter_rows(rel, table, data, rel->unique, &n, &mismatch);
+	return n == 1 ? FOUND : n > 1 ? FOUND_MANY_500 : FOUND_NONE;
+}
+
+static cJSON *error_500(void)
+{
+	cJSON *e = cJSON_CreateObject();
+	cJSON_AddStringToObject(
+	    e, "error_message",
+	    "Sorry, this request could not be processed. Please try again later.");
+	return e;
+}
+
+/* tastypie's ToOneField hydration: returns the row's id, 0 for null, -1 with
+ * *error set (and *status), or FK_UNBOUND for data without a resource_uri:
+ * the related object is hydrated from it, but VaaS's form takes a relation
+ * from a resource_uri only, so it sees none. Such data may add the related
+ * form's errors to *nested. */
+#define FK_UNBOUND (-2)
+
+static int hydrate_fk(const struct vstore *s, const cJSON *v, const char *field, const cJSON *table,
+                      cJSON *nested, cJSON **error, int *status)
+{
+	*status = 400;
 	if (cJSON_IsNull(v))
 		return 0;
 	const char *uri = NULL;
-	char buf[96];
 	if (cJSON_IsString(v)) {
 		uri = v->valuestring;
 	} else if (cJSON_IsObject(v)) {
 		const cJSON *ru = cJSON_GetObjectItemCaseSensitive(v, "resource_uri");
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(v, "id");
-		if (cJSON_IsString(ru))
-			uri = ru->valuestring;
-		else if (cJSON_IsNumber(id))
-			uri = store_uri(buf, sizeof(buf), field, id->valueint);
-		else
-			uri = "";
+		if (ru)
+			uri = cJSON_IsString(ru) ? ru->valuestring : "";
 	} else {
 		char *txt = cJSON_PrintUnformatted(v);
 		*error = error_body("The '%s' field was given data that was not a URI, not a "
@@ -43,6 +138,46 @@ static int hydrate_fk(const struct vstore *s, const cJSON *v, const char *field,
 		                    field, txt ? txt : "");
 		free(txt);
 		return -1;
+	}
+	if (!uri) { /* an object without resource_uri */
+		bool dc = strcmp(field, "dc") == 0;
+		const cJSON *row;
+		enum found f = identify(dc ? &related_dc : &related_director, table, v, &row);
+		if (f == FOUND_MANY_500) {
+			*status = 500;
+			*error = error_500();
+			return -1;
+		}
+		if (!dc && f == FOUND_NONE) { /* a new director hydrates no further */
+			const char *missing =
+			    !cJSON_GetObjectItemCaseSensitive(v, "probe")          ? "probe"
+			    : !cJSON_GetObjectItemCaseSensitive(v, "time_profile") ? "time_profile"
+			                                                           : NULL;
+			if (missing) {
+				*error =
+				    error_body("The '%s' field has no data and doesn't allow a "
+				               "default or null value.",
+				               missing, "");
+				return -1;
+			}
+		}
+		if (dc) { /* DcModelForm on the data over the row found */
+			static const char *const required[] = {"name", "symbol"};
+			cJSON *errs = cJSON_CreateObject();
+			for (size_t i = 0; i < 2; i++) {
+				const cJSON *x = cJSON_GetObjectItemCaseSensitive(v, required[i]);
+				if (!x && f == FOUND)
+					x = cJSON_GetObjectItemCaseSensitive(row, required[i]);
+				if (!cJSON_IsString(x) || !*x->valuestring)
+					add_field_error(errs, required[i],
+					                "This field is required.");
+			}
+			if (cJSON_GetArraySize(errs) > 0)
+				cJSON_AddItemToObject(nested, "dc", errs);
+			else
+				cJSON_Delete(errs);
+		}
+		return FK_UNBOUND;
 	}
 	int id = store_uri_id(uri, field);
 	if (id < 1 || !store_find(table, id)) {
@@ -248,23 +383,27 @@ int bform_build(const struct vstore *s, const cJSON *input, const cJSON *existin
 
 	/* 1. tastypie hydrates the related fields first, dc then director. */
 	static const char *const fks[] = {"dc", "director"};
+	cJSON *nested = cJSON_CreateObject(); /* the related resources' own errors */
 	for (size_t i = 0; i < 2; i++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(input, fks[i]);
 		const cJSON *table = i ? s->directors : s->dcs;
+		int status;
 		if (!v && existing)
 			continue;
 		if (!v) {
 			cJSON_Delete(row);
+			cJSON_Delete(nested);
 			*error =
 			    error_body("The '%s' field has no data and doesn't allow a default "
 			               "or null value.",
 			               fks[i], "");
 			return 400;
 		}
-		int id = hydrate_fk(s, v, fks[i], table, error);
-		if (id < 0) {
+		int id = hydrate_fk(s, v, fks[i], table, nested, error, &status);
+		if (id == -1) {
 			cJSON_Delete(row);
-			return 400;
+			cJSON_Delete(nested);
+			return status;
 		}
 		cJSON_DeleteItemFromObjectCaseSensitive(row, fks[i]);
 		if (id > 0)
@@ -319,11 +458,12 @@ int bform_build(const struct vstore *s, const cJSON *input, const cJSON *existin
 	}
 	if (cJSON_GetArraySize(errs) > 0) {
 		cJSON_Delete(row);
-		*error = cJSON_CreateObject();
+		*error = nested;
 		cJSON_AddItemToObject(*error, "backend", errs);
 		return 400;
 	}
 	cJSON_Delete(errs);
+	cJSON_Delete(nested);
 	cJSON_DeleteItemFromObjectCaseSensitive(row, "id");
 	cJSON_AddNumberToObject(row, "id", self_id);
 	*row_out = row;

@@ -60,9 +60,18 @@ const cJSON *store_user(const struct vstore *s, const char *username, const char
 	return u && cJSON_IsString(k) && strcmp(k->valuestring, api_key) == 0 ? u : NULL;
 }
 
-bool store_director_has_clusters(const cJSON *director)
+bool store_director_reloads(const struct vstore *s, const cJSON *director)
 {
-	return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(director, "cluster")) > 0;
+	bool mesh =
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(director, "reachable_via_service_mesh"));
+	const cJSON *id;
+	cJSON_ArrayForEach (id, cJSON_GetObjectItemCaseSensitive(director, "cluster")) {
+		const cJSON *cluster = store_find(s->clusters, id->valueint);
+		if (!mesh || !cJSON_IsTrue(
+		                 cJSON_GetObjectItemCaseSensitive(cluster, "service_mesh_routing")))
+			return true;
+	}
+	return false;
 }
 
 const char *store_uri(char *buf, size_t len, const char *resource, int id)

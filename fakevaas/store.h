@@ -41,8 +41,11 @@ cJSON *store_find(const cJSON *table, int id);
 cJSON *store_find_str(const cJSON *table, const char *key, const char *value);
 /* The user with these credentials, or NULL. */
 const cJSON *store_user(const struct vstore *s, const char *username, const char *api_key);
-/* Whether the director has logical clusters (so a write schedules a reload). */
-bool store_director_has_clusters(const cJSON *director);
+/* Whether a write to the director's backends reloads some cluster (so that
+ * it schedules a reload), as Backend.get_affected_clusters decides: all of
+ * the director's clusters, or when the director is reachable via the service
+ * mesh only those without service_mesh_routing. */
+bool store_director_reloads(const struct vstore *s, const cJSON *director);
 
 /* "/api/v0.1/<resource>/<id>/" into buf. */
 const char *store_uri(char *buf, size_t len, const char *resource, int id);

@@ -152,7 +152,8 @@ static void test_register_rejects_bad_definitions_with_consuls_texts(void **stat
 	assert_text(f, "PUT", reg, "{\"Name\":\"x\",\"Address\":\"0.0.0.0\"}", 400,
 	            "Invalid service address");
 	assert_text(f, "PUT", reg, "{\"Name\":\"x\",\"Check\":{\"HTTP\":\"http://a/\"}}", 400,
-	            "Invalid check: Interval must be > 0 for Script, HTTP, or TCP checks");
+	            "Invalid check: Interval must be > 0 for Script, HTTP, H2PING, TCP, UDP or "
+	            "OSService checks");
 	assert_text(f, "PUT", reg, "{\"Name\":\"x\",\"Checks\":[{\"Notes\":\"n\"}]}", 400,
 	            "Invalid check: TTL must be > 0 for TTL checks");
 	assert_text(f, "PUT", reg,
@@ -164,11 +165,63 @@ static void test_register_rejects_bad_definitions_with_consuls_texts(void **stat
 	            "Invalid Service Meta: Couldn't load metadata pair ('consul-a', 'b'): Key "
 	            "prefix 'consul-' is reserved for internal use");
 	assert_text(f, "PUT", reg, "{\"Name\":\"x\",\"Check\":{\"TTL\":\"soon\"}}", 400,
-	            "Request decode failed: invalid \"TTL\": time: invalid duration \"soon\"");
+	            "Request decode failed: time: invalid duration \"soon\"");
 	assert_text(f, "PUT", reg, "", 400, "Request decode failed: EOF");
 	/* Consul does not check addresses otherwise: the Go hook's "<nil>" passes. */
 	assert_int_equal(req(f, "PUT", reg, "{\"Name\":\"x\",\"Address\":\"<nil>\"}", NULL, NULL),
 	                 200);
+}
+
+static void test_register_refuses_what_consuls_strict_decoding_refuses(void **state)
+{
+	struct fc *f = *state;
+	const char *reg = "/v1/agent/service/register";
+	assert_text(f, "PUT", reg, "{\"Name\":\"web\",\"Bogus\":1}", 400,
+	            "Request decode failed: json: unknown field \"Bogus\"");
+	assert_text(f, "PUT", reg,
+	            "{\"Name\":\"web\",\"Check\":{\"TTL\":\"5s\",\"DeregisterAfter\":\"1m\"}}", 400,
+	            "Request decode failed: json: unknown field \"DeregisterAfter\"");
+	/* Every entry of Checks is validated; only an empty Check is dropped. */
+	assert_text(f, "PUT", reg, "{\"Name\":\"web\",\"Checks\":[{}]}", 400,
+	            "Invalid check: TTL must be > 0 for TTL checks");
+	assert_int_equal(req(f, "PUT", reg, "{\"Name\":\"web\",\"Check\":{}}", NULL, NULL), 200);
+	assert_text(f, "PUT", "/v1/agent/check/register",
+	            "{\"CheckID\":\"c\",\"Name\":\"mem\",\"TTL\":\"10s\"}", 400,
+	            "Request decode failed: json: unknown field \"CheckID\"");
+	cJSON *svcs = get_json(f, "/v1/agent/services");
+	assert_int_equal(cJSON_GetArraySize(svcs), 1); /* only the one accepted */
+	cJSON_Delete(svcs);
+}
+
+static void test_register_types_udp_h2ping_and_alias_checks(void **state)
+{
+	struct fc *f = *state;
+	assert_int_equal(
+	    req(f, "PUT", "/v1/agent/service/register",
+	        "{\"Name\":\"dns\",\"Checks\":[{\"UDP\":\"127.0.0.1:53\",\"Interval\":\"1h\"},"
+	        "{\"H2PING\":\"127.0.0.1:443\",\"Interval\":\"1h\"},{\"AliasService\":\"web\"}]}",
+	        NULL, NULL),
+	    200);
+	cJSON *checks = get_json(f, "/v1/agent/checks");
+	assert_string_equal(str_at(checks, "service:dns:1", "Type"), "udp");
+	assert_string_equal(str_at(checks, "service:dns:2", "Type"), "h2ping");
+	assert_string_equal(str_at(checks, "service:dns:3", "Type"), "alias");
+	cJSON_Delete(checks);
+}
+
+static void test_a_null_entry_of_checks_closes_the_connection_as_consul_does(void **state)
+{
+	struct fc *f = *state;
+	struct ts_http r = {0};
+	char url[256];
+	const char *body = "{\"Name\":\"web\",\"Checks\":[null]}";
+	snprintf(url, sizeof(url), "http://%s/v1/agent/service/register", f->proc.addr);
+	ts_http(&r, "PUT", url, NULL, body, strlen(body));
+	assert_int_equal(r.status, 0); /* no answer: the agent panicked */
+	ts_http_free(&r);
+	cJSON *svcs = get_json(f, "/v1/agent/services");
+	assert_int_equal(cJSON_GetArraySize(svcs), 0);
+	cJSON_Delete(svcs);
 }
 
 static void test_register_creates_the_check_consul_would(void **state)
@@ -229,12 +282,88 @@ static void test_wrong_methods_get_405_with_allow(void **state)
 	struct ts_http r;
 	char allow[64];
 	assert_int_equal(req(f, "GET", "/v1/agent/service/deregister/x", NULL, NULL, &r), 405);
-	assert_string_equal(header(&r, "Allow", allow, sizeof(allow)), "PUT");
+	assert_string_equal(header(&r, "Allow", allow, sizeof(allow)), "OPTIONS,PUT");
 	assert_string_equal(r.body, "method GET not allowed");
 	ts_http_free(&r);
 	assert_int_equal(req(f, "GET", "/v1/agent/check/pass/x", NULL, NULL, NULL), 405);
-	assert_int_equal(req(f, "GET", "/v1/agent/service/register", NULL, NULL, NULL), 405);
-	assert_int_equal(req(f, "DELETE", "/v1/agent/services", NULL, NULL, NULL), 405);
+	assert_int_equal(req(f, "GET", "/v1/agent/service/register", NULL, NULL, &r), 405);
+	assert_string_equal(header(&r, "Allow", allow, sizeof(allow)), "OPTIONS,PUT");
+	ts_http_free(&r);
+	assert_int_equal(req(f, "DELETE", "/v1/agent/services", NULL, NULL, &r), 405);
+	assert_string_equal(header(&r, "Allow", allow, sizeof(allow)), "OPTIONS,GET");
+	ts_http_free(&r);
+	assert_text(f, "GET", "/v1/nope", NULL, 404,
+	            "Invalid URL path: not a recognized HTTP API endpoint\n");
+}
+
+static void test_options_is_allowed_and_lists_the_endpoints_methods(void **state)
+{
+	struct fc *f = *state;
+	struct ts_http r;
+	char allow[64];
+	struct {
+		const char *path, *allow;
+	} cases[] = {
+	    {"/v1/agent/service/register", "OPTIONS,PUT"},
+	    {"/v1/agent/service/deregister/web", "OPTIONS,PUT"},
+	    {"/v1/agent/services", "OPTIONS,GET"},
+	    {"/v1/agent/service/web", "OPTIONS,GET"},
+	    {"/v1/health/service/web", "OPTIONS,GET"},
+	    {"/v1/agent/check/update/c", "OPTIONS,PUT"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(req(f, "OPTIONS", cases[i].path, NULL, NULL, &r), 200);
+		assert_string_equal(header(&r, "Allow", allow, sizeof(allow)), cases[i].allow);
+		assert_string_equal(r.body, "");
+		ts_http_free(&r);
+	}
+}
+
+static void test_passing_reads_booleans_as_go_parsebool_does(void **state)
+{
+	struct fc *f = *state;
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register",
+	                     "{\"Name\":\"web\",\"Check\":{\"TTL\":\"1h\"}}", NULL, NULL),
+	                 200); /* critical until updated */
+	const char *all[] = {"F", "f", "0", "false", "FALSE", "False"};
+	const char *only[] = {"", "T", "t", "1", "true", "TRUE", "True"};
+	char path[128];
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		snprintf(path, sizeof(path), "/v1/health/service/web?passing=%s", all[i]);
+		cJSON *h = get_json(f, path);
+		if (cJSON_GetArraySize(h) != 1)
+			fail_msg("?passing=%s filtered", all[i]);
+		cJSON_Delete(h);
+	}
+	for (size_t i = 0; i < sizeof(only) / sizeof(only[0]); i++) {
+		snprintf(path, sizeof(path), "/v1/health/service/web?passing=%s", only[i]);
+		cJSON *h = get_json(f, path);
+		if (cJSON_GetArraySize(h) != 0)
+			fail_msg("?passing=%s did not filter", only[i]);
+		cJSON_Delete(h);
+	}
+	assert_text(f, "GET", "/v1/health/service/web?passing=yes", NULL, 400,
+	            "Invalid value for ?passing");
+}
+
+static void test_replace_existing_checks_is_on_only_when_empty_or_true(void **state)
+{
+	struct fc *f = *state;
+	const char *two = "{\"Name\":\"web\",\"Checks\":[{\"TTL\":\"1h\"},{\"TTL\":\"1h\"}]}";
+	const char *one = "{\"Name\":\"web\",\"Check\":{\"TTL\":\"1h\"}}";
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register", two, NULL, NULL), 200);
+	assert_int_equal(
+	    req(f, "PUT", "/v1/agent/service/register?replace-existing-checks=1", one, NULL, NULL),
+	    200);
+	cJSON *checks = get_json(f, "/v1/agent/checks");
+	assert_int_equal(cJSON_GetArraySize(checks), 3); /* "1" is not Consul's "true" */
+	cJSON_Delete(checks);
+	assert_int_equal(
+	    req(f, "PUT", "/v1/agent/service/register?replace-existing-checks", one, NULL, NULL),
+	    200);
+	checks = get_json(f, "/v1/agent/checks");
+	assert_int_equal(cJSON_GetArraySize(checks), 1);
+	cJSON_Delete(checks);
 }
 
 static void test_legacy_get_accepts_get_on_deregister_and_ttl_updates(void **state)
@@ -251,6 +380,11 @@ static void test_legacy_get_accepts_get_on_deregister_and_ttl_updates(void **sta
 	assert_true(wait_check_status(&f, "service:t1", "passing"));
 	assert_int_equal(req(&f, "GET", "/v1/agent/service/deregister/t1", NULL, NULL, NULL), 200);
 	assert_int_equal(req(&f, "GET", "/v1/agent/service/register", NULL, NULL, NULL), 405);
+	struct ts_http r;
+	char allow[64];
+	assert_int_equal(req(&f, "OPTIONS", "/v1/agent/check/pass/x", NULL, NULL, &r), 200);
+	assert_string_equal(header(&r, "Allow", allow, sizeof(allow)), "OPTIONS,GET,PUT");
+	ts_http_free(&r);
 	ts_stop(&f.proc, SIGTERM, 10000);
 }
 
@@ -477,24 +611,43 @@ static int held_queries(struct fc *f)
 	return n;
 }
 
+/* The X-Consul-Index a read of `path` answers with now. */
+static long current_index(struct fc *f, const char *path)
+{
+	struct ts_http r;
+	char v[64];
+	assert_int_equal(req(f, "GET", path, NULL, NULL, &r), 200);
+	long index = atol(header(&r, "X-Consul-Index", v, sizeof(v)));
+	ts_http_free(&r);
+	return index;
+}
+
+/* Starts a blocking GET of `path` on a thread and waits until fakeconsul
+ * holds it. */
+static void hold_query(struct fc *f, struct blocked *b, pthread_t *t, const char *path)
+{
+	b->f = f;
+	snprintf(b->path, sizeof(b->path), "%s", path);
+	memset(&b->r, 0, sizeof(b->r));
+	int before = held_queries(f);
+	pthread_create(t, NULL, blocking_get, b);
+	int64_t end = ts_now_ms() + 20000;
+	while (held_queries(f) != before + 1 && ts_now_ms() < end)
+		ts_sleep_ms(20);
+	assert_int_equal(held_queries(f), before + 1);
+}
+
 static void test_blocking_query_returns_when_the_service_registers(void **state)
 {
 	struct fc *f = *state;
-	struct ts_http r;
 	char v[64];
-	assert_int_equal(req(f, "GET", "/v1/health/service/web", NULL, NULL, &r), 200);
-	long index = atol(header(&r, "X-Consul-Index", v, sizeof(v)));
-	ts_http_free(&r);
+	long index = current_index(f, "/v1/health/service/web");
 
-	struct blocked b = {.f = f};
+	struct blocked b;
 	pthread_t t;
-	snprintf(b.path, sizeof(b.path), "/v1/health/service/web?index=%ld&wait=60s", index);
-	pthread_create(&t, NULL, blocking_get, &b);
-	/* The query is held by the server, not answered. */
-	int64_t end = ts_now_ms() + 20000;
-	while (held_queries(f) != 1 && ts_now_ms() < end)
-		ts_sleep_ms(20);
-	assert_int_equal(held_queries(f), 1);
+	char path[128];
+	snprintf(path, sizeof(path), "/v1/health/service/web?index=%ld&wait=60s", index);
+	hold_query(f, &b, &t, path); /* held by the server, not answered */
 
 	assert_int_equal(req(f, "PUT", "/v1/agent/service/register",
 	                     "{\"Name\":\"web\",\"Port\":80}", NULL, NULL),
@@ -515,13 +668,117 @@ static void test_blocking_query_answers_with_the_same_index_when_wait_runs_out(v
 	struct fc *f = *state;
 	struct ts_http r;
 	char v[64], path[128];
-	assert_int_equal(req(f, "GET", "/v1/catalog/services", NULL, NULL, &r), 200);
-	long index = atol(header(&r, "X-Consul-Index", v, sizeof(v)));
-	ts_http_free(&r);
+	long index = current_index(f, "/v1/catalog/services");
 	snprintf(path, sizeof(path), "/v1/catalog/services?index=%ld&wait=300ms", index);
 	assert_int_equal(req(f, "GET", path, NULL, NULL, &r), 200);
 	assert_int_equal(atol(header(&r, "X-Consul-Index", v, sizeof(v))), index);
 	ts_http_free(&r);
+}
+
+static void test_a_wait_of_zero_or_less_blocks_for_consuls_default(void **state)
+{
+	struct fc *f = *state;
+	char v[64], path[128];
+	long index = current_index(f, "/v1/health/service/web");
+
+	struct blocked zero, negative;
+	pthread_t t1, t2;
+	snprintf(path, sizeof(path), "/v1/health/service/web?index=%ld&wait=0s", index);
+	hold_query(f, &zero, &t1, path);
+	snprintf(path, sizeof(path), "/v1/health/service/web?index=%ld&wait=-1s", index);
+	hold_query(f, &negative, &t2, path);
+	assert_int_equal(
+	    req(f, "PUT", "/v1/agent/service/register", "{\"Name\":\"web\"}", NULL, NULL), 200);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	assert_int_equal(zero.r.status, 200);
+	assert_int_equal(negative.r.status, 200);
+	assert_true(atol(header(&zero.r, "X-Consul-Index", v, sizeof(v))) > index);
+	ts_http_free(&zero.r);
+	ts_http_free(&negative.r);
+}
+
+static void test_agent_service_blocks_on_its_content_hash(void **state)
+{
+	struct fc *f = *state;
+	struct ts_http r;
+	char hash[64], v[64], path[160];
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register",
+	                     "{\"Name\":\"web\",\"Tags\":[\"a\"],\"Check\":{\"TTL\":\"1h\"}}", NULL,
+	                     NULL),
+	                 200);
+	assert_int_equal(req(f, "GET", "/v1/agent/service/web", NULL, NULL, &r), 200);
+	assert_non_null(header(&r, "X-Consul-ContentHash", hash, sizeof(hash)));
+	cJSON *j = cJSON_Parse(r.body);
+	assert_string_equal(str_at(j, "ContentHash", NULL), hash);
+	cJSON_Delete(j);
+	ts_http_free(&r);
+
+	/* A different hash answers at once; the current one is held. */
+	assert_int_equal(req(f, "GET", "/v1/agent/service/web?hash=other", NULL, NULL, NULL), 200);
+	struct blocked b;
+	pthread_t t;
+	snprintf(path, sizeof(path), "/v1/agent/service/web?hash=%s&wait=60s", hash);
+	hold_query(f, &b, &t, path);
+	/* A check's result is no change to the service... */
+	assert_int_equal(req(f, "PUT", "/v1/agent/check/pass/service:web", NULL, NULL, NULL), 200);
+	assert_int_equal(held_queries(f), 1);
+	assert_int_equal(req(f, "POST", "/_fake/reset", NULL, NULL, NULL), 200);
+	pthread_join(t, NULL);
+	/* ...its disappearance is: the held read answers 404. */
+	assert_int_equal(b.r.status, 404);
+	assert_string_equal(b.r.body, "unknown service ID: web");
+	ts_http_free(&b.r);
+
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register",
+	                     "{\"Name\":\"web\",\"Tags\":[\"a\"]}", NULL, NULL),
+	                 200);
+	assert_int_equal(req(f, "GET", "/v1/agent/service/web", NULL, NULL, &r), 200);
+	header(&r, "X-Consul-ContentHash", hash, sizeof(hash));
+	ts_http_free(&r);
+	snprintf(path, sizeof(path), "/v1/agent/service/web?hash=%s", hash);
+	hold_query(f, &b, &t, path);
+	assert_int_equal(req(f, "PUT", "/v1/agent/service/register",
+	                     "{\"Name\":\"web\",\"Tags\":[\"b\"]}", NULL, NULL),
+	                 200);
+	pthread_join(t, NULL);
+	assert_int_equal(b.r.status, 200);
+	assert_string_not_equal(header(&b.r, "X-Consul-ContentHash", v, sizeof(v)), hash);
+	ts_http_free(&b.r);
+	assert_text(f, "GET", "/v1/agent/service/web?hash=x&wait=5", NULL, 400,
+	            "Invalid wait time");
+}
+
+static void test_a_service_whose_check_stays_critical_is_reaped(void **state)
+{
+	struct fc f;
+	const char *const extra[] = {"--check-reap-interval", "50ms",
+	                             "--check-deregister-interval-min", "0", NULL};
+	assert_int_equal(start(&f, extra), 0);
+	assert_int_equal(req(&f, "PUT", "/v1/agent/service/register",
+	                     "{\"Name\":\"web\",\"Check\":{\"TTL\":\"1h\",\"Status\":\"passing\","
+	                     "\"DeregisterCriticalServiceAfter\":\"300ms\"}}",
+	                     NULL, NULL),
+	                 200);
+	assert_int_equal(req(&f, "PUT", "/v1/agent/service/register",
+	                     "{\"Name\":\"db\",\"Check\":{\"TTL\":\"1h\"}}", NULL, NULL),
+	                 200);
+	assert_int_equal(req(&f, "PUT", "/v1/agent/check/fail/service:web", NULL, NULL, NULL), 200);
+	assert_int_equal(req(&f, "PUT", "/v1/agent/check/fail/service:db", NULL, NULL, NULL), 200);
+	bool gone = false;
+	for (int64_t end = ts_now_ms() + 20000; !gone && ts_now_ms() < end; ts_sleep_ms(50)) {
+		cJSON *svcs = get_json(&f, "/v1/agent/services");
+		gone = !cJSON_GetObjectItem(svcs, "web");
+		cJSON_Delete(svcs);
+	}
+	assert_true(gone);
+	cJSON *svcs = get_json(&f, "/v1/agent/services");
+	assert_non_null(cJSON_GetObjectItem(svcs, "db")); /* no deadline: kept */
+	cJSON_Delete(svcs);
+	cJSON *checks = get_json(&f, "/v1/agent/checks");
+	assert_null(cJSON_GetObjectItem(checks, "service:web"));
+	cJSON_Delete(checks);
+	ts_stop(&f.proc, SIGTERM, 10000);
 }
 
 /* ------------------------------------------------------------ ACLs */
@@ -572,6 +829,50 @@ static void test_acl_tokens_are_checked_in_consuls_order(void **state)
 	assert_non_null(log);
 	assert_null(strstr(log, "s3cret"));
 	free(log);
+}
+
+static void test_the_token_is_resolved_between_decoding_and_validation(void **state)
+{
+	struct fc f;
+	const char *const extra[] = {"--acl-token", "s3cret", NULL};
+	const char *unknown[] = {"X-Consul-Token: nope", NULL};
+	struct ts_http r;
+	assert_int_equal(start(&f, extra), 0);
+	struct {
+		const char *path, *body;
+		long status;
+		const char *text;
+	} cases[] = {
+	    /* decoding, the name and the address come before the token */
+	    {"/v1/agent/service/register", "{\"Name\":\"web\",\"Bogus\":1}", 400,
+	     "Request decode failed: json: unknown field \"Bogus\""},
+	    {"/v1/agent/service/register", "{\"ID\":\"web\"}", 400, "Missing service name"},
+	    {"/v1/agent/service/register", "{\"Name\":\"web\",\"Address\":\"0.0.0.0\"}", 400,
+	     "Invalid service address"},
+	    /* weights, meta, checks and statuses after it */
+	    {"/v1/agent/service/register", "{\"Name\":\"web\",\"Checks\":[{}]}", 403,
+	     "ACL not found"},
+	    {"/v1/agent/service/register", "{\"Name\":\"web\",\"Weights\":{\"Passing\":0}}", 403,
+	     "ACL not found"},
+	    {"/v1/agent/service/register", "{\"Name\":\"web\",\"Meta\":{\"consul-a\":\"b\"}}", 403,
+	     "ACL not found"},
+	    {"/v1/agent/service/register",
+	     "{\"Name\":\"web\",\"Check\":{\"TTL\":\"5s\",\"Status\":\"up\"}}", 403,
+	     "ACL not found"},
+	    /* a check: its name and status before the token, its type after */
+	    {"/v1/agent/check/register", "{\"TTL\":\"5s\"}", 400, "Missing check name"},
+	    {"/v1/agent/check/register", "{\"Name\":\"c\",\"TTL\":\"5s\",\"Status\":\"up\"}", 400,
+	     "Bad check status"},
+	    {"/v1/agent/check/register", "{\"Name\":\"c\",\"HTTP\":\"http://a/\"}", 403,
+	     "ACL not found"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long st = req(&f, "PUT", cases[i].path, cases[i].body, unknown, &r);
+		if (st != cases[i].status || strcmp(r.body, cases[i].text) != 0)
+			fail_msg("%s: got %ld \"%s\"", cases[i].body, st, r.body);
+		ts_http_free(&r);
+	}
+	ts_stop(&f.proc, SIGTERM, 10000);
 }
 
 /* ------------------------------------------------------------ /_fake/ */
@@ -660,9 +961,15 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	    T(test_register_accepts_any_key_case_and_defaults_id_to_name),
 	    T(test_register_rejects_bad_definitions_with_consuls_texts),
+	    T(test_register_refuses_what_consuls_strict_decoding_refuses),
+	    T(test_register_types_udp_h2ping_and_alias_checks),
+	    T(test_a_null_entry_of_checks_closes_the_connection_as_consul_does),
 	    T(test_register_creates_the_check_consul_would),
 	    T(test_deregister_removes_the_service_and_its_checks),
 	    T(test_wrong_methods_get_405_with_allow),
+	    T(test_options_is_allowed_and_lists_the_endpoints_methods),
+	    T(test_passing_reads_booleans_as_go_parsebool_does),
+	    T(test_replace_existing_checks_is_on_only_when_empty_or_true),
 	    cmocka_unit_test(test_legacy_get_accepts_get_on_deregister_and_ttl_updates),
 	    T(test_ttl_updates_find_percent_encoded_ids_and_refuse_other_checks),
 	    T(test_ttl_check_turns_critical_when_not_updated),
@@ -672,7 +979,11 @@ int main(void)
 	    T(test_catalog_and_health_send_consul_index_headers_and_filter_tags),
 	    T(test_blocking_query_returns_when_the_service_registers),
 	    T(test_blocking_query_answers_with_the_same_index_when_wait_runs_out),
+	    T(test_a_wait_of_zero_or_less_blocks_for_consuls_default),
+	    T(test_agent_service_blocks_on_its_content_hash),
+	    cmocka_unit_test(test_a_service_whose_check_stays_critical_is_reaped),
 	    cmocka_unit_test(test_acl_tokens_are_checked_in_consuls_order),
+	    cmocka_unit_test(test_the_token_is_resolved_between_decoding_and_validation),
 	    T(test_fault_injection_fails_and_delays_the_next_requests),
 	    T(test_fake_check_control_flips_a_check_and_state_dumps_it),
 	    cmocka_unit_test(test_refuses_a_non_loopback_address_without_allow_remote),

@@ -193,34 +193,70 @@ static void test_bad_or_missing_credentials_get_401_with_an_empty_body(void **st
 	assert_int_equal(req(f, "GET", "/api/v0.1/task/abc/", NULL, NULL, NULL), 401);
 }
 
-static void test_a_user_without_write_permission_cannot_add_backends(void **state)
+/* Starts fakevaas with `seed` as its --data; *dir is the temporary
+ * directory to remove (ts_rmtree, free). */
+static void start_seeded(struct fv *f, const char *seed, char **dir)
 {
-	char *dir = ts_mkdtemp("fakevaas-data"), path[512];
-	snprintf(path, sizeof(path), "%s/seed.json", dir);
+	char path[512];
+	*dir = ts_mkdtemp("fakevaas-data");
+	snprintf(path, sizeof(path), "%s/seed.json", *dir);
 	FILE *fp = fopen(path, "w");
-	fputs("{\"users\":[{\"username\":\"ro\",\"api_key\":\"k\"}],"
-	      "\"dcs\":[{\"id\":1,\"name\":\"One\",\"symbol\":\"dc1\"}],"
-	      "\"probes\":[{\"id\":1,\"name\":\"p\"}],\"time_profiles\":[{\"id\":1,\"name\":\"t\","
-	      "\"max_connections\":5,\"connect_timeout\":\"0.30\",\"first_byte_timeout\":\"5\","
-	      "\"between_bytes_timeout\":\"1\"}],"
-	      "\"directors\":[{\"id\":3,\"name\":\"lonely\",\"probe\":1,\"time_profile\":1}]}",
-	      fp);
+	assert_non_null(fp);
+	fputs(seed, fp);
 	fclose(fp);
+	assert_int_equal(start(f, path), 0);
+}
+
+static void stop_seeded(struct fv *f, char *dir)
+{
+	ts_stop(&f->proc, SIGTERM, 10000);
+	ts_rmtree(dir);
+	free(dir);
+}
+
+#define SEED_COMMON                                                                                \
+	"\"dcs\":[{\"id\":1,\"name\":\"One\",\"symbol\":\"dc1\"}],"                                \
+	"\"probes\":[{\"id\":1,\"name\":\"p\"}],\"time_profiles\":[{\"id\":1,\"name\":\"t\","      \
+	"\"max_connections\":5,\"connect_timeout\":\"0.30\",\"first_byte_timeout\":\"5\","         \
+	"\"between_bytes_timeout\":\"1\"}],"
+
+static void test_a_user_without_write_permission_is_refused_after_the_checks(void **state)
+{
 	struct fv f;
-	assert_int_equal(start(&f, path), 0);
+	char *dir;
+	start_seeded(
+	    &f,
+	    "{\"users\":[{\"username\":\"ro\",\"api_key\":\"k\"}]," SEED_COMMON
+	    "\"directors\":[{\"id\":3,\"name\":\"lonely\",\"probe\":1,\"time_profile\":1}],"
+	    "\"backends\":[{\"id\":1,\"address\":\"10.0.0.9\",\"dc\":1,\"director\":3}]}",
+	    &dir);
 	cJSON *dirs =
 	    req_json(&f, "GET", "/api/v0.1/director/?api_key=k&username=ro", NULL, NULL, 200);
 	assert_string_equal(str(cJSON_GetArrayItem(objects(dirs), 0), "name"), "lonely");
 	cJSON_Delete(dirs);
+	/* DjangoAuthorization comes after hydration, validation and lookup. */
+	const char *add = "/api/v0.1/backend/?api_key=k&username=ro";
+	assert_int_equal(req(&f, "POST", add,
+	                     "{\"address\":\"10.0.0.1\",\"director\":\"/api/v0.1/director/3/\","
+	                     "\"dc\":\"/api/v0.1/dc/1/\"}",
+	                     NULL, NULL),
+	                 401);
+	assert_int_equal(req(&f, "POST", add,
+	                     "{\"address\":\"<nil>\",\"director\":\"/api/v0.1/director/3/\",\"dc\":"
+	                     "\"/api/v0.1/dc/1/\"}",
+	                     NULL, NULL),
+	                 400);
 	assert_int_equal(
-	    req(&f, "POST", "/api/v0.1/backend/?api_key=k&username=ro",
-	        "{\"address\":\"10.0.0.1\",\"director\":\"/api/v0.1/director/3/\",\"dc\":"
-	        "\"/api/v0.1/dc/1/\"}",
-	        NULL, NULL),
-	    401);
-	ts_stop(&f.proc, SIGTERM, 10000);
-	ts_rmtree(dir);
-	free(dir);
+	    req(&f, "DELETE", "/api/v0.1/backend/77/?api_key=k&username=ro", NULL, NULL, NULL),
+	    404);
+	assert_int_equal(
+	    req(&f, "DELETE", "/api/v0.1/backend/1/?api_key=k&username=ro", NULL, NULL, NULL), 401);
+	/* A list DELETE deletes what the user may delete: nothing. */
+	assert_int_equal(req(&f, "DELETE", add, NULL, NULL, NULL), 204);
+	cJSON *l = req_json(&f, "GET", add, NULL, NULL, 200);
+	assert_int_equal(num(meta(l), "total_count"), 1);
+	cJSON_Delete(l);
+	stop_seeded(&f, dir);
 }
 
 static void test_a_bad_seed_file_is_refused_with_the_field_named(void **state)
@@ -301,6 +337,26 @@ static void test_default_page_holds_twenty_objects(void **state)
 	cJSON_Delete(p);
 }
 
+struct count_case {
+	const char *query;
+	int count;
+};
+
+/* Each query of the backend list holds that many backends. */
+static void expect_counts(struct fv *f, const struct count_case *cases, size_t n)
+{
+	const char *h[] = {AUTH_H, NULL};
+	char path[256];
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/api/v0.1/backend/?%s", cases[i].query);
+		cJSON *l = req_json(f, "GET", path, NULL, h, 200);
+		if (num(meta(l), "total_count") != cases[i].count)
+			fail_msg("%s: %d backends, expected %d", cases[i].query,
+			         num(meta(l), "total_count"), cases[i].count);
+		cJSON_Delete(l);
+	}
+}
+
 static void test_backend_list_filters_by_director_dc_address_port_and_tag(void **state)
 {
 	struct fv *f = *state;
@@ -310,10 +366,7 @@ static void test_backend_list_filters_by_director_dc_address_port_and_tag(void *
 	                     "director/2/\",\"dc\":\"/api/v0.1/dc/2/\",\"tags\":[\"canary\"]}",
 	                     h, NULL),
 	                 201);
-	struct {
-		const char *query;
-		int count;
-	} cases[] = {
+	const struct count_case cases[] = {
 	    {"director__name=second_service", 4},
 	    {"director__name=second_service&dc__symbol=dc2", 1},
 	    {"dc__symbol=dc1", 6},
@@ -324,15 +377,7 @@ static void test_backend_list_filters_by_director_dc_address_port_and_tag(void *
 	    {"director=2", 4},
 	    {"unknown_param=1", 7},
 	};
-	char path[256];
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		snprintf(path, sizeof(path), "/api/v0.1/backend/?%s", cases[i].query);
-		cJSON *l = req_json(f, "GET", path, NULL, h, 200);
-		if (num(meta(l), "total_count") != cases[i].count)
-			fail_msg("%s: %d backends, expected %d", cases[i].query,
-			         num(meta(l), "total_count"), cases[i].count);
-		cJSON_Delete(l);
-	}
+	expect_counts(f, cases, sizeof(cases) / sizeof(cases[0]));
 	cJSON *err = req_json(f, "GET", "/api/v0.1/backend/?weight=1", NULL, h, 400);
 	assert_string_equal(str(err, "error"), "The 'weight' field does not allow filtering.");
 	cJSON_Delete(err);
@@ -499,11 +544,182 @@ static void test_paths_without_trailing_slash_redirect_and_wrong_methods_get_405
 	assert_int_equal(req(f, "GET", "/api/v0.1/backend/1", NULL, NULL, &r), 301);
 	assert_string_equal(header(&r, "Location", v, sizeof(v)), "/api/v0.1/backend/1/");
 	ts_http_free(&r);
-	assert_int_equal(req(f, "DELETE", "/api/v0.1/dc/1/?" AUTH_Q, NULL, NULL, &r), 405);
+	assert_int_equal(req(f, "DELETE", "/api/v0.1/task/?" AUTH_Q, NULL, NULL, &r), 405);
 	assert_string_equal(header(&r, "Allow", v, sizeof(v)), "GET");
 	ts_http_free(&r);
 	assert_int_equal(req(f, "GET", "/api/v0.1/nothing/?" AUTH_Q, NULL, NULL, NULL), 404);
 	assert_int_equal(req(f, "GET", "/api/v0.1/dc/77/?" AUTH_Q, NULL, NULL, NULL), 404);
+}
+
+static void test_resources_take_tastypies_default_methods(void **state)
+{
+	struct fv *f = *state;
+	struct ts_http r;
+	char v[256];
+	const char *h[] = {AUTH_H, NULL};
+	/* OPTIONS lists them, before authentication */
+	const char *paths[] = {"/api/v0.1/dc/", "/api/v0.1/director/1/", "/api/v0.1/backend/",
+	                       "/api/v0.1/backend/1/", "/api/v0.1/task/x/"};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		assert_int_equal(req(f, "OPTIONS", paths[i], NULL, NULL, &r), 200);
+		assert_string_equal(header(&r, "Allow", v, sizeof(v)), "GET,POST,PUT,DELETE,PATCH");
+		assert_string_equal(r.body, "GET,POST,PUT,DELETE,PATCH");
+		ts_http_free(&r);
+	}
+	assert_int_equal(req(f, "OPTIONS", "/api/v0.1/task/", NULL, NULL, &r), 200);
+	assert_string_equal(header(&r, "Allow", v, sizeof(v)), "GET");
+	ts_http_free(&r);
+	/* allowed methods are authenticated first... */
+	assert_int_equal(req(f, "DELETE", "/api/v0.1/dc/1/", NULL, NULL, NULL), 401);
+	assert_int_equal(req(f, "PUT", "/api/v0.1/director/1/", "{}", NULL, NULL), 401);
+	/* ...then answered as tastypie's Resource does */
+	assert_int_equal(req(f, "POST", "/api/v0.1/backend/1/", "{}", h, &r), 501);
+	assert_int_equal(r.body_len, 0); /* post_detail: HttpNotImplemented */
+	ts_http_free(&r);
+	cJSON *e = req_json(f, "GET", "/api/v0.1/task/", NULL, h, 500);
+	assert_string_equal(str(e, "error_message"),
+	                    "Sorry, this request could not be processed. Please try again later.");
+	cJSON_Delete(e);
+	e = req_json(f, "DELETE", "/api/v0.1/task/x/", NULL, h, 500);
+	cJSON_Delete(e);
+	/* writes fakevaas does not model say so */
+	e = req_json(f, "DELETE", "/api/v0.1/dc/1/", NULL, h, 501);
+	assert_string_equal(str(e, "error"), "fakevaas does not model DELETE on a dc detail");
+	cJSON_Delete(e);
+	/* X-HTTP-Method-Override is honoured */
+	const char *override[] = {AUTH_H, "X-HTTP-Method-Override: DELETE", NULL};
+	assert_int_equal(req(f, "POST", "/api/v0.1/backend/1/", NULL, override, NULL), 204);
+	assert_int_equal(req(f, "GET", "/api/v0.1/backend/1/", NULL, h, NULL), 404);
+}
+
+static void test_delete_of_the_backend_list_deletes_what_the_filters_keep(void **state)
+{
+	struct fv *f = *state;
+	const char *h[] = {AUTH_H, NULL};
+	assert_int_equal(
+	    req(f, "DELETE", "/api/v0.1/backend/?director__name=first_service", NULL, h, NULL),
+	    204);
+	cJSON *l = req_json(f, "GET", "/api/v0.1/backend/", NULL, h, 200);
+	assert_int_equal(num(meta(l), "total_count"), 3);
+	cJSON_Delete(l);
+	cJSON *e = req_json(f, "DELETE", "/api/v0.1/backend/?port=x", NULL, h, 400);
+	cJSON_Delete(e);
+}
+
+static void test_a_relation_given_as_data_without_a_resource_uri_is_refused(void **state)
+{
+	struct fv *f = *state;
+	const char *h[] = {AUTH_H, NULL};
+	/* The form reads dc only from a resource_uri: {"id": 1} is no dc. Two
+	 * dcs and no filterable key: tastypie finds none, and the dc form
+	 * complains too. */
+	cJSON *e = req_json(f, "POST", "/api/v0.1/backend/",
+	                    "{\"address\":\"10.0.0.1\",\"director\":\"/api/v0.1/director/1/\","
+	                    "\"dc\":{\"id\":1}}",
+	                    h, 400);
+	char *got = cJSON_PrintUnformatted(e);
+	assert_string_equal(got,
+	                    "{\"backend\":{\"dc\":[\"This field is required.\"]},\"dc\":{\"name\":"
+	                    "[\"This field is required.\"],\"symbol\":[\"This field is "
+	                    "required.\"]}}");
+	free(got);
+	cJSON_Delete(e);
+	/* A symbol finds the dc; the form still sees none. */
+	expect_error(
+	    f,
+	    "{\"address\":\"10.0.0.1\",\"director\":\"/api/v0.1/director/1/\",\"dc\":{\"id\":1,"
+	    "\"symbol\":\"dc1\"}}",
+	    "dc", "This field is required.");
+	expect_error(f,
+	             "{\"address\":\"10.0.0.1\",\"dc\":\"/api/v0.1/dc/1/\",\"director\":{\"name\":"
+	             "\"first_service\"}}",
+	             "director", "This field is required.");
+	/* A director it cannot find is hydrated anew and stops at its probe. */
+	expect_error(
+	    f, "{\"address\":\"10.0.0.1\",\"dc\":\"/api/v0.1/dc/1/\",\"director\":{\"id\":1}}",
+	    NULL, "The 'probe' field has no data and doesn't allow a default or null value.");
+	/* With a resource_uri, as the executor's hook sends it, it is fine. */
+	cJSON *b = req_json(f, "POST", "/api/v0.1/backend/",
+	                    "{\"address\":\"10.0.0.1\",\"director\":\"/api/v0.1/director/1/\","
+	                    "\"dc\":" DC_OBJ "}",
+	                    h, 201);
+	cJSON_Delete(b);
+}
+
+static void test_filters_tastypie_does_not_know_are_ignored_and_values_must_parse(void **state)
+{
+	struct fv *f = *state;
+	const char *h[] = {AUTH_H, NULL};
+	assert_int_equal(req(f, "POST", "/api/v0.1/backend/",
+	                     "{\"address\":\"10.1.1.1\",\"director\":\"/api/v0.1/director/2/\","
+	                     "\"dc\":\"/api/v0.1/dc/2/\",\"tags\":[\"a\",\"b\"]}",
+	                     h, NULL),
+	                 201);
+	const struct count_case cases[] = {
+	    /* status and time_profile are added when rendering: no fields */
+	    {"status=Healthy", 7},
+	    {"time_profile=9", 7},
+	    {"port=%2080%20", 7}, /* Python's int() */
+	    {"port=8_0", 7},
+	    {"dc__in=1,2", 7},
+	    {"director__cluster__name__icontains=SITEB", 4},
+	    /* only the last tag= counts, and a backend comes once per tag */
+	    {"tag=a&tag=zzz", 0},
+	    {"tag=a,b", 2},
+	};
+	expect_counts(f, cases, sizeof(cases) / sizeof(cases[0]));
+	char path[256];
+	struct {
+		const char *query, *error;
+	} errors[] = {
+	    {"port=abc", "Invalid resource lookup data provided (mismatched type)."},
+	    {"dc=/api/v0.1/dc/1/", "Invalid resource lookup data provided (mismatched type)."},
+	    {"dc__name=x", "The 'name' field does not allow filtering."},
+	    {"address__x=1", "The 'address' field does not support relations."},
+	    {"port__gt=1", "'gt' is not an allowed filter on the 'port' field."},
+	    {"tags=a", "The 'tags' field is not a valid field name"},
+	    /* every filter is checked before any value is */
+	    {"port=abc&weight=1", "The 'weight' field does not allow filtering."},
+	};
+	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+		snprintf(path, sizeof(path), "/api/v0.1/backend/?%s", errors[i].query);
+		cJSON *e = req_json(f, "GET", path, NULL, h, 400);
+		if (!str(e, "error") || strcmp(str(e, "error"), errors[i].error) != 0)
+			fail_msg("%s: got %s", errors[i].query, str(e, "error"));
+		cJSON_Delete(e);
+	}
+}
+
+static void test_only_clusters_outside_the_mesh_make_a_reload(void **state)
+{
+	struct fv f;
+	char *dir;
+	struct ts_http r;
+	start_seeded(
+	    &f,
+	    "{\"users\":[{\"username\":\"u\",\"api_key\":\"k\",\"write\":true}]," SEED_COMMON
+	    "\"clusters\":[{\"id\":1,\"name\":\"mesh\",\"service_mesh_routing\":true},"
+	    "{\"id\":2,\"name\":\"plain\",\"service_mesh_routing\":false}],"
+	    "\"directors\":[{\"id\":1,\"name\":\"meshed\",\"probe\":1,\"time_profile\":1,"
+	    "\"reachable_via_service_mesh\":true,\"cluster\":[1]},"
+	    "{\"id\":2,\"name\":\"mixed\",\"probe\":1,\"time_profile\":1,"
+	    "\"reachable_via_service_mesh\":true,\"cluster\":[1,2]}]}",
+	    &dir);
+	const char *h[] = {"Authorization: ApiKey u:k", "Prefer: respond-async", NULL};
+	/* Only mesh-routed clusters: no reload, so no task and the usual 201. */
+	assert_int_equal(req(&f, "POST", "/api/v0.1/backend/",
+	                     "{\"address\":\"10.0.0.1\",\"director\":\"/api/v0.1/director/1/\","
+	                     "\"dc\":\"/api/v0.1/dc/1/\"}",
+	                     h, &r),
+	                 201);
+	ts_http_free(&r);
+	assert_int_equal(req(&f, "POST", "/api/v0.1/backend/",
+	                     "{\"address\":\"10.0.0.1\",\"director\":\"/api/v0.1/director/2/\","
+	                     "\"dc\":\"/api/v0.1/dc/1/\"}",
+	                     h, &r),
+	                 202);
+	ts_http_free(&r);
+	stop_seeded(&f, dir);
 }
 
 static void test_fault_injection_and_state_dump(void **state)
@@ -546,7 +762,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	    T(test_the_executor_hooks_sequence_registers_and_deletes_a_backend),
 	    T(test_bad_or_missing_credentials_get_401_with_an_empty_body),
-	    cmocka_unit_test(test_a_user_without_write_permission_cannot_add_backends),
+	    cmocka_unit_test(test_a_user_without_write_permission_is_refused_after_the_checks),
 	    cmocka_unit_test(test_a_bad_seed_file_is_refused_with_the_field_named),
 	    T(test_lists_page_with_next_and_previous_links),
 	    T(test_default_page_holds_twenty_objects),
@@ -556,6 +772,11 @@ int main(void)
 	    T(test_respond_async_gives_202_and_a_task_that_can_be_polled),
 	    T(test_a_synchronous_reload_failure_answers_500_text),
 	    T(test_paths_without_trailing_slash_redirect_and_wrong_methods_get_405),
+	    T(test_resources_take_tastypies_default_methods),
+	    T(test_delete_of_the_backend_list_deletes_what_the_filters_keep),
+	    T(test_a_relation_given_as_data_without_a_resource_uri_is_refused),
+	    T(test_filters_tastypie_does_not_know_are_ignored_and_values_must_parse),
+	    cmocka_unit_test(test_only_clusters_outside_the_mesh_make_a_reload),
 	    T(test_fault_injection_and_state_dump),
 #undef T
 	};

@@ -42,12 +42,34 @@ static void test_dev_data_is_vaas_development_data(void **state)
 	assert_string_equal(cJSON_GetObjectItem(dc1, "name")->valuestring, "First datacenter");
 	assert_int_equal(cJSON_GetObjectItem(dc1, "id")->valueint, 1);
 	const cJSON *first = store_find_str(s->directors, "name", "first_service");
-	assert_true(store_director_has_clusters(first));
+	assert_true(store_director_reloads(s, first));
 	assert_non_null(store_find_str(s->directors, "name", "second_service"));
 	const cJSON *admin = store_user(s, "admin", "vagrant_api_key");
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(admin, "write")));
 	assert_null(store_user(s, "admin", "vagrant"));
 	assert_int_equal(s->next_backend_id, 7);
+}
+
+static void test_only_clusters_outside_the_mesh_reload_for_a_mesh_director(void **state)
+{
+	struct vstore s;
+	char err[256];
+	static const char seed[] =
+	    "{\"clusters\":[{\"id\":1,\"name\":\"mesh\",\"service_mesh_routing\":true},"
+	    "{\"id\":2,\"name\":\"plain\",\"service_mesh_routing\":false}],"
+	    "\"probes\":[{\"id\":1}],\"time_profiles\":[{\"id\":1}],\"directors\":["
+	    "{\"id\":1,\"name\":\"meshed\",\"probe\":1,\"time_profile\":1,"
+	    "\"reachable_via_service_mesh\":true,\"cluster\":[1]},"
+	    "{\"id\":2,\"name\":\"both\",\"probe\":1,\"time_profile\":1,"
+	    "\"reachable_via_service_mesh\":true,\"cluster\":[1,2]},"
+	    "{\"id\":3,\"name\":\"direct\",\"probe\":1,\"time_profile\":1,\"cluster\":[1]},"
+	    "{\"id\":4,\"name\":\"none\",\"probe\":1,\"time_profile\":1}]}";
+	assert_int_equal(store_load(&s, seed, strlen(seed), "seed", err, sizeof(err)), 0);
+	assert_false(store_director_reloads(&s, store_find(s.directors, 1)));
+	assert_true(store_director_reloads(&s, store_find(s.directors, 2)));
+	assert_true(store_director_reloads(&s, store_find(s.directors, 3)));
+	assert_false(store_director_reloads(&s, store_find(s.directors, 4)));
+	store_free(&s);
 }
 
 static int build(struct vstore *s, const char *json, cJSON **row, cJSON **error)
@@ -131,6 +153,32 @@ static void test_backend_form_checks_relations_before_fields(void **state)
 	assert_string_equal(cJSON_GetObjectItem(error, "error")->valuestring,
 	                    "Could not find the provided dc object via resource URI "
 	                    "'/api/v0.1/director/1/'.");
+	cJSON_Delete(error);
+}
+
+static void test_backend_form_takes_a_relation_from_a_resource_uri_only(void **state)
+{
+	struct vstore *s = *state;
+	cJSON *row, *error;
+	/* A PATCH too: the data replaces the dc the form would have had. */
+	cJSON *in = cJSON_Parse("{\"dc\":{\"id\":1,\"symbol\":\"dc1\"}}");
+	assert_int_equal(bform_build(s, in, store_find(s->backends, 4), 4, &row, &error), 400);
+	assert_string_equal(
+	    cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(error, "backend"), "dc"), 0)
+	        ->valuestring,
+	    "This field is required.");
+	assert_null(cJSON_GetObjectItem(error, "dc")); /* dc1 was found: its form is fine */
+	cJSON_Delete(error);
+	cJSON_Delete(in);
+	/* A director lookup on a key that matches nothing, then on its unique
+	 * keys, which here are none (id cannot filter): every director, and
+	 * tastypie does not catch MultipleObjectsReturned there. */
+	assert_int_equal(build(s,
+	                       "{\"address\":\"10.0.0.1\",\"dc\":\"/api/v0.1/dc/1/\","
+	                       "\"director\":{\"service\":\"nope\",\"id\":1}}",
+	                       &row, &error),
+	                 500);
+	assert_non_null(cJSON_GetObjectItem(error, "error_message"));
 	cJSON_Delete(error);
 }
 
@@ -233,9 +281,11 @@ int main(void)
 	    T(test_backend_form_accepts_the_go_hooks_body),
 	    T(test_backend_form_collects_every_field_error),
 	    T(test_backend_form_checks_relations_before_fields),
+	    T(test_backend_form_takes_a_relation_from_a_resource_uri_only),
 	    T(test_patch_lays_changes_over_the_existing_row),
 	    cmocka_unit_test(test_seed_errors_name_the_file_and_field),
 	    cmocka_unit_test(test_uris_decimals_and_sorted_keys),
+	    cmocka_unit_test(test_only_clusters_outside_the_mesh_reload_for_a_mesh_director),
 	    T(test_tasks_read_pending_until_their_polls_are_used),
 #undef T
 	};
