@@ -191,9 +191,10 @@ static void route(struct httpd_req *r)
 		char hdr[160];
 		snprintf(hdr, sizeof(hdr), "Allow: %s", allow);
 		const char *hdrs[] = {hdr, NULL};
+		/* The method is the client's: a long one is cut, never over-read. */
 		char msg[64];
-		int n = snprintf(msg, sizeof(msg), "method %s not allowed", r->method);
-		httpd_reply(r, 405, "text/plain; charset=utf-8", msg, (size_t)n, hdrs);
+		snprintf(msg, sizeof(msg), "method %s not allowed", r->method);
+		httpd_reply(r, 405, "text/plain; charset=utf-8", msg, strlen(msg), hdrs);
 	} else if (d->cfg.fallback) {
 		d->cfg.fallback(r, d->cfg.data);
 	} else {

@@ -722,6 +722,22 @@ static void test_only_clusters_outside_the_mesh_make_a_reload(void **state)
 	stop_seeded(&f, dir);
 }
 
+/* The scaffold's 405 text names the client's method: a long one is cut to
+ * the text's buffer, never sent with bytes read past it. */
+static void test_a_long_unknown_method_gets_a_405_cut_to_its_buffer(void **state)
+{
+	struct fv *f = *state;
+	char method[201];
+	memset(method, 'X', sizeof(method) - 1);
+	method[sizeof(method) - 1] = '\0';
+	struct ts_http r;
+	assert_int_equal(req(f, method, "/_fake/state", NULL, NULL, &r), 405);
+	assert_int_equal(r.body_len, strlen(r.body));
+	assert_true(r.body_len < 64);
+	assert_memory_equal(r.body, "method XXXX", 11);
+	ts_http_free(&r);
+}
+
 static void test_fault_injection_and_state_dump(void **state)
 {
 	struct fv *f = *state;
@@ -777,6 +793,7 @@ int main(void)
 	    T(test_a_relation_given_as_data_without_a_resource_uri_is_refused),
 	    T(test_filters_tastypie_does_not_know_are_ignored_and_values_must_parse),
 	    cmocka_unit_test(test_only_clusters_outside_the_mesh_make_a_reload),
+	    T(test_a_long_unknown_method_gets_a_405_cut_to_its_buffer),
 	    T(test_fault_injection_and_state_dump),
 #undef T
 	};
