@@ -29,6 +29,7 @@ void fa_config_defaults(struct fa_config *cfg)
 	cfg->listen = "127.0.0.1:5051";
 	cfg->only_encoding = -1;
 	cfg->capabilities = fa_marathon_capabilities();
+	cfg->checkpoint = true; /* Marathon's --checkpoint defaults to true */
 	cfg->heartbeat_interval = SECS(30 * 60);
 	cfg->shutdown_grace = SECS(5);
 	cfg->registration_timeout = SECS(60);

@@ -37,7 +37,8 @@ struct fa_config {
 	const char *tls_key_file;        /* by fa_agent_new; the Unix socket stays plain) */
 	bool executor_auth;              /* tokens in MESOS_EXECUTOR_AUTHENTICATION_TOKEN */
 	int only_encoding;               /* -1: both; else the one enum mesos_encoding allowed */
-	bool checkpoint;                 /* FrameworkInfo.checkpoint, MESOS_CHECKPOINT=1 */
+	bool checkpoint;                 /* FrameworkInfo.checkpoint, MESOS_CHECKPOINT=1; true
+	                                  * by default, as Marathon's frameworks checkpoint */
 	uint32_t capabilities;           /* bit (1 << FrameworkInfo.Capability.Type) */
 	const char *const *executor_env; /* "K=V" strings, NULL-ended (borrowed) */
 	int64_t ack_delay;

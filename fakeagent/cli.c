@@ -17,7 +17,8 @@ const char cli_agent_usage[] =
     "  --hostname NAME               AgentInfo.hostname and HOST (default: this host's name)\n"
     "  --work-dir DIR                sandboxes go below DIR (default: a temp dir, removed)\n"
     "  --keep-sandbox                keep the temp work dir at the end\n"
-    "  --checkpoint                  framework checkpoints: MESOS_CHECKPOINT=1, recovery vars\n"
+    "  --no-checkpoint               framework does not checkpoint: MESOS_CHECKPOINT=0, no\n"
+    "                                recovery vars (default: it does, as Marathon's)\n"
     "  --capability [-]NAME          add (or with '-' remove) a framework capability; default:\n"
     "                                PARTITION_AWARE REGION_AWARE MULTI_ROLE, as Marathon\n"
     "  --executor-env KEY=VALUE      the agent's --executor_environment_variables (repeatable)\n"
@@ -84,7 +85,9 @@ int cli_agent_option(struct cli_agent *ca, int argc, char **argv, int *i, char *
 	const char *v = NULL;
 	int rc;
 
-	if (cli_flag(argv, *i, "--checkpoint"))
+	if (cli_flag(argv, *i, "--no-checkpoint"))
+		return c->checkpoint = false, 1;
+	if (cli_flag(argv, *i, "--checkpoint")) /* the default; still accepted */
 		return c->checkpoint = true, 1;
 	if (cli_flag(argv, *i, "--executor-auth"))
 		return c->executor_auth = true, 1;

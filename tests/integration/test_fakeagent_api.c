@@ -260,7 +260,8 @@ static void test_the_raw_json_stream_is_length_prefixed_agent_style_json(void **
 {
 	struct agent a;
 	char json[1024];
-	start_agent(&a, NULL);
+	const char *args[] = {"--no-checkpoint", NULL};
+	start_agent(&a, args);
 	launch_external(&a, "raw");
 	subscribe_json(json, sizeof(json), &a, "raw", NULL);
 	struct fw_stream s;

@@ -129,13 +129,14 @@ static bool gone(int pid, int timeout_ms)
 	return false;
 }
 
-static void test_executor_gets_the_agent_environment_and_nothing_else(void **state)
+static void
+test_executor_gets_the_agent_environment_of_a_checkpointing_framework_and_nothing_else(void **state)
 {
 	struct agent a;
 	struct launched l;
 	char *exe = script("env.sh", "env > env.txt\npwd > pwd.txt\nexec sleep 300");
-	const char *args[] = {"--checkpoint",
-	                      "--shutdown-grace",
+	/* no --checkpoint: frameworks checkpoint by default, as Marathon's do */
+	const char *args[] = {"--shutdown-grace",
 	                      "2secs",
 	                      "--executor-env",
 	                      "FOO=bar",
@@ -197,7 +198,8 @@ static void test_without_checkpointing_the_recovery_variables_are_absent(void **
 	struct agent a;
 	struct launched l;
 	char *exe = script("env2.sh", "env > env.txt\nexec sleep 300");
-	start_agent(&a, NULL);
+	const char *args[] = {"--no-checkpoint", NULL};
+	start_agent(&a, args);
 	launch_script(&a, "t", exe, NULL, &l);
 	char *env = wait_file(l.sandbox, "env.txt");
 	assert_true(has_line(env, "MESOS_CHECKPOINT=0"));
@@ -353,6 +355,7 @@ static void test_run_app_places_the_executor_and_runs_marathon_command(void **st
 	assert_string_equal(args, "./app-executor.sh echo hi\n");
 	char *env = wait_file(sandbox, "env.txt");
 	assert_true(has_line(env, "MARATHON_APP_ID=/group/web"));
+	assert_true(has_line(env, "MESOS_CHECKPOINT=1")); /* `run` checkpoints by default */
 	assert_true(has_line(env, "FROM_APP=yes"));
 	assert_non_null(strstr(env, "MESOS_EXECUTOR_ID=marathon-group_web.instance-"));
 	assert_non_null(strstr(env, "PORT_HTTP="));
@@ -535,7 +538,8 @@ static void test_kill_sends_the_policy_and_a_queued_task_is_killed_by_the_agent(
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_executor_gets_the_agent_environment_and_nothing_else),
+	    cmocka_unit_test(
+	        test_executor_gets_the_agent_environment_of_a_checkpointing_framework_and_nothing_else),
 	    cmocka_unit_test(test_without_checkpointing_the_recovery_variables_are_absent),
 	    cmocka_unit_test(
 	        test_executor_that_never_subscribes_is_destroyed_after_the_registration_timeout),

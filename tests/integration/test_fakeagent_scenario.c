@@ -13,10 +13,11 @@
 
 static char *tmp, *executor;
 
-/* Subscribes, waits for LAUNCH, reports STARTING, RUNNING, then the state in
- * $FINAL_STATE (TASK_FINISHED), and leaves a `sleep` behind in its session. */
+/* Writes its environment to env.txt, subscribes, waits for LAUNCH, reports STARTING, RUNNING, then
+ * the state in $FINAL_STATE (TASK_FINISHED), and leaves a `sleep` behind in its session. */
 static const char *shell_executor =
     "#!/bin/sh\n"
+    "env > env.txt\n"
     "A=\"http://$MESOS_AGENT_ENDPOINT/api/v1/executor\"\n"
     "E=$MESOS_EXECUTOR_ID F=$MESOS_FRAMEWORK_ID T=${MESOS_TASK_ID:-$MESOS_EXECUTOR_ID}\n"
     "curl -sN -XPOST \"$A\" -H 'Content-Type: application/json' -d "
@@ -100,6 +101,14 @@ static int scenario(char *const *files, const char *junit, const char *extra, ch
 	return WEXITSTATUS(st);
 }
 
+/* Runs `fakeagent scenario` and fails the test, showing its output, unless
+ * every scenario passed. */
+static void scenario_passes(char *const *files, const char *junit, char *out, size_t len)
+{
+	if (scenario(files, junit, NULL, out, len) != 0)
+		fail_msg("scenario failed:\n%s", out);
+}
+
 static const char *task =
     "{\"name\":\"t\",\"task_id\":{\"value\":\"t1\"},\"command\":{\"value\":\"true\"}}";
 
@@ -120,9 +129,7 @@ static void test_a_passing_scenario_reports_every_step_and_writes_junit(void **s
 	char junit[600], out[65536];
 	snprintf(junit, sizeof(junit), "%s/junit.xml", tmp);
 	char *files[] = {sc, NULL};
-	int rc = scenario(files, junit, NULL, out, sizeof(out));
-	if (rc != 0)
-		fail_msg("scenario failed:\n%s", out);
+	scenario_passes(files, junit, out, sizeof(out));
 	assert_non_null(strstr(out, "PASS      step 7/7 07 expect-process-gone"));
 	assert_non_null(strstr(out, "scenarios: 1 passed, 0 failed"));
 	char *xml = ts_read_file(junit, NULL);
@@ -180,9 +187,7 @@ static void test_inline_app_placeholders_and_kill(void **state)
 	    "{\"step\":\"expect-process-gone\",\"cmdline\":\"sleep 300\"}]}");
 	char out[65536];
 	char *files[] = {sc, NULL};
-	int rc = scenario(files, NULL, NULL, out, sizeof(out));
-	if (rc != 0)
-		fail_msg("scenario failed:\n%s", out);
+	scenario_passes(files, NULL, out, sizeof(out));
 	assert_non_null(strstr(out, "KILL task demo.instance-"));
 	free(sc);
 }
@@ -221,6 +226,31 @@ static void test_bad_scenario_file_names_the_field(void **state)
 	free(sc2);
 }
 
+static void test_scenarios_checkpoint_unless_they_say_otherwise(void **state)
+{
+	char *tf = write_file("task.json", task);
+	char *on = write_file(
+	    "cp-default.json",
+	    "{\"name\":\"checkpointing by default\",\"task\":\"task.json\",\"steps\":["
+	    "{\"step\":\"expect-update\",\"state\":\"TASK_FINISHED\"},"
+	    "{\"step\":\"expect-file\",\"path\":\"env.txt\",\"contains\":[\"MESOS_CHECKPOINT=1\","
+	    "\"MESOS_RECOVERY_TIMEOUT=15mins\",\"MESOS_SUBSCRIPTION_BACKOFF_MAX=2secs\"]}]}");
+	char *off = write_file(
+	    "cp-off.json",
+	    "{\"name\":\"no checkpointing\",\"task\":\"task.json\","
+	    "\"agent\":{\"checkpoint\":false},\"steps\":["
+	    "{\"step\":\"expect-update\",\"state\":\"TASK_FINISHED\"},"
+	    "{\"step\":\"expect-file\",\"path\":\"env.txt\",\"contains\":\"MESOS_CHECKPOINT=0\","
+	    "\"absent\":[\"MESOS_RECOVERY_TIMEOUT\",\"MESOS_SUBSCRIPTION_BACKOFF_MAX\"]}]}");
+	char out[65536];
+	char *files[] = {on, off, NULL};
+	scenario_passes(files, NULL, out, sizeof(out));
+	assert_non_null(strstr(out, "scenarios: 2 passed, 0 failed"));
+	free(tf);
+	free(on);
+	free(off);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +259,7 @@ int main(void)
 	    cmocka_unit_test(test_inline_app_placeholders_and_kill),
 	    cmocka_unit_test(test_missing_helper_server_fails_clearly),
 	    cmocka_unit_test(test_bad_scenario_file_names_the_field),
+	    cmocka_unit_test(test_scenarios_checkpoint_unless_they_say_otherwise),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
