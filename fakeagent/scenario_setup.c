@@ -149,43 +149,17 @@ int scenario_setup(struct scenario *sc, char *err, size_t errlen)
 	char what[PATH_MAX + 64];
 	const cJSON *task = cJSON_GetObjectItemCaseSensitive(sc->doc, "task");
 	const cJSON *app = cJSON_GetObjectItemCaseSensitive(sc->doc, "app");
-	if (!task == !app) {
-		snprintf(err, errlen, "%s: give exactly one of \"task\" and \"app\"", sc->file);
-		return -1;
-	}
 	if (!sc->opts->executor) {
 		snprintf(err, errlen, "no executor binary: pass --executor PATH");
 		return -1;
 	}
-	const cJSON *tlk = cJSON_GetObjectItemCaseSensitive(sc->doc, "timeline");
-	if (tlk && !(cJSON_IsString(tlk) &&
-	             (!strcmp(tlk->valuestring, "brief") || !strcmp(tlk->valuestring, "full")))) {
-		snprintf(err, errlen, "%s: timeline: expected \"brief\" or \"full\"", sc->file);
-		return -1;
-	}
-	sc->brief = sc->tl.brief = tlk && !strcmp(tlk->valuestring, "brief");
-	const cJSON *xl = cJSON_GetObjectItemCaseSensitive(sc->doc, "executor_log"), *f;
-	bool xl_ok = !xl || cJSON_IsBool(xl) || cJSON_IsArray(xl);
-	const cJSON *parts = cJSON_IsArray(xl) ? xl : NULL;
-	cJSON_ArrayForEach (f, parts)
-		xl_ok &= cJSON_IsString(f);
-	if (!xl_ok) {
-		snprintf(err, errlen,
-		         "%s: executor_log: expected true, false or an array of strings (parts of "
-		         "the messages to show)",
-		         sc->file);
-		return -1;
-	}
-	sc->xlog_show = xl;
-	struct fa_config cfg;
-	fa_config_defaults(&cfg);
+	sc->tl.brief = sc->brief;
+	struct fa_config cfg = sc->cfg; /* read by scenario_load */
 	cfg.listen = "127.0.0.1:0";
 	cfg.hostname = "localhost";
 	char agent_dir[PATH_MAX], sock[PATH_MAX];
 	snprintf(agent_dir, sizeof(agent_dir), "%s/agent", sc->work_dir);
 	cfg.work_dir = agent_dir;
-	if (scenario_agent_settings(sc, &cfg, err, errlen) < 0)
-		return -1;
 	/* "domain_socket": true serves the executor API on a Unix socket too
 	 * (MESOS_DOMAIN_SOCKET), as --http_executor_domain_sockets does. */
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
@@ -194,19 +168,6 @@ int scenario_setup(struct scenario *sc, char *err, size_t errlen)
 		cfg.domain_socket = sock;
 	}
 
-	const cJSON *services = cJSON_GetObjectItemCaseSensitive(sc->doc, "services");
-	const cJSON *s;
-	cJSON_ArrayForEach (s, services) {
-		if (cJSON_IsString(s) && !strcmp(s->valuestring, "consul"))
-			sc->want_consul = true;
-		else if (cJSON_IsString(s) && !strcmp(s->valuestring, "vaas"))
-			sc->want_vaas = true;
-		else {
-			snprintf(err, errlen, "%s: services: expected \"consul\" and/or \"vaas\"",
-			         sc->file);
-			return -1;
-		}
-	}
 	char *bin;
 	if (sc->want_consul) {
 		bin = sc->opts->fakeconsul ? strdup(sc->opts->fakeconsul)

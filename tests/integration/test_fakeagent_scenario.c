@@ -70,7 +70,8 @@ static char *write_file(const char *name, const char *text)
 	return path;
 }
 
-/* Runs `fakeagent scenario` and returns its exit status; stdout in out. */
+/* Runs `fakeagent scenario` and returns its exit status; stdout, then
+ * stderr, in out. */
 static int scenario(char *const *files, const char *junit, const char *extra, char *out, size_t len)
 {
 	char *argv[16] = {(char *)ts_env("FAKEAGENT_BIN", "build/fakeagent/fakeagent"), "scenario",
@@ -98,6 +99,10 @@ static int scenario(char *const *files, const char *junit, const char *extra, ch
 	out[got] = '\0';
 	int st = ts_wait(&p, 30000);
 	assert_true(WIFEXITED(st));
+	char *err = ts_read_file(p.log, NULL); /* stderr after stdout */
+	if (err && got + 1 < len)
+		snprintf(out + got, len - got, "%s", err);
+	free(err);
 	return WEXITSTATUS(st);
 }
 
@@ -220,8 +225,8 @@ static void test_bad_scenario_file_names_the_field(void **state)
 	char *files[] = {sc, sc2, NULL};
 	assert_int_equal(scenario(files, NULL, NULL, out, sizeof(out)), 1);
 	assert_non_null(strstr(out, "scenarios: 0 passed, 2 failed"));
-	/* the messages go to stderr and the timeline; the second names the field */
-	assert_non_null(strstr(out, "agent.shutdown_grace: expected a duration"));
+	assert_non_null(strstr(out, "bad.json: steps[0].step: expected one of expect-update"));
+	assert_non_null(strstr(out, "bad2.json: agent.shutdown_grace: expected a duration"));
 	free(sc);
 	free(sc2);
 }
@@ -251,6 +256,52 @@ static void test_scenarios_checkpoint_unless_they_say_otherwise(void **state)
 	free(off);
 }
 
+static void test_a_typo_fails_the_file_when_it_is_read_before_anything_starts(void **state)
+{
+	char *tf = write_file("task.json", task);
+	char *good =
+	    write_file("good.json", "{\"task\":\"task.json\",\"steps\":["
+	                            "{\"step\":\"expect-update\",\"state\":\"TASK_FINISHED\"}]}");
+	/* each would start fakeconsul first, and fail there, were it run */
+	const char *bad[][2] = {
+	    {"typo-key.json", "{\"task\":\"task.json\",\"services\":[\"consul\"],\"timout\":\"1m\","
+	                      "\"steps\":[{\"step\":\"wait\"}]}"},
+	    {"typo-field.json", "{\"task\":\"task.json\",\"services\":[\"consul\"],\"steps\":["
+	                        "{\"step\":\"wait\"},{\"step\":\"expect-update\",\"stat\":"
+	                        "\"TASK_RUNNING\"}]}"},
+	    {"typo-state.json", "{\"task\":\"task.json\",\"services\":[\"consul\"],\"steps\":["
+	                        "{\"step\":\"expect-update\",\"state\":\"TASK_FINISHD\"}]}"},
+	    {"typo-reason.json", "{\"task\":\"task.json\",\"services\":[\"consul\"],\"steps\":["
+	                         "{\"step\":\"expect-no-update\",\"state\":\"TASK_FAILED\","
+	                         "\"reason\":\"REASON_EXECUTOR_TERMINATD\"}]}"},
+	    {"typo-setting.json",
+	     "{\"task\":\"task.json\",\"services\":[\"consul\"],"
+	     "\"agent\":{\"chekpoint\":false},\"steps\":[{\"step\":\"wait\"}]}"},
+	};
+	char *paths[6];
+	for (size_t i = 0; i < 5; i++)
+		paths[i] = write_file(bad[i][0], bad[i][1]);
+	char *files[] = {good, paths[0], paths[1], paths[2], paths[3], paths[4], NULL};
+	char out[65536];
+	assert_int_equal(
+	    scenario(files, NULL, "--fakeconsul=/nonexistent/fakeconsul", out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "scenarios: 1 passed, 5 failed"));
+	assert_non_null(strstr(out, "typo-key.json: timout: unknown key"));
+	assert_non_null(
+	    strstr(out, "typo-field.json: steps[1] (expect-update).stat: unknown field"));
+	assert_non_null(strstr(out,
+	                       "typo-state.json: steps[0] (expect-update).state: "
+	                       "\"TASK_FINISHD\": expected one of TASK_STARTING, TASK_RUNNING, "));
+	assert_non_null(strstr(out, "typo-reason.json: steps[0] (expect-no-update).reason: "
+	                            "\"REASON_EXECUTOR_TERMINATD\": expected one of "));
+	assert_non_null(strstr(out, "typo-setting.json: agent.chekpoint: unknown setting"));
+	assert_null(strstr(out, "needs fakeconsul")); /* none of them was started */
+	for (size_t i = 0; i < 5; i++)
+		free(paths[i]);
+	free(good);
+	free(tf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +311,7 @@ int main(void)
 	    cmocka_unit_test(test_missing_helper_server_fails_clearly),
 	    cmocka_unit_test(test_bad_scenario_file_names_the_field),
 	    cmocka_unit_test(test_scenarios_checkpoint_unless_they_say_otherwise),
+	    cmocka_unit_test(test_a_typo_fails_the_file_when_it_is_read_before_anything_starts),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
