@@ -113,16 +113,35 @@ int scenario_agent_settings(struct scenario *sc, struct fa_config *cfg, char *er
 	return 0;
 }
 
-static char *sibling_binary(const char *name)
+/* A helper server's binary, where an install or a build puts it: beside
+ * fakeagent (the package puts all four in /usr/bin), then in the build tree
+ * (build/fakeagent/fakeagent -> build/<name>/<name>), then on PATH. NULL
+ * when none is executable; the caller frees. */
+static char *helper_binary(const char *name)
 {
-	char self[PATH_MAX];
+	char self[PATH_MAX], *path = NULL;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return NULL;
-	self[n] = '\0';
-	char *path;
-	/* build/fakeagent/fakeagent -> build/<name>/<name> */
-	return asprintf(&path, "%s/../%s/%s", dirname(self), name, name) < 0 ? NULL : path;
+	if (n > 0) {
+		self[n] = '\0';
+		const char *dir = dirname(self);
+		if (asprintf(&path, "%s/%s", dir, name) >= 0 && access(path, X_OK) == 0)
+			return path;
+		free(path);
+		if (asprintf(&path, "%s/../%s/%s", dir, name, name) >= 0 && access(path, X_OK) == 0)
+			return path;
+		free(path);
+	}
+	const char *env = getenv("PATH");
+	for (const char *p = env ? env : ""; *p;) {
+		size_t len = strcspn(p, ":");
+		if (len && asprintf(&path, "%.*s/%s", (int)len, p, name) >= 0) {
+			if (access(path, X_OK) == 0)
+				return path;
+			free(path);
+		}
+		p += len + (p[len] == ':');
+	}
+	return NULL;
 }
 
 static cJSON *load_ref(struct scenario *sc, const cJSON *ref, char *err, size_t errlen, char *what,
@@ -171,7 +190,7 @@ int scenario_setup(struct scenario *sc, char *err, size_t errlen)
 	char *bin;
 	if (sc->want_consul) {
 		bin = sc->opts->fakeconsul ? strdup(sc->opts->fakeconsul)
-		                           : sibling_binary("fakeconsul");
+		                           : helper_binary("fakeconsul");
 		int rc = sidecar_start(&sc->consul, sc->loop, "fakeconsul", bin, sc->work_dir, err,
 		                       errlen);
 		free(bin);
@@ -182,7 +201,7 @@ int scenario_setup(struct scenario *sc, char *err, size_t errlen)
 		add_env(sc, "CONSUL_HTTP_ADDR", sc->consul.addr, true);
 	}
 	if (sc->want_vaas) {
-		bin = sc->opts->fakevaas ? strdup(sc->opts->fakevaas) : sibling_binary("fakevaas");
+		bin = sc->opts->fakevaas ? strdup(sc->opts->fakevaas) : helper_binary("fakevaas");
 		int rc =
 		    sidecar_start(&sc->vaas, sc->loop, "fakevaas", bin, sc->work_dir, err, errlen);
 		free(bin);

@@ -250,8 +250,8 @@ int steps_check_fields(const char *fields, const cJSON *spec, char *err, size_t 
 			size_t n = strcspn(p, " "), nl = strcspn(p, "!:");
 			const char *colon = memchr(p, ':', n);
 			if (colon && nl == strlen(k) && !strncmp(p, k, nl)) {
-				snprintf(type, sizeof(type), "%.*s", (int)(n - (size_t)(colon + 1 - p)),
-				         colon + 1);
+				snprintf(type, sizeof(type), "%.*s",
+				         (int)(n - (size_t)(colon + 1 - p)), colon + 1);
 				t = type;
 			}
 			p += n + (p[n] == ' ');

@@ -70,6 +70,28 @@ static char *write_file(const char *name, const char *text)
 	return path;
 }
 
+/* Reads a fakeagent's stdout to its end, then waits for it: its exit
+ * status; stdout, then stderr, in out. */
+static int finish_run(struct ts_proc *p, char *out, size_t len)
+{
+	size_t got = 0;
+	int64_t end = ts_now_ms() + 120000;
+	while (got + 1 < len && ts_now_ms() < end) {
+		ssize_t r = read(p->out_fd, out + got, len - got - 1);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	out[got] = '\0';
+	int st = ts_wait(p, 30000);
+	assert_true(WIFEXITED(st));
+	char *err = ts_read_file(p->log, NULL);
+	if (err && got + 1 < len)
+		snprintf(out + got, len - got, "%s", err);
+	free(err);
+	return WEXITSTATUS(st);
+}
+
 /* Runs `fakeagent scenario` and returns its exit status; stdout, then
  * stderr, in out. */
 static int scenario(char *const *files, const char *junit, const char *extra, char *out, size_t len)
@@ -88,22 +110,7 @@ static int scenario(char *const *files, const char *junit, const char *extra, ch
 	argv[n] = NULL;
 	struct ts_proc p;
 	assert_int_equal(ts_spawn(&p, argv, NULL, false), 0);
-	size_t got = 0;
-	int64_t end = ts_now_ms() + 120000;
-	while (got + 1 < len && ts_now_ms() < end) {
-		ssize_t r = read(p.out_fd, out + got, len - got - 1);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	out[got] = '\0';
-	int st = ts_wait(&p, 30000);
-	assert_true(WIFEXITED(st));
-	char *err = ts_read_file(p.log, NULL); /* stderr after stdout */
-	if (err && got + 1 < len)
-		snprintf(out + got, len - got, "%s", err);
-	free(err);
-	return WEXITSTATUS(st);
+	return finish_run(&p, out, len);
 }
 
 /* Runs `fakeagent scenario` and fails the test, showing its output, unless
@@ -302,6 +309,62 @@ static void test_a_typo_fails_the_file_when_it_is_read_before_anything_starts(vo
 	free(tf);
 }
 
+/* Copies a built binary into dir (an install puts them side by side). */
+static void install(const char *bin_env, const char *fallback, const char *dir, const char *name)
+{
+	char cmd[4096];
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && cp '%s' '%s/%s'", dir,
+	         ts_env(bin_env, fallback), dir, name);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Runs an installed fakeagent (no --fakeconsul) with PATH set to `path`
+ * on a scenario that needs fakeconsul; returns its exit status. */
+static int run_installed(const char *fakeagent, const char *path, const char *file, char *out,
+                         size_t len)
+{
+	char env_path[4200];
+	snprintf(env_path, sizeof(env_path), "PATH=%s", path);
+	char *envp[] = {env_path, NULL};
+	char *argv[] = {(char *)fakeagent, "scenario", "--executor", executor, (char *)file, NULL};
+	struct ts_proc p;
+	assert_int_equal(ts_spawn(&p, argv, envp, false), 0);
+	return finish_run(&p, out, len);
+}
+
+static void test_helpers_are_found_beside_fakeagent_then_on_path(void **state)
+{
+	char *tf = write_file("task.json", task);
+	char *sc = write_file("needs-consul.json",
+	                      "{\"task\":\"task.json\",\"services\":[\"consul\"],\"steps\":["
+	                      "{\"step\":\"fake\",\"service\":\"consul\",\"path\":"
+	                      "\"/v1/agent/services\"}]}");
+	char usr_bin[600], alone[600], tools[600], fa[700], out[65536];
+	snprintf(usr_bin, sizeof(usr_bin), "%s/usr/bin", tmp);
+	snprintf(alone, sizeof(alone), "%s/alone", tmp);
+	snprintf(tools, sizeof(tools), "%s/tools", tmp);
+	/* /usr/bin as the package lays it out: fakeagent and fakeconsul together */
+	install("FAKEAGENT_BIN", "build/fakeagent/fakeagent", usr_bin, "fakeagent");
+	install("FAKECONSUL_BIN", "build/fakeconsul/fakeconsul", usr_bin, "fakeconsul");
+	snprintf(fa, sizeof(fa), "%s/fakeagent", usr_bin);
+	if (run_installed(fa, "/usr/bin:/bin", sc, out, sizeof(out)) != 0)
+		fail_msg("fakeconsul beside fakeagent not found:\n%s", out);
+	/* fakeagent alone, fakeconsul somewhere on PATH */
+	install("FAKEAGENT_BIN", "build/fakeagent/fakeagent", alone, "fakeagent");
+	install("FAKECONSUL_BIN", "build/fakeconsul/fakeconsul", tools, "fakeconsul");
+	snprintf(fa, sizeof(fa), "%s/fakeagent", alone);
+	char path[2000];
+	snprintf(path, sizeof(path), "/usr/bin:%s:/bin", tools);
+	if (run_installed(fa, path, sc, out, sizeof(out)) != 0)
+		fail_msg("fakeconsul on PATH not found:\n%s", out);
+	/* nowhere: a clear failure */
+	assert_int_equal(run_installed(fa, "/usr/bin:/bin", sc, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "needs fakeconsul, but there is none beside fakeagent, in the "
+	                            "build tree or on PATH"));
+	free(tf);
+	free(sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +375,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_scenario_file_names_the_field),
 	    cmocka_unit_test(test_scenarios_checkpoint_unless_they_say_otherwise),
 	    cmocka_unit_test(test_a_typo_fails_the_file_when_it_is_read_before_anything_starts),
+	    cmocka_unit_test(test_helpers_are_found_beside_fakeagent_then_on_path),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
