@@ -16,9 +16,13 @@
 
 #include "agent.h"
 #include "common/httpd.h"
+#include "jwt.h"
 
 #include <stdarg.h>
 #include <sys/types.h>
+
+/* The realm of the executor API's authenticator (EXECUTOR_HTTP_AUTHENTICATION_REALM). */
+#define FA_EXECUTOR_REALM "mesos-agent-executor"
 
 enum fa_exec_state {
 	FA_EXEC_REGISTERING,
@@ -59,7 +63,7 @@ struct fa_executor {
 	Mesos__V1__ExecutorInfo *info; /* owned */
 	char container_id[37];
 	char *sandbox;    /* owned */
-	char *token;      /* owned; executor auth token, or NULL */
+	char *token;      /* owned; the executor's JWT (executor auth), or NULL */
 	char **env;       /* owned "K=V" array, NULL-ended */
 	char *place_from; /* owned: binary copied into the sandbox... */
 	char *place_as;   /* owned: ...under this relative name */
@@ -108,6 +112,7 @@ struct fa_agent {
 	char address[80];         /* "127.0.0.1:5051", kept while gone */
 	char agent_id[64];
 	char framework_id[64];
+	uint8_t jwt_key[JWT_KEY_LEN];        /* signs executor tokens (--executor_secret_key) */
 	Mesos__V1__FrameworkInfo *framework; /* owned */
 	Mesos__V1__AgentInfo *agent_info;    /* owned */
 	enum fa_phase phase;

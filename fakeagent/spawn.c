@@ -1,15 +1,15 @@
 /* Executor processes as the Mesos containerizer starts them: a fresh sandbox
  * (slaves/<agent>/frameworks/<fw>/executors/<id>/runs/<container>) with
  * `stdout` and `stderr` files, the binary placed there as the fetcher would,
- * the agent's executor environment (spec §7) and nothing inherited from the
- * fake agent itself, a new session, ExecutorInfo.command run with /bin/sh -c
- * (or exec'd with its arguments when shell is false). Destroying the
- * "container" SIGKILLs the executor's process group, every process left in
- * its session and, while the executor lives, every process below it. */
+ * the agent's executor environment (spec §7) with nothing inherited from
+ * the fake agent itself but its LIBPROCESS_IP (as the agent passes its
+ * own), a new session, ExecutorInfo.command run with /bin/sh -c (or exec'd
+ * with its arguments when shell is false). Destroying the "container"
+ * SIGKILLs the executor's process group, every process left in its session
+ * and, while the executor lives, every process below it. */
 #include "internal.h"
 
 #include "common/duration.h"
-#include "common/uuid4.h"
 #include "procscan.h"
 #include "reaper.h"
 
@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* LIBDIR/libmesos-VERSION.so of a Mesos 1.11 agent installed with prefix /usr */
+#define FA_LIBMESOS "/usr/lib/libmesos-1.11.0.so"
 
 extern char **environ;
 
@@ -90,7 +92,11 @@ static void build_env(struct fa_executor *e, const struct fa_launch *l)
 	struct envb b = {0};
 	char d[32], pid[160];
 
-	/* --executor_environment_variables first; everything below wins. */
+	/* The agent's own LIBPROCESS_IP, then --executor_environment_variables,
+	 * which may override it; everything below wins over both. */
+	const char *ip = getenv("LIBPROCESS_IP");
+	if (ip)
+		env_set(&b, "LIBPROCESS_IP", ip);
 	for (const char *const *kv = a->cfg.executor_env; kv && *kv; kv++)
 		env_set_kv(&b, *kv);
 	for (const char *const *kv = l->extra_env; kv && *kv; kv++)
@@ -98,6 +104,12 @@ static void build_env(struct fa_executor *e, const struct fa_launch *l)
 	if (!env_has(&b, "PATH"))
 		env_set(&b, "PATH", DEFAULT_PATH);
 	env_set(&b, "LIBPROCESS_PORT", "0");
+	/* Unless the operator's variables name them: where an agent installed
+	 * from the Mesos packages has libmesos. */
+	if (!env_has(&b, "MESOS_NATIVE_JAVA_LIBRARY"))
+		env_set(&b, "MESOS_NATIVE_JAVA_LIBRARY", FA_LIBMESOS);
+	if (!env_has(&b, "MESOS_NATIVE_LIBRARY"))
+		env_set(&b, "MESOS_NATIVE_LIBRARY", FA_LIBMESOS);
 	env_set(&b, "MESOS_FRAMEWORK_ID", a->framework_id);
 	env_set(&b, "MESOS_EXECUTOR_ID", e->info->executor_id->value);
 	env_set(&b, "MESOS_DIRECTORY", e->sandbox);
@@ -210,15 +222,18 @@ int fa_spawn_prepare(struct fa_executor *e, const struct fa_launch *l, char *err
 		snprintf(err, errlen, "sandbox %s: %s", e->sandbox, strerror(errno));
 		return -1;
 	}
-	if (a->cfg.executor_auth) {
-		uint8_t r[16];
-		char h1[37], h2[37];
-		uuid4_new(r);
-		uuid4_format(r, h1);
-		uuid4_new(r);
-		uuid4_format(r, h2);
-		if (asprintf(&e->token, "%s.%s", h1, h2) < 0)
-			e->token = NULL;
+	if (a->cfg.executor_auth) { /* the agent's JWTSecretGenerator: claims fid, eid, cid */
+		cJSON *claims = cJSON_CreateObject();
+		cJSON_AddStringToObject(claims, "cid", e->container_id);
+		cJSON_AddStringToObject(claims, "eid", e->info->executor_id->value);
+		cJSON_AddStringToObject(claims, "fid", a->framework_id);
+		e->token = jwt_sign(claims, a->jwt_key);
+		cJSON_Delete(claims);
+		if (!e->token) {
+			snprintf(err, errlen, "executor %s: cannot sign its token",
+			         e->info->executor_id->value);
+			return -1;
+		}
 	}
 	if (l->executor_bin)
 		e->place_from = strdup(l->executor_bin);

@@ -229,7 +229,7 @@ void fa_executor_terminated(struct fa_executor *e, enum fa_destroy_reason why)
 		                        : MESOS__V1__TASK_STATE__TASK_LOST;
 		reason = MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_REREGISTRATION_TIMEOUT;
 		duration_format_mesos(a->cfg.reregistration_timeout, d, sizeof(d));
-		snprintf(msg, sizeof(msg), "Executor did not re-register within %s", d);
+		snprintf(msg, sizeof(msg), "Executor did not reregister within %s", d);
 		break;
 	case FA_DESTROY_ORPHAN:
 		state = partition_aware ? MESOS__V1__TASK_STATE__TASK_GONE

@@ -28,6 +28,8 @@ static void check_rows(enum mesos_encoding enc)
 	char allow[64];
 	assert_non_null(fw_header(r.head, "Allow", allow, sizeof(allow)));
 	assert_string_equal(allow, "POST");
+	assert_string_equal(
+	    r.body, "405 Method Not Allowed. Expecting one of { 'POST' }, but received 'GET'.");
 	fw_resp_free(&r);
 
 	/* 3: no Content-Type */
@@ -54,6 +56,25 @@ static void check_rows(enum mesos_encoding enc)
 		    fw_call(a.proc.addr, "POST", PATH, cth, valid_json, strlen(valid_json), &r), 0);
 		assert_int_equal(r.status, 400);
 		assert_non_null(strstr(r.body, "Failed to convert JSON into Call protobuf"));
+		fw_resp_free(&r);
+		/* JSON that is no object, or followed by more: stout's words */
+		const char *array = "[1]";
+		assert_int_equal(fw_call(a.proc.addr, "POST", PATH, cth, array, strlen(array), &r),
+		                 0);
+		assert_int_equal(r.status, 400);
+		assert_string_equal(
+		    r.body, "Failed to convert JSON into Call protobuf: Expecting a JSON object");
+		fw_resp_free(&r);
+		const char *two = "{\"type\":\"HEARTBEAT\"} {}";
+		assert_int_equal(fw_call(a.proc.addr, "POST", PATH, cth, two, strlen(two), &r), 0);
+		assert_int_equal(r.status, 400);
+		assert_string_equal(r.body, "Failed to parse body into JSON: Parsed JSON included "
+		                            "non-whitespace trailing characters: {}");
+		fw_resp_free(&r);
+		assert_int_equal(fw_call(a.proc.addr, "POST", PATH, cth, bad, strlen(bad), &r), 0);
+		assert_string_equal(r.body,
+		                    "Failed to parse body into JSON: syntax error at line 1 "
+		                    "near: MALFORMED_CONTENT");
 		fw_resp_free(&r);
 	}
 
@@ -115,11 +136,24 @@ static void check_rows(enum mesos_encoding enc)
 	    "\"f\"},\"update\":{\"status\":{\"task_id\":{\"value\":\"t1\"},\"state\":\"TASK_"
 	    "RUNNING\",\"source\":\"SOURCE_EXECUTOR\"}}}",
 	};
+	/* the agent's texts: stout's UUID error; the others name the framework */
+	const char *raw_errors[] = {
+	    "Failed to validate Executor::Call: Not a valid UUID",
+	    "Failed to validate Executor::Call: Received Call from executor t1 of framework f with "
+	    "invalid source, expecting 'SOURCE_EXECUTOR'",
+	    "Failed to validate Executor::Call: Received Call from executor t1 of framework f with "
+	    "invalid source, expecting 'SOURCE_EXECUTOR'",
+	    "Failed to validate Executor::Call: Expecting 'uuid' to be present",
+	};
 	for (size_t i = 0; i < 4; i++) {
 		assert_int_equal(
 		    call_status(&a, PATH, enc, raw_updates[i], NULL, body, sizeof(body)), 400);
-		assert_non_null(strstr(body, "Failed to validate Executor::Call"));
+		assert_string_equal(body, raw_errors[i]);
 	}
+	update_json(json, sizeof(json), "f", "t1", "t1", "TASK_STAGING", uuid, NULL);
+	assert_int_equal(call_status(&a, PATH, enc, json, NULL, body, sizeof(body)), 400);
+	assert_string_equal(body, "Failed to validate Executor::Call: Received TASK_STAGING from "
+	                          "executor t1 of framework f which is not allowed");
 
 	/* 7: SUBSCRIBE whose Accept allows neither type */
 	struct fw_stream s;
@@ -127,6 +161,15 @@ static void check_rows(enum mesos_encoding enc)
 	assert_int_equal(fw_subscribe(&s, a.proc.addr, PATH, enc, json, "foo", NULL), 0);
 	assert_int_equal(s.status, 406);
 	fw_stream_close(&s);
+	const char *acc[] = {ct, "Accept: text/html", NULL};
+	size_t blen;
+	uint8_t *sub = fw_body(enc, json, &blen);
+	assert_int_equal(fw_call(a.proc.addr, "POST", PATH, acc, sub, blen, &r), 0);
+	free(sub);
+	assert_int_equal(r.status, 406);
+	assert_string_equal(r.body, "Expecting 'Accept' to allow 'application/x-protobuf' or "
+	                            "'application/json'");
+	fw_resp_free(&r);
 	assert_int_equal(
 	    fw_subscribe(&s, a.proc.addr, PATH, enc, json, "application/recordio", NULL), 0);
 	assert_int_equal(s.status, 406);
@@ -179,7 +222,8 @@ static void check_rows(enum mesos_encoding enc)
 	         "{\"type\":\"UNKNOWN\",\"executor_id\":{\"value\":\"t1\"},"
 	         "\"framework_id\":{\"value\":\"%s\"}}",
 	         a.fid);
-	assert_int_equal(call_status(&a, PATH, enc, call, NULL, NULL, 0), 501);
+	assert_int_equal(call_status(&a, PATH, enc, call, NULL, body, sizeof(body)), 501);
+	assert_string_equal(body, "501 Not Implemented.");
 
 	/* 1 and 9: 503 for everything while the containerizer recovers (even a
 	 * GET: before the method check), then for all but SUBSCRIBE. */
@@ -555,6 +599,10 @@ static void test_restart_cuts_streams_answers_503_then_accepts_resubscribe(void 
 	char *reason = wait_update(&a, "late", "TASK_GONE", 20000);
 	assert_string_equal(reason, "REASON_EXECUTOR_REREGISTRATION_TIMEOUT/SOURCE_AGENT");
 	free(reason);
+	cJSON *late = get_json(&a, "/state");
+	assert_string_equal(cJSON_GetObjectItem(last_update(late, "late"), "message")->valuestring,
+	                    "Executor did not reregister within 3secs");
+	cJSON_Delete(late);
 	end = ts_now_ms() + 10000;
 	while (strcmp(phase(&a, buf, sizeof(buf)), "running") != 0 && ts_now_ms() < end)
 		ts_sleep_ms(20);
