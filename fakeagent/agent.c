@@ -99,7 +99,10 @@ void fa_note_update(struct fa_agent *a, const struct fa_task *t, const struct fa
 		n += snprintf(text + n, sizeof(text) - (size_t)n, " reason=%s",
 		              mesos_reason_name(u->reason));
 	if (u->message && n < (int)sizeof(text))
-		snprintf(text + n, sizeof(text) - (size_t)n, " message=\"%s\"", u->message);
+		n += snprintf(text + n, sizeof(text) - (size_t)n, " message=\"%s\"", u->message);
+	if (u->ignored && n < (int)sizeof(text))
+		snprintf(text + n, sizeof(text) - (size_t)n, " -- acknowledged, not forwarded: %s",
+		         u->ignored);
 	struct fa_note note = {.kind = FA_NOTE_UPDATE,
 	                       .executor_id = t->exec->info->executor_id->value,
 	                       .task_id = t->info->task_id->value,
@@ -744,8 +747,10 @@ static void free_executor(struct fa_executor *e)
 	struct fa_task *t = e->tasks;
 	while (t) {
 		struct fa_task *next = t->next;
-		for (size_t i = 0; i < t->n_updates; i++)
+		for (size_t i = 0; i < t->n_updates; i++) {
 			free(t->updates[i].message);
+			free(t->updates[i].ignored);
+		}
 		free(t->updates);
 		protobuf_c_message_free_unpacked(&t->info->base, NULL);
 		free(t);

@@ -63,7 +63,8 @@ enum fa_note_kind {
 	FA_NOTE_CALL,     /* an executor call was accepted */
 	FA_NOTE_REJECT,   /* an executor call was answered with an error */
 	FA_NOTE_EVENT,    /* an event was written to an executor's stream */
-	FA_NOTE_UPDATE,   /* a status update was recorded (executor's or agent's) */
+	FA_NOTE_UPDATE,   /* a status update was recorded (executor's or agent's);
+	                   * update->ignored says when the agent refused it */
 	FA_NOTE_EXEC_UP,  /* an executor process was started */
 	FA_NOTE_EXEC_END, /* an executor terminated (process gone or destroyed) */
 };
@@ -79,6 +80,8 @@ struct fa_update {
 	double timestamp;   /* from the status, 0 when unset */
 	double received_at; /* seconds since the epoch */
 	bool acknowledged;  /* an ACKNOWLEDGED event was written for it */
+	char *ignored;      /* owned: why the agent refused it (acknowledged, but neither
+	                     * forwarded nor changing the task's state), or NULL */
 };
 
 struct fa_note {
@@ -147,7 +150,7 @@ struct fa_executor *fa_agent_executor(struct fa_agent *a, const char *executor_i
 
 /* Task and executor accessors. */
 const char *fa_task_id(const struct fa_task *t);
-int fa_task_state(const struct fa_task *t); /* latest known TaskState */
+int fa_task_state(const struct fa_task *t); /* latest TaskState the agent took */
 size_t fa_task_updates(const struct fa_task *t, const struct fa_update **updates);
 struct fa_executor *fa_task_executor(const struct fa_task *t);
 const Mesos__V1__TaskInfo *fa_task_info(const struct fa_task *t);

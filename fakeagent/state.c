@@ -1,8 +1,9 @@
 /* Task bookkeeping as the agent's status update manager sees it: status
  * updates from executors (ignored for a foreign agent_id or an unknown task,
- * duplicates re-acknowledged), acknowledgements (delayed or dropped on
- * request), the agent's own terminal updates when an executor goes away,
- * and the /state document. */
+ * duplicates re-acknowledged, and refused as updateTaskState refuses them:
+ * anything after a terminal update, a non-terminal one for a queued task), acknowledgements
+ * (delayed or dropped on request), the agent's own terminal updates when an executor goes away, and
+ * the /state document. */
 #include "internal.h"
 
 #include "common/base64.h"
@@ -126,6 +127,24 @@ void fa_acks_cancel_all(struct fa_agent *a)
 
 /* ------------------------------------------------------------ updates */
 
+/* Whether the agent's Executor::updateTaskState refuses an update to
+ * `state` for t, and why, in its words: nothing follows a terminal update,
+ * and a task still queued at the agent can only be ended. A refused update
+ * is acknowledged all the same, so the executor does not retry it. */
+static bool refusal(const struct fa_task *t, int state, char *why, size_t len)
+{
+	if (mesos_task_state_terminal(t->state)) {
+		snprintf(why, len, "Task is already terminated with state %s",
+		         mesos_task_state_name(t->state));
+		return true;
+	}
+	if (!t->delivered && !mesos_task_state_terminal(state)) {
+		snprintf(why, len, "Cannot send non-terminal update for queued task");
+		return true;
+	}
+	return false;
+}
+
 void fa_status_from_executor(struct fa_agent *a, const Mesos__V1__TaskStatus *st)
 {
 	const char *tid = st->task_id->value;
@@ -150,6 +169,8 @@ void fa_status_from_executor(struct fa_agent *a, const Mesos__V1__TaskStatus *st
 			return;
 		}
 	}
+	char why[160];
+	bool refused = refusal(t, st->state, why, sizeof(why));
 	struct fa_update *u = record(t);
 	if (!u)
 		return;
@@ -159,8 +180,10 @@ void fa_status_from_executor(struct fa_agent *a, const Mesos__V1__TaskStatus *st
 	u->healthy = st->has_healthy ? st->healthy : -1;
 	u->message = st->message ? strdup(st->message) : NULL;
 	u->timestamp = st->has_timestamp ? st->timestamp : 0;
+	u->ignored = refused ? strdup(why) : NULL;
 	memcpy(u->uuid, st->uuid.data, 16);
-	t->state = st->state;
+	if (!refused)
+		t->state = st->state;
 	fa_note_update(a, t, u);
 	queue_ack(a, t, st->uuid.data);
 }
@@ -275,6 +298,8 @@ cJSON *fa_update_json(const struct fa_update *u)
 		cJSON_AddNumberToObject(j, "timestamp", u->timestamp);
 	cJSON_AddNumberToObject(j, "received_at", u->received_at);
 	cJSON_AddBoolToObject(j, "acknowledged", u->acknowledged);
+	if (u->ignored)
+		cJSON_AddStringToObject(j, "ignored", u->ignored);
 	return j;
 }
 

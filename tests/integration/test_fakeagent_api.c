@@ -416,17 +416,13 @@ static void test_dropped_and_delayed_acks_come_back_on_a_resend(void **state)
 	char json[2048], u1[32];
 	const char *args[] = {"--drop-acks", "1", "--ack-delay", "300ms", NULL};
 	start_agent(&a, args);
-	launch_external(&a, "t1");
 	struct fw_stream s;
-	subscribe_json(json, sizeof(json), &a, "t1", NULL);
-	assert_int_equal(fw_subscribe(&s, a.proc.addr, PATH, MESOS_JSON, json, NULL, NULL), 0);
-	mesos_event *ev = fw_expect(&s, MESOS__V1__EXECUTOR__EVENT__TYPE__LAUNCH, 10000);
-	protobuf_c_message_free_unpacked(&ev->base, NULL);
+	subscribe_launched(&a, "t1", &s);
 	new_uuid(u1);
 	update_json(json, sizeof(json), a.fid, "t1", "t1", "TASK_RUNNING", u1, NULL);
 	assert_int_equal(call_status(&a, PATH, MESOS_JSON, json, NULL, NULL, 0), 202);
 	/* dropped: nothing within a generous wait past the delay */
-	ev = fw_next(&s, 1500);
+	mesos_event *ev = fw_next(&s, 1500);
 	assert_null(ev);
 	assert_false(s.eof);
 	assert_int_equal(call_status(&a, PATH, MESOS_JSON, json, NULL, NULL, 0), 202);
@@ -435,6 +431,104 @@ static void test_dropped_and_delayed_acks_come_back_on_a_resend(void **state)
 	assert_int_equal(ev->type, MESOS__V1__EXECUTOR__EVENT__TYPE__ACKNOWLEDGED);
 	protobuf_c_message_free_unpacked(&ev->base, NULL);
 	fw_stream_close(&s);
+	stop_agent(&a);
+}
+
+/* The updates of a task in /state (a copy; caller deletes), and its state. */
+static cJSON *task_updates(struct agent *a, const char *tid, char *state, size_t len)
+{
+	cJSON *st = get_json(a, "/state"), *ups = NULL;
+	const cJSON *ex, *t;
+	const cJSON *fw = cJSON_GetArrayItem(cJSON_GetObjectItem(st, "frameworks"), 0);
+	cJSON_ArrayForEach (ex, cJSON_GetObjectItem(fw, "executors"))
+		cJSON_ArrayForEach (t, cJSON_GetObjectItem(ex, "tasks"))
+			if (!strcmp(cJSON_GetObjectItem(t, "id")->valuestring, tid)) {
+				snprintf(state, len, "%s",
+				         cJSON_GetObjectItem(t, "state")->valuestring);
+				ups = cJSON_Duplicate(cJSON_GetObjectItem(t, "updates"), true);
+			}
+	cJSON_Delete(st);
+	assert_non_null(ups);
+	return ups;
+}
+
+static const char *ignored_why(const cJSON *ups, int i)
+{
+	const cJSON *w = cJSON_GetObjectItem(cJSON_GetArrayItem(ups, i), "ignored");
+	return cJSON_IsString(w) ? w->valuestring : NULL;
+}
+
+static void posts_update_acked(struct agent *a, struct fw_stream *s, const char *tid,
+                               const char *state)
+{
+	char json[2048], u[32];
+	new_uuid(u);
+	update_json(json, sizeof(json), a->fid, "t1", tid, state, u, NULL);
+	assert_int_equal(call_status(a, PATH, MESOS_JSON, json, NULL, NULL, 0), 202);
+	if (!s)
+		return;
+	mesos_event *ev = fw_expect(s, MESOS__V1__EXECUTOR__EVENT__TYPE__ACKNOWLEDGED, 10000);
+	assert_non_null(ev); /* acknowledged all the same: the executor must not retry */
+	size_t ul;
+	uint8_t *raw = b64_decode(u, strlen(u), &ul);
+	assert_memory_equal(ev->acknowledged->uuid.data, raw, 16);
+	free(raw);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+}
+
+static void test_updates_after_a_terminal_one_are_acknowledged_but_change_nothing(void **state)
+{
+	struct agent a;
+	char st[64];
+	/* heartbeats: the agent notices a stream the executor closed when it writes */
+	const char *args[] = {"--heartbeat-interval", "100ms", NULL};
+	start_agent(&a, args);
+	struct fw_stream s;
+	subscribe_launched(&a, "t1", &s);
+	posts_update_acked(&a, &s, "t1", "TASK_FINISHED");
+	posts_update_acked(&a, &s, "t1", "TASK_RUNNING");
+	posts_update_acked(&a, &s, "t1", "TASK_FAILED"); /* a second, different terminal one */
+	cJSON *ups = task_updates(&a, "t1", st, sizeof(st));
+	assert_string_equal(st, "TASK_FINISHED");
+	assert_int_equal(cJSON_GetArraySize(ups), 3);
+	assert_null(ignored_why(ups, 0));
+	assert_string_equal(ignored_why(ups, 1),
+	                    "Task is already terminated with state TASK_FINISHED");
+	assert_string_equal(ignored_why(ups, 2),
+	                    "Task is already terminated with state TASK_FINISHED");
+	cJSON_Delete(ups);
+
+	/* A task still queued at the agent (its executor's stream is gone) can
+	 * only be ended. */
+	fw_stream_close(&s);
+	for (int64_t end = ts_now_ms() + 10000;; ts_sleep_ms(50)) { /* the agent saw it go */
+		cJSON *stj = get_json(&a, "/state");
+		const cJSON *ex = cJSON_GetArrayItem(
+		    cJSON_GetObjectItem(
+		        cJSON_GetArrayItem(cJSON_GetObjectItem(stj, "frameworks"), 0), "executors"),
+		    0);
+		bool connected = cJSON_IsTrue(cJSON_GetObjectItem(ex, "connected"));
+		cJSON_Delete(stj);
+		if (!connected)
+			break;
+		assert_true(ts_now_ms() < end);
+	}
+	char body[1024];
+	snprintf(body, sizeof(body),
+	         "{\"task\":{\"name\":\"q2\",\"task_id\":{\"value\":\"q2\"},\"executor\":{"
+	         "\"executor_id\":{\"value\":\"t1\"},\"command\":{\"value\":\"x\"}}},"
+	         "\"executor\":\"/bin/true\",\"spawn\":false}");
+	post_fake(&a, "/_fake/launch", body, 201);
+	posts_update_acked(&a, NULL, "q2", "TASK_RUNNING");
+	ups = task_updates(&a, "q2", st, sizeof(st));
+	assert_string_equal(st, "TASK_STAGING");
+	assert_string_equal(ignored_why(ups, 0), "Cannot send non-terminal update for queued task");
+	cJSON_Delete(ups);
+	posts_update_acked(&a, NULL, "q2", "TASK_FAILED");
+	ups = task_updates(&a, "q2", st, sizeof(st));
+	assert_string_equal(st, "TASK_FAILED");
+	assert_null(ignored_why(ups, 1));
+	cJSON_Delete(ups);
 	stop_agent(&a);
 }
 
@@ -627,6 +721,7 @@ int main(void)
 	    cmocka_unit_test(test_updates_are_acknowledged_unless_the_agent_ignores_them_json),
 	    cmocka_unit_test(test_updates_are_acknowledged_unless_the_agent_ignores_them_protobuf),
 	    cmocka_unit_test(test_dropped_and_delayed_acks_come_back_on_a_resend),
+	    cmocka_unit_test(test_updates_after_a_terminal_one_are_acknowledged_but_change_nothing),
 	    cmocka_unit_test(test_second_subscribe_closes_the_first_and_replays_updates_json),
 	    cmocka_unit_test(test_second_subscribe_closes_the_first_and_replays_updates_protobuf),
 	    cmocka_unit_test(test_staging_task_missing_from_resubscribe_is_dropped),

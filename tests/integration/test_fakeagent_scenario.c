@@ -35,6 +35,7 @@ static const char *shell_executor =
     "upd TASK_RUNNING q83vEjRWR5iqu8zd7v8AEg== ',\"healthy\":true'\n"
     "sleep 0.5\n"
     "upd ${FINAL_STATE:-TASK_FINISHED} q83vEjRWR5iqu8zd7v8AEw== ',\"message\":\"done here\"'\n"
+    "if [ -n \"$AFTER_FINAL\" ]; then upd $AFTER_FINAL q83vEjRWR5iqu8zd7v8AFA==; fi\n"
     "if [ \"$FINAL_STATE\" = TASK_RUNNING ]; then wait $CURL; fi\n"
     "sleep 0.5\n"
     "kill $CURL\n"
@@ -365,6 +366,25 @@ static void test_helpers_are_found_beside_fakeagent_then_on_path(void **state)
 	free(sc);
 }
 
+static void test_an_update_after_the_terminal_one_is_shown_ignored(void **state)
+{
+	char *sc = write_file(
+	    "after-final.json",
+	    "{\"name\":\"after the end\",\"app\":{\"id\":\"/after\",\"cmd\":\"true\","
+	    "\"executor\":\"./executor.sh\",\"env\":{\"AFTER_FINAL\":\"TASK_RUNNING\"}},"
+	    "\"steps\":["
+	    "{\"step\":\"expect-update\",\"state\":\"TASK_FINISHED\"},"
+	    "{\"step\":\"expect-update\",\"state\":\"TASK_RUNNING\",\"ignored\":true},"
+	    "{\"step\":\"expect-no-update\",\"state\":\"TASK_RUNNING\",\"after_match\":true},"
+	    "{\"step\":\"expect-executor-exit\"}]}");
+	char out[65536];
+	char *files[] = {sc, NULL};
+	scenario_passes(files, NULL, out, sizeof(out));
+	assert_non_null(strstr(out, "TASK_RUNNING from executor -- acknowledged, not forwarded: "
+	                            "Task is already terminated with state TASK_FINISHED"));
+	free(sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +396,7 @@ int main(void)
 	    cmocka_unit_test(test_scenarios_checkpoint_unless_they_say_otherwise),
 	    cmocka_unit_test(test_a_typo_fails_the_file_when_it_is_read_before_anything_starts),
 	    cmocka_unit_test(test_helpers_are_found_beside_fakeagent_then_on_path),
+	    cmocka_unit_test(test_an_update_after_the_terminal_one_is_shown_ignored),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
