@@ -441,11 +441,15 @@ struct fa_task *fa_agent_launch(struct fa_agent *a, struct fa_launch *l, char *e
 		snprintf(err, errlen, "a launch needs a TaskInfo and an ExecutorInfo");
 		goto fail;
 	}
-	if (a->stopping) {
-		snprintf(err, errlen, "the agent is stopping");
+	if (a->stopping || a->terminating) {
+		snprintf(err, errlen, "the agent is %s", a->stopping ? "stopping" : "terminating");
 		goto fail;
 	}
-	if (fa_task_find(a, l->task->task_id->value, true)) {
+	if (a->torn_down) {
+		snprintf(err, errlen, "framework %s was torn down", a->framework_id);
+		goto fail;
+	}
+	if (fa_task_find(a, l->task->task_id->value)) {
 		snprintf(err, errlen, "task_id.value: task '%s' already exists",
 		         l->task->task_id->value);
 		goto fail;
@@ -513,19 +517,42 @@ void fa_executor_shutdown(struct fa_executor *e)
 	uv_timer_start(&e->deadline, on_deadline, (uint64_t)(grace > 0 ? grace / NS_PER_MS : 0), 0);
 }
 
+/* Why the agent ignores an operator's (the master's) action now, or NULL:
+ * its own state and the framework's, as Slave::killTask and
+ * Slave::shutdownExecutor check them. */
+static const char *agent_busy(const struct fa_agent *a)
+{
+	return a->terminating                 ? "the agent is terminating"
+	       : a->phase != FA_PHASE_UP      ? "the agent is recovering"
+	       : a->fw_state == FA_FW_GONE    ? "no such framework is running"
+	       : a->fw_state != FA_FW_RUNNING ? "the framework is terminating"
+	                                      : NULL;
+}
+
 int fa_agent_kill(struct fa_agent *a, const char *task_id, int64_t grace, char *err, size_t errlen)
 {
-	struct fa_task *t = fa_task_find(a, task_id, true);
+	struct fa_task *t = fa_task_find(a, task_id);
 	if (!t) {
 		snprintf(err, errlen, "task '%s' is unknown", task_id);
 		return -1;
 	}
-	if (mesos_task_state_terminal(t->state) || t->exec->state == FA_EXEC_TERMINATED) {
-		fa_note(a, FA_NOTE_INFO, t->exec, task_id, "kill of %s ignored: task is %s",
-		        task_id, mesos_task_state_name(t->state));
+	struct fa_executor *e = t->exec;
+	const char *busy = agent_busy(a);
+	if (busy) {
+		fa_note(a, FA_NOTE_INFO, e, task_id, "kill of %s ignored: %s", task_id, busy);
 		return 0;
 	}
-	struct fa_executor *e = t->exec;
+	if (mesos_task_state_terminal(t->state)) {
+		fa_note(a, FA_NOTE_INFO, e, task_id, "kill of %s ignored: task is %s", task_id,
+		        mesos_task_state_name(t->state));
+		return 0;
+	}
+	if (e->state == FA_EXEC_TERMINATING || e->state == FA_EXEC_TERMINATED) {
+		/* Slave::kill: no KILL, no update; the executor's end decides */
+		fa_note(a, FA_NOTE_INFO, e, task_id, "kill of %s ignored: its executor is %s",
+		        task_id, e->state == FA_EXEC_TERMINATING ? "terminating" : "terminated");
+		return 0;
+	}
 	if (!t->delivered) {
 		/* Still queued at the agent: answered by the agent itself. */
 		fa_status_from_agent(
@@ -557,7 +584,70 @@ int fa_agent_shutdown(struct fa_agent *a, const char *executor_id, char *err, si
 		snprintf(err, errlen, "executor '%s' is unknown or terminated", executor_id);
 		return -1;
 	}
+	const char *busy = agent_busy(a);
+	if (busy) {
+		fa_note(a, FA_NOTE_INFO, e, NULL, "shutdown of executor %s ignored: %s",
+		        executor_id, busy);
+		return 0;
+	}
 	fa_executor_shutdown(e);
+	return 0;
+}
+
+/* The framework is gone once its last executor is: calls name it no more. */
+void fa_framework_check_idle(struct fa_agent *a)
+{
+	if (a->fw_state != FA_FW_TERMINATING)
+		return;
+	for (struct fa_executor *e = a->executors; e; e = e->next)
+		if (e->state != FA_EXEC_TERMINATED)
+			return;
+	a->fw_state = FA_FW_GONE;
+	fa_note(a, FA_NOTE_INFO, NULL, NULL, "framework %s removed", a->framework_id);
+	if (a->terminating)
+		fa_note(a, FA_NOTE_INFO, NULL, NULL,
+		        "agent terminated (a real one would exit here; fakeagent stays up for "
+		        "/state)");
+}
+
+/* Slave::shutdownFramework: the framework TERMINATING, each of its
+ * executors shut down. */
+static void framework_terminate(struct fa_agent *a)
+{
+	if (a->fw_state != FA_FW_RUNNING)
+		return;
+	a->fw_state = FA_FW_TERMINATING;
+	fa_note(a, FA_NOTE_INFO, NULL, NULL,
+	        "framework %s terminating: its executors are shut down, its updates ignored",
+	        a->framework_id);
+	for (struct fa_executor *e = a->executors; e; e = e->next)
+		fa_executor_shutdown(e);
+	fa_framework_check_idle(a);
+}
+
+int fa_agent_teardown(struct fa_agent *a, char *err, size_t errlen)
+{
+	if (a->fw_state != FA_FW_RUNNING) {
+		snprintf(err, errlen, "framework %s is not running", a->framework_id);
+		return -1;
+	}
+	a->torn_down = true;
+	framework_terminate(a);
+	return 0;
+}
+
+int fa_agent_terminate(struct fa_agent *a, char *err, size_t errlen)
+{
+	if (a->terminating) {
+		snprintf(err, errlen, "the agent is already terminating");
+		return -1;
+	}
+	a->terminating = true;
+	fa_note(a, FA_NOTE_INFO, NULL, NULL, "agent terminating: shutting its frameworks down");
+	if (a->fw_state == FA_FW_RUNNING)
+		framework_terminate(a);
+	else
+		fa_framework_check_idle(a);
 	return 0;
 }
 
@@ -681,7 +771,7 @@ struct fa_executor *fa_agent_executor(struct fa_agent *a, const char *executor_i
 
 struct fa_task *fa_agent_task(struct fa_agent *a, const char *task_id)
 {
-	return fa_task_find(a, task_id, true);
+	return fa_task_find(a, task_id);
 }
 
 const char *fa_task_id(const struct fa_task *t)

@@ -128,12 +128,23 @@ const struct fa_config *fa_agent_config(const struct fa_agent *a);
  * executor is already subscribed). Returns the task or NULL with err. */
 struct fa_task *fa_agent_launch(struct fa_agent *a, struct fa_launch *l, char *err, size_t errlen);
 
-/* Operator actions. grace < 0: no kill_policy in the KILL event. */
+/* Operator actions, ignored (a note says why) when the agent would ignore
+ * the master's message: while it recovers or terminates, when the framework
+ * is terminating or unknown, for a terminal task or one whose executor is
+ * terminating. grace < 0: no kill_policy in the KILL event. */
 int fa_agent_kill(struct fa_agent *a, const char *task_id, int64_t grace, char *err, size_t errlen);
 /* Shuts one executor down (NULL: all of them). */
 int fa_agent_shutdown(struct fa_agent *a, const char *executor_id, char *err, size_t errlen);
 int fa_agent_message(struct fa_agent *a, const char *executor_id, const void *data, size_t len,
                      char *err, size_t errlen);
+/* The framework is torn down (the scheduler's TEARDOWN): TERMINATING, its
+ * executors shut down, its updates ignored, no more launches; removed once
+ * its last executor is gone. */
+int fa_agent_teardown(struct fa_agent *a, char *err, size_t errlen);
+/* The agent shuts down (SIGUSR1, or the master's ShutdownMessage): the
+ * framework terminates as on teardown; the agent stays up, for /state,
+ * where a real one would exit once its executors are gone. */
+int fa_agent_terminate(struct fa_agent *a, char *err, size_t errlen);
 /* Simulates an agent restart: streams cut, every call answered 503 for
  * `downtime`, then SUBSCRIBE accepted for the re-registration timeout, after
  * which executors that did not come back are destroyed. */

@@ -145,9 +145,15 @@ static void subscribe(struct httpd_req *r, struct fa_agent *a, struct fa_executo
 	        "SUBSCRIBE (%s stream, %zu unacknowledged updates, %zu unacknowledged tasks)",
 	        enc == MESOS_JSON ? "json" : "protobuf", sub->n_unacknowledged_updates,
 	        sub->n_unacknowledged_tasks);
-	if (e->state == FA_EXEC_TERMINATING) {
-		fa_note(a, FA_NOTE_INFO, e, NULL,
-		        "executor is terminating: its stream gets SHUTDOWN and is closed");
+	/* Slave::subscribe: the agent's state, the framework's, the executor's */
+	const char *ending = a->terminating                     ? "the agent is terminating"
+	                     : a->fw_state == FA_FW_TERMINATING ? "the framework is terminating"
+	                     : e->state == FA_EXEC_TERMINATING  ? "the executor is terminating"
+	                     : e->state == FA_EXEC_TERMINATED   ? "the executor is terminated"
+	                                                        : NULL;
+	if (ending) {
+		fa_note(a, FA_NOTE_INFO, e, NULL, "%s: its stream gets SHUTDOWN and is closed",
+		        ending);
 		subscribe_terminating(r, e, enc);
 		return;
 	}
@@ -466,12 +472,14 @@ void fa_endpoint_handle(struct httpd_req *r, struct fa_agent *a)
 		goto out;
 	}
 	/* 10-11: lookups */
-	if (strcmp(call->framework_id->value, a->framework_id) != 0) {
+	if (strcmp(call->framework_id->value, a->framework_id) != 0 || a->fw_state == FA_FW_GONE) {
 		reject(r, a, 400, "Framework cannot be found", NULL);
 		goto out;
 	}
+	/* A terminated executor stays known until its tasks' terminal updates
+	 * are acknowledged by the scheduler, which the fake never does. */
 	struct fa_executor *e = fa_agent_executor(a, call->executor_id->value);
-	if (!e || e->state == FA_EXEC_TERMINATED) {
+	if (!e) {
 		reject(r, a, 400, "Executor cannot be found", NULL);
 		goto out;
 	}

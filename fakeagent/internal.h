@@ -38,6 +38,14 @@ enum fa_phase {
 	FA_PHASE_RECOVERING, /* SUBSCRIBE accepted, other calls 503 */
 };
 
+/* The framework as the agent knows it (Framework::State, and whether the
+ * agent knows it at all). */
+enum fa_fw_state {
+	FA_FW_RUNNING,
+	FA_FW_TERMINATING, /* torn down: its executors are being shut down */
+	FA_FW_GONE,        /* removed after a teardown, or not recovered after a restart */
+};
+
 /* Why an executor is destroyed: decides its tasks' terminal updates. */
 enum fa_destroy_reason {
 	FA_DESTROY_EXITED,         /* the process ended by itself */
@@ -116,6 +124,9 @@ struct fa_agent {
 	Mesos__V1__FrameworkInfo *framework; /* owned */
 	Mesos__V1__AgentInfo *agent_info;    /* owned */
 	enum fa_phase phase;
+	enum fa_fw_state fw_state;
+	bool torn_down;   /* the framework was torn down: no launch brings it back */
+	bool terminating; /* the agent is shutting down (SIGUSR1, the master's ShutdownMessage) */
 	uv_timer_t phase_timer; /* end of downtime / of the re-registration window */
 	uv_timer_t sweep_timer; /* destroys reaped executors' containers (spawn.c) */
 	struct fa_executor *executors, *executors_tail;
@@ -137,6 +148,8 @@ void fa_note(struct fa_agent *a, enum fa_note_kind kind, const struct fa_executo
 void fa_note_update(struct fa_agent *a, const struct fa_task *t, const struct fa_update *u);
 void fa_note_exec_end(struct fa_agent *a, const struct fa_executor *e, const char *text);
 void fa_executor_shutdown(struct fa_executor *e);
+/* Removes a TERMINATING framework whose last executor is gone. */
+void fa_framework_check_idle(struct fa_agent *a);
 const char *fa_exec_state_name(enum fa_exec_state s);
 bool fa_framework_has(const struct fa_agent *a, int capability);
 /* Sends LAUNCH for every task not yet delivered (executor subscribed). */
@@ -165,7 +178,7 @@ void fa_heartbeat_start(struct fa_executor *e);
 void fa_streams_reap(struct fa_agent *a);
 
 /* --- state.c */
-struct fa_task *fa_task_find(struct fa_agent *a, const char *task_id, bool include_terminated);
+struct fa_task *fa_task_find(struct fa_agent *a, const char *task_id);
 /* An executor's status update (already validated): recorded and acknowledged
  * unless the agent would ignore it. */
 void fa_status_from_executor(struct fa_agent *a, const Mesos__V1__TaskStatus *st);

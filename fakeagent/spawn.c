@@ -483,6 +483,7 @@ void fa_executor_destroy(struct fa_executor *e, enum fa_destroy_reason why)
 		return;
 	e->destroying = true;
 	e->destroy_why = why;
+	e->state = FA_EXEC_TERMINATING; /* as the agent marks what it destroys */
 	uv_timer_stop(&e->deadline);
 	if (e->spawned && !e->exited)
 		fa_spawn_kill_all(e); /* terminated when reaped */

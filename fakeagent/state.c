@@ -24,12 +24,10 @@ static double now_secs(void)
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-struct fa_task *fa_task_find(struct fa_agent *a, const char *task_id, bool include_terminated)
+struct fa_task *fa_task_find(struct fa_agent *a, const char *task_id)
 {
 	struct fa_task *found = NULL;
 	for (struct fa_executor *e = a->executors; e; e = e->next) {
-		if (e->state == FA_EXEC_TERMINATED && !include_terminated)
-			continue;
 		for (struct fa_task *t = e->tasks; t; t = t->next)
 			if (strcmp(t->info->task_id->value, task_id) == 0)
 				found = t;
@@ -81,7 +79,7 @@ static void on_ack_timer(uv_timer_t *t)
 	struct fa_ack *k = t->data;
 	struct fa_executor *e = k->exec;
 	if (fa_send_ack(e, k->task_id, k->uuid) == 0) {
-		struct fa_task *task = fa_task_find(k->agent, k->task_id, true);
+		struct fa_task *task = fa_task_find(k->agent, k->task_id);
 		for (size_t i = 0; task && i < task->n_updates; i++)
 			if (memcmp(task->updates[i].uuid, k->uuid, 16) == 0)
 				task->updates[i].acknowledged = true;
@@ -148,13 +146,19 @@ static bool refusal(const struct fa_task *t, int state, char *why, size_t len)
 void fa_status_from_executor(struct fa_agent *a, const Mesos__V1__TaskStatus *st)
 {
 	const char *tid = st->task_id->value;
+	if (a->fw_state != FA_FW_RUNNING) { /* it could not acknowledge it */
+		fa_note(a, FA_NOTE_WARN, NULL, tid,
+		        "%s for task %s ignored: the framework is terminating (no ACK)",
+		        mesos_task_state_name(st->state), tid);
+		return;
+	}
 	if (st->agent_id && strcmp(st->agent_id->value, a->agent_id) != 0) {
 		fa_note(a, FA_NOTE_WARN, NULL, tid,
 		        "%s for task %s ignored: its agent_id '%s' is not this agent's (no ACK)",
 		        mesos_task_state_name(st->state), tid, st->agent_id->value);
 		return;
 	}
-	struct fa_task *t = fa_task_find(a, tid, false);
+	struct fa_task *t = fa_task_find(a, tid);
 	if (!t) {
 		fa_note(a, FA_NOTE_WARN, NULL, tid, "%s for unknown task %s ignored (no ACK)",
 		        mesos_task_state_name(st->state), tid);
@@ -234,6 +238,10 @@ void fa_executor_terminated(struct fa_executor *e, enum fa_destroy_reason why)
 	fa_note_exec_end(a, e, text);
 	if (why == FA_DESTROY_AGENT_STOP)
 		return;
+	if (a->fw_state != FA_FW_RUNNING) { /* no updates a terminating framework cannot ack */
+		fa_framework_check_idle(a);
+		return;
+	}
 
 	bool partition_aware =
 	    fa_framework_has(a, MESOS__V1__FRAMEWORK_INFO__CAPABILITY__TYPE__PARTITION_AWARE);

@@ -458,12 +458,14 @@ static const char *ignored_why(const cJSON *ups, int i)
 	return cJSON_IsString(w) ? w->valuestring : NULL;
 }
 
-static void posts_update_acked(struct agent *a, struct fw_stream *s, const char *tid,
-                               const char *state)
+/* An UPDATE of task `tid` from executor `eid`, answered 202; with s, its
+ * acknowledgement is the next ACKNOWLEDGED event there. */
+static void posts_update_acked(struct agent *a, struct fw_stream *s, const char *eid,
+                               const char *tid, const char *state)
 {
 	char json[2048], u[32];
 	new_uuid(u);
-	update_json(json, sizeof(json), a->fid, "t1", tid, state, u, NULL);
+	update_json(json, sizeof(json), a->fid, eid, tid, state, u, NULL);
 	assert_int_equal(call_status(a, PATH, MESOS_JSON, json, NULL, NULL, 0), 202);
 	if (!s)
 		return;
@@ -485,9 +487,10 @@ static void test_updates_after_a_terminal_one_are_acknowledged_but_change_nothin
 	start_agent(&a, args);
 	struct fw_stream s;
 	subscribe_launched(&a, "t1", &s);
-	posts_update_acked(&a, &s, "t1", "TASK_FINISHED");
-	posts_update_acked(&a, &s, "t1", "TASK_RUNNING");
-	posts_update_acked(&a, &s, "t1", "TASK_FAILED"); /* a second, different terminal one */
+	posts_update_acked(&a, &s, "t1", "t1", "TASK_FINISHED");
+	posts_update_acked(&a, &s, "t1", "t1", "TASK_RUNNING");
+	posts_update_acked(&a, &s, "t1", "t1",
+	                   "TASK_FAILED"); /* a second, different terminal one */
 	cJSON *ups = task_updates(&a, "t1", st, sizeof(st));
 	assert_string_equal(st, "TASK_FINISHED");
 	assert_int_equal(cJSON_GetArraySize(ups), 3);
@@ -519,16 +522,158 @@ static void test_updates_after_a_terminal_one_are_acknowledged_but_change_nothin
 	         "\"executor_id\":{\"value\":\"t1\"},\"command\":{\"value\":\"x\"}}},"
 	         "\"executor\":\"/bin/true\",\"spawn\":false}");
 	post_fake(&a, "/_fake/launch", body, 201);
-	posts_update_acked(&a, NULL, "q2", "TASK_RUNNING");
+	posts_update_acked(&a, NULL, "t1", "q2", "TASK_RUNNING");
 	ups = task_updates(&a, "q2", st, sizeof(st));
 	assert_string_equal(st, "TASK_STAGING");
 	assert_string_equal(ignored_why(ups, 0), "Cannot send non-terminal update for queued task");
 	cJSON_Delete(ups);
-	posts_update_acked(&a, NULL, "q2", "TASK_FAILED");
+	posts_update_acked(&a, NULL, "t1", "q2", "TASK_FAILED");
 	ups = task_updates(&a, "q2", st, sizeof(st));
 	assert_string_equal(st, "TASK_FAILED");
 	assert_null(ignored_why(ups, 1));
 	cJSON_Delete(ups);
+	stop_agent(&a);
+}
+
+/* ------------------------------------------------------------ ending executors */
+
+/* The next event on s, which must be of `type`. */
+static void next_is(struct fw_stream *s, int type)
+{
+	mesos_event *ev = fw_next(s, 10000);
+	assert_non_null(ev);
+	if ((int)ev->type != type)
+		fail_msg("got %s, expected %s", mesos_event_type_name(ev->type),
+		         mesos_event_type_name(type));
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+}
+
+static void test_kill_for_a_task_whose_executor_is_terminating_is_ignored(void **state)
+{
+	struct agent a;
+	const char *args[] = {"--shutdown-grace", "1mins", NULL};
+	start_agent(&a, args);
+	struct fw_stream s;
+	subscribe_launched(&a, "k", &s);
+	posts_update_acked(&a, &s, "k", "k", "TASK_RUNNING");
+	post_fake(&a, "/_fake/shutdown", "{\"executor_id\":\"k\"}", 202);
+	next_is(&s, MESOS__V1__EXECUTOR__EVENT__TYPE__SHUTDOWN);
+	post_fake(&a, "/_fake/kill", "{\"task_id\":\"k\"}", 202);
+	/* events keep their order: a KILL would come before this MESSAGE */
+	post_fake(&a, "/_fake/message", "{\"executor_id\":\"k\",\"data\":\"after\"}", 202);
+	next_is(&s, MESOS__V1__EXECUTOR__EVENT__TYPE__MESSAGE);
+	char st[64];
+	cJSON *ups = task_updates(&a, "k", st, sizeof(st));
+	assert_string_equal(st, "TASK_RUNNING"); /* and no update of the agent's */
+	cJSON_Delete(ups);
+	fw_stream_close(&s);
+	stop_agent(&a);
+}
+
+/* SUBSCRIBE that gets a stream with one SHUTDOWN, then its end. */
+static void subscribe_gets_shutdown(struct agent *a, const char *eid, enum mesos_encoding enc)
+{
+	char json[1024];
+	struct fw_stream s;
+	subscribe_json(json, sizeof(json), a, eid, NULL);
+	assert_int_equal(
+	    fw_subscribe(&s, a->proc.addr, PATH, enc, json, mesos_content_type(enc), NULL), 0);
+	assert_int_equal(s.status, 200);
+	next_is(&s, MESOS__V1__EXECUTOR__EVENT__TYPE__SHUTDOWN);
+	assert_null(fw_next(&s, 10000));
+	assert_true(s.eof && s.clean);
+	fw_stream_close(&s);
+}
+
+static void wait_executor_state(struct agent *a, const char *want)
+{
+	for (int64_t end = ts_now_ms() + 10000;; ts_sleep_ms(20)) {
+		cJSON *stj = get_json(a, "/state");
+		const cJSON *ex = cJSON_GetArrayItem(
+		    cJSON_GetObjectItem(
+		        cJSON_GetArrayItem(cJSON_GetObjectItem(stj, "frameworks"), 0), "executors"),
+		    0);
+		bool there = !strcmp(cJSON_GetObjectItem(ex, "state")->valuestring, want);
+		cJSON_Delete(stj);
+		if (there)
+			return;
+		assert_true(ts_now_ms() < end);
+	}
+}
+
+static void check_subscribe_of_an_ended_executor(enum mesos_encoding enc)
+{
+	struct agent a;
+	const char *args[] = {"--shutdown-grace", "200ms", NULL};
+	start_agent(&a, args);
+	struct fw_stream s;
+	subscribe_launched(&a, "z", &s);
+	post_fake(&a, "/_fake/shutdown", "{\"executor_id\":\"z\"}", 202);
+	next_is(&s, MESOS__V1__EXECUTOR__EVENT__TYPE__SHUTDOWN);
+	fw_stream_close(&s);
+	/* no process to wait for: TERMINATED once the grace is over (as a
+	 * forked child of an executor that exited would find it) */
+	wait_executor_state(&a, "TERMINATED");
+	subscribe_gets_shutdown(&a, "z", enc);
+	stop_agent(&a);
+}
+
+static void test_subscribe_of_a_terminated_executor_gets_shutdown_json(void **state)
+{
+	check_subscribe_of_an_ended_executor(MESOS_JSON);
+}
+
+static void test_subscribe_of_a_terminated_executor_gets_shutdown_protobuf(void **state)
+{
+	check_subscribe_of_an_ended_executor(MESOS_PROTOBUF);
+}
+
+static void test_a_torn_down_framework_and_a_terminating_agent_shut_subscribers_down(void **state)
+{
+	struct agent a;
+	char json[2048], body[256], u[32];
+	const char *args[] = {"--shutdown-grace", "1mins", NULL};
+	start_agent(&a, args);
+	struct fw_stream s;
+	subscribe_launched(&a, "f1", &s);
+	posts_update_acked(&a, &s, "f1", "f1", "TASK_RUNNING");
+	post_fake(&a, "/_fake/teardown", "", 202);
+	next_is(&s, MESOS__V1__EXECUTOR__EVENT__TYPE__SHUTDOWN);
+	subscribe_gets_shutdown(&a, "f1", MESOS_JSON);
+	/* a terminating framework cannot acknowledge: updates are dropped, not acked */
+	new_uuid(u);
+	update_json(json, sizeof(json), a.fid, "f1", "f1", "TASK_FINISHED", u, NULL);
+	assert_int_equal(call_status(&a, PATH, MESOS_JSON, json, NULL, NULL, 0), 202);
+	char st[64];
+	cJSON *ups = task_updates(&a, "f1", st, sizeof(st));
+	assert_string_equal(st, "TASK_RUNNING");
+	assert_int_equal(cJSON_GetArraySize(ups), 1);
+	cJSON_Delete(ups);
+	post_fake(&a, "/_fake/kill", "{\"task_id\":\"f1\"}", 202); /* ignored */
+	post_fake(&a, "/_fake/launch",
+	          "{\"task\":{\"name\":\"n\",\"task_id\":{\"value\":\"n\"},\"command\":"
+	          "{\"value\":\"x\"}},\"executor\":\"/bin/true\",\"spawn\":false}",
+	          400);
+	fw_stream_close(&s);
+	stop_agent(&a);
+
+	/* the agent shutting down: the same for each framework */
+	start_agent(&a, args);
+	subscribe_launched(&a, "g1", &s);
+	post_fake(&a, "/_fake/terminate", "", 202);
+	next_is(&s, MESOS__V1__EXECUTOR__EVENT__TYPE__SHUTDOWN);
+	subscribe_gets_shutdown(&a, "g1", MESOS_PROTOBUF);
+	fw_stream_close(&s);
+	/* the framework goes with its last executor */
+	args[1] = "200ms";
+	stop_agent(&a);
+	start_agent(&a, args);
+	launch_external(&a, "h1");
+	post_fake(&a, "/_fake/teardown", "", 202);
+	wait_executor_state(&a, "TERMINATED");
+	subscribe_json(json, sizeof(json), &a, "h1", NULL);
+	assert_int_equal(call_status(&a, PATH, MESOS_JSON, json, NULL, body, sizeof(body)), 400);
+	assert_string_equal(body, "Framework cannot be found");
 	stop_agent(&a);
 }
 
@@ -722,6 +867,11 @@ int main(void)
 	    cmocka_unit_test(test_updates_are_acknowledged_unless_the_agent_ignores_them_protobuf),
 	    cmocka_unit_test(test_dropped_and_delayed_acks_come_back_on_a_resend),
 	    cmocka_unit_test(test_updates_after_a_terminal_one_are_acknowledged_but_change_nothing),
+	    cmocka_unit_test(test_kill_for_a_task_whose_executor_is_terminating_is_ignored),
+	    cmocka_unit_test(test_subscribe_of_a_terminated_executor_gets_shutdown_json),
+	    cmocka_unit_test(test_subscribe_of_a_terminated_executor_gets_shutdown_protobuf),
+	    cmocka_unit_test(
+	        test_a_torn_down_framework_and_a_terminating_agent_shut_subscribers_down),
 	    cmocka_unit_test(test_second_subscribe_closes_the_first_and_replays_updates_json),
 	    cmocka_unit_test(test_second_subscribe_closes_the_first_and_replays_updates_protobuf),
 	    cmocka_unit_test(test_staging_task_missing_from_resubscribe_is_dropped),
