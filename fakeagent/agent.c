@@ -197,6 +197,7 @@ static void free_strv(char **v)
 }
 
 static void on_phase_timer(uv_timer_t *t);
+static void reconcile(struct fa_agent *a);
 
 /* Serves the executor API and /_fake/ on `listen` (again, after
  * fa_agent_go_away: on the address it had). */
@@ -449,6 +450,11 @@ struct fa_task *fa_agent_launch(struct fa_agent *a, struct fa_launch *l, char *e
 		snprintf(err, errlen, "framework %s was torn down", a->framework_id);
 		goto fail;
 	}
+	if (a->fw_state == FA_FW_GONE) { /* not recovered: the master sends it again */
+		a->fw_state = FA_FW_RUNNING;
+		fa_note(a, FA_NOTE_INFO, NULL, NULL, "framework %s added again with a new task",
+		        a->framework_id);
+	}
 	if (fa_task_find(a, l->task->task_id->value)) {
 		snprintf(err, errlen, "task_id.value: task '%s' already exists",
 		         l->task->task_id->value);
@@ -688,10 +694,16 @@ static void on_phase_timer(uv_timer_t *t)
 		for (struct fa_executor *e = a->executors; e; e = e->next) {
 			if (e->state == FA_EXEC_TERMINATED || e->destroying)
 				continue;
-			if (e->exited)
-				fa_executor_terminated(e, FA_DESTROY_EXITED);
-			else if (!a->cfg.checkpoint)
+			if (e->forgotten) {
+				fa_note(a, FA_NOTE_WARN, e, NULL,
+				        "orphaned container %s (framework not checkpointed): "
+				        "destroying "
+				        "it",
+				        e->container_id);
 				fa_executor_destroy(e, FA_DESTROY_ORPHAN);
+			} else if (e->exited) {
+				fa_executor_destroy(e, FA_DESTROY_EXITED); /* ended while down */
+			}
 		}
 		uv_timer_start(&a->phase_timer, on_phase_timer,
 		               (uint64_t)(a->cfg.reregistration_timeout / NS_PER_MS), 0);
@@ -707,16 +719,49 @@ static void on_phase_timer(uv_timer_t *t)
 		}
 		a->phase = FA_PHASE_UP;
 		fa_note(a, FA_NOTE_INFO, NULL, NULL, "agent finished recovery");
+		reconcile(a);
 	}
 }
 
-/* Streams cut, phase DOWN for `downtime`, then on_phase_timer. */
+/* The agent, registered again with the master, answers its reconciliation
+ * (Master::reconcileKnownSlave, then Slave's ReconcileTasksMessage
+ * handling): the tasks it forgot in the restart end as TASK_DROPPED
+ * (TASK_LOST for a framework that is not partition-aware). */
+static void reconcile(struct fa_agent *a)
+{
+	bool partition_aware =
+	    fa_framework_has(a, MESOS__V1__FRAMEWORK_INFO__CAPABILITY__TYPE__PARTITION_AWARE);
+	for (struct fa_executor *e = a->executors; e; e = e->next) {
+		if (!e->forgotten)
+			continue;
+		e->forgotten = false; /* reconciled once */
+		for (struct fa_task *t = e->tasks; t; t = t->next)
+			if (!mesos_task_state_terminal(t->state))
+				fa_status_from_agent(
+				    a, t,
+				    partition_aware ? MESOS__V1__TASK_STATE__TASK_DROPPED
+				                    : MESOS__V1__TASK_STATE__TASK_LOST,
+				    MESOS__V1__TASK_STATUS__REASON__REASON_RECONCILIATION,
+				    "Reconciliation: task unknown to the agent", -1);
+	}
+}
+
+/* Streams cut, phase DOWN for `downtime`, then on_phase_timer. Without
+ * checkpointing nothing of the framework survives the restart: it is not
+ * recovered, and its executors are forgotten. */
 static void go_down(struct fa_agent *a, int64_t downtime)
 {
 	a->phase = FA_PHASE_DOWN;
+	if (!a->cfg.checkpoint && a->fw_state == FA_FW_RUNNING) {
+		a->fw_state = FA_FW_GONE;
+		fa_note(a, FA_NOTE_INFO, NULL, NULL,
+		        "framework %s does not checkpoint: the restarted agent will not know it",
+		        a->framework_id);
+	}
 	for (struct fa_executor *e = a->executors; e; e = e->next) {
 		if (e->state == FA_EXEC_TERMINATED)
 			continue;
+		e->forgotten = !a->cfg.checkpoint;
 		e->resubscribed = false;
 		fa_stream_close(e, true);
 		uv_timer_stop(&e->heartbeat);

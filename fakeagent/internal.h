@@ -52,7 +52,8 @@ enum fa_destroy_reason {
 	FA_DESTROY_SHUTDOWN,       /* shutdown grace expired */
 	FA_DESTROY_REGISTRATION,   /* never subscribed */
 	FA_DESTROY_REREGISTRATION, /* did not re-subscribe after a restart */
-	FA_DESTROY_ORPHAN,         /* non-checkpointing framework, agent restarted */
+	FA_DESTROY_ORPHAN,         /* non-checkpointing framework, agent restarted: no
+	                            * updates (the agent forgot the tasks; see reconcile) */
 	FA_DESTROY_AGENT_STOP,     /* the agent itself is stopping */
 };
 
@@ -85,7 +86,8 @@ struct fa_executor {
 	uint64_t reaped_ns;  /* uv_hrtime() when waitpid() returned its status */
 	bool ever_sent_task;
 	bool resubscribed; /* subscribed since the current restart began */
-	bool destroying;   /* killed by the agent; waiting for the reap */
+	bool forgotten;  /* lost in a restart (no checkpointing); its tasks await reconciliation */
+	bool destroying; /* killed by the agent; waiting for the reap */
 	enum fa_destroy_reason destroy_why;
 	int acks_dropped;
 	struct fa_task *tasks;       /* owned list */

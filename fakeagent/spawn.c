@@ -485,8 +485,13 @@ void fa_executor_destroy(struct fa_executor *e, enum fa_destroy_reason why)
 	e->destroy_why = why;
 	e->state = FA_EXEC_TERMINATING; /* as the agent marks what it destroys */
 	uv_timer_stop(&e->deadline);
-	if (e->spawned && !e->exited)
+	if (e->spawned && !e->exited) {
 		fa_spawn_kill_all(e); /* terminated when reaped */
-	else
+	} else if (e->spawned) {      /* reaped already (while the agent was down) */
+		e->sweep_pending = true;
+		if (!uv_is_active((uv_handle_t *)&e->agent->sweep_timer))
+			uv_timer_start(&e->agent->sweep_timer, on_sweep, 0, 0);
+	} else {
 		fa_executor_terminated(e, why);
+	}
 }

@@ -238,7 +238,9 @@ void fa_executor_terminated(struct fa_executor *e, enum fa_destroy_reason why)
 	fa_note_exec_end(a, e, text);
 	if (why == FA_DESTROY_AGENT_STOP)
 		return;
-	if (a->fw_state != FA_FW_RUNNING) { /* no updates a terminating framework cannot ack */
+	/* No updates a terminating framework cannot acknowledge, nor for a
+	 * framework the agent forgot in a restart (the master reconciles). */
+	if (a->fw_state != FA_FW_RUNNING || why == FA_DESTROY_ORPHAN) {
 		fa_framework_check_idle(a);
 		return;
 	}
@@ -261,15 +263,6 @@ void fa_executor_terminated(struct fa_executor *e, enum fa_destroy_reason why)
 		reason = MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_REREGISTRATION_TIMEOUT;
 		duration_format_mesos(a->cfg.reregistration_timeout, d, sizeof(d));
 		snprintf(msg, sizeof(msg), "Executor did not reregister within %s", d);
-		break;
-	case FA_DESTROY_ORPHAN:
-		state = partition_aware ? MESOS__V1__TASK_STATE__TASK_GONE
-		                        : MESOS__V1__TASK_STATE__TASK_LOST;
-		reason = MESOS__V1__TASK_STATUS__REASON__REASON_AGENT_RESTARTED;
-		source = MESOS__V1__TASK_STATUS__SOURCE__SOURCE_MASTER;
-		snprintf(msg, sizeof(msg),
-		         "Agent restarted and did not recover the task (framework not "
-		         "checkpointing)");
 		break;
 	default:
 		break;

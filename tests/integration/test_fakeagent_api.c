@@ -773,6 +773,16 @@ test_staging_task_missing_from_resubscribe_is_lost_without_partition_awareness(v
 
 /* ------------------------------------------------------------ restart */
 
+/* The message of the task's latest update in /state is `msg`. */
+static void last_message_is(struct agent *a, const char *tid, const char *msg)
+{
+	cJSON *st = get_json(a, "/state");
+	const cJSON *m = cJSON_GetObjectItem(last_update(st, tid), "message");
+	assert_true(cJSON_IsString(m));
+	assert_string_equal(m->valuestring, msg);
+	cJSON_Delete(st);
+}
+
 static void test_restart_cuts_streams_answers_503_then_accepts_resubscribe(void **state)
 {
 	struct agent a;
@@ -838,10 +848,7 @@ static void test_restart_cuts_streams_answers_503_then_accepts_resubscribe(void 
 	char *reason = wait_update(&a, "late", "TASK_GONE", 20000);
 	assert_string_equal(reason, "REASON_EXECUTOR_REREGISTRATION_TIMEOUT/SOURCE_AGENT");
 	free(reason);
-	cJSON *late = get_json(&a, "/state");
-	assert_string_equal(cJSON_GetObjectItem(last_update(late, "late"), "message")->valuestring,
-	                    "Executor did not reregister within 3secs");
-	cJSON_Delete(late);
+	last_message_is(&a, "late", "Executor did not reregister within 3secs");
 	end = ts_now_ms() + 10000;
 	while (strcmp(phase(&a, buf, sizeof(buf)), "running") != 0 && ts_now_ms() < end)
 		ts_sleep_ms(20);
@@ -854,6 +861,55 @@ static void test_restart_cuts_streams_answers_503_then_accepts_resubscribe(void 
 	fw_stream_close(&sl);
 	fw_stream_close(&sb2);
 	stop_agent(&a);
+}
+
+static void check_restart_without_checkpointing(const char *capability, const char *want)
+{
+	struct agent a;
+	char json[2048], body[256], buf[32], u[32];
+	const char *args[] = {"--no-checkpoint", "--reregistration-timeout",
+	                      "1secs",           "--capability",
+	                      capability,        NULL};
+	start_agent(&a, args);
+	struct fw_stream s;
+	subscribe_launched(&a, "nc", &s);
+	posts_update_acked(&a, &s, "nc", "nc", "TASK_RUNNING");
+	post_fake(&a, "/_fake/restart", "{\"downtime\":\"300ms\"}", 202);
+	assert_true(fw_wait_eof(&s, 10000));
+	int64_t end = ts_now_ms() + 10000;
+	while (strcmp(phase(&a, buf, sizeof(buf)), "down") == 0 && ts_now_ms() < end)
+		ts_sleep_ms(20);
+	/* the restarted agent does not know the framework */
+	subscribe_json(json, sizeof(json), &a, "nc", NULL);
+	assert_int_equal(call_status(&a, PATH, MESOS_JSON, json, NULL, body, sizeof(body)), 400);
+	assert_string_equal(body, "Framework cannot be found");
+	/* reconciliation ends the task it forgot */
+	char *reason = wait_update(&a, "nc", want, 15000);
+	assert_string_equal(reason, "REASON_RECONCILIATION/SOURCE_AGENT");
+	free(reason);
+	last_message_is(&a, "nc", "Reconciliation: task unknown to the agent");
+	new_uuid(u);
+	update_json(json, sizeof(json), a.fid, "nc", "nc", "TASK_FINISHED", u, NULL);
+	assert_int_equal(call_status(&a, PATH, MESOS_JSON, json, NULL, body, sizeof(body)), 400);
+	assert_string_equal(body, "Framework cannot be found");
+	/* a new task brings the framework back */
+	struct fw_stream s2;
+	subscribe_launched(&a, "nc2", &s2);
+	fw_stream_close(&s);
+	fw_stream_close(&s2);
+	stop_agent(&a);
+}
+
+static void
+test_restart_without_checkpointing_forgets_the_framework_and_drops_its_task(void **state)
+{
+	check_restart_without_checkpointing("PARTITION_AWARE", "TASK_DROPPED");
+}
+
+static void
+test_restart_without_checkpointing_loses_the_task_of_a_framework_not_partition_aware(void **state)
+{
+	check_restart_without_checkpointing("-PARTITION_AWARE", "TASK_LOST");
 }
 
 int main(void)
@@ -878,6 +934,10 @@ int main(void)
 	    cmocka_unit_test(
 	        test_staging_task_missing_from_resubscribe_is_lost_without_partition_awareness),
 	    cmocka_unit_test(test_restart_cuts_streams_answers_503_then_accepts_resubscribe),
+	    cmocka_unit_test(
+	        test_restart_without_checkpointing_forgets_the_framework_and_drops_its_task),
+	    cmocka_unit_test(
+	        test_restart_without_checkpointing_loses_the_task_of_a_framework_not_partition_aware),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -294,10 +294,7 @@ static void test_restart_destroys_executor_processes_that_do_not_come_back(void 
 	launch_script(&a, "away", exe, NULL, &l);
 	char json[1024];
 	struct fw_stream s;
-	subscribe_json(json, sizeof(json), &a, "away", NULL);
-	assert_int_equal(fw_subscribe(&s, a.proc.addr, PATH, MESOS_JSON, json, NULL, NULL), 0);
-	mesos_event *ev = fw_expect(&s, MESOS__V1__EXECUTOR__EVENT__TYPE__LAUNCH, 10000);
-	protobuf_c_message_free_unpacked(&ev->base, NULL);
+	subscribe_for_launch(&a, "away", &s);
 	char u[32];
 	new_uuid(u);
 	update_json(json, sizeof(json), a.fid, "away", "away", "TASK_RUNNING", u, NULL);
@@ -307,6 +304,31 @@ static void test_restart_destroys_executor_processes_that_do_not_come_back(void 
 	assert_string_equal(reason, "REASON_EXECUTOR_REREGISTRATION_TIMEOUT/SOURCE_AGENT");
 	free(reason);
 	assert_true(gone(l.pid, 10000));
+	fw_stream_close(&s);
+	free(exe);
+	stop_agent(&a);
+}
+
+static void test_restart_without_checkpointing_destroys_the_orphaned_container(void **state)
+{
+	struct agent a;
+	struct launched l;
+	/* an executor that would outlive the agent's restart */
+	char *exe = script("orphan.sh", "sleep 300 &\necho $! > child.pid\nexec sleep 300");
+	const char *args[] = {"--no-checkpoint", "--reregistration-timeout", "1secs", NULL};
+	start_agent(&a, args);
+	launch_script(&a, "orphan", exe, NULL, &l);
+	char *child = wait_file(l.sandbox, "child.pid");
+	int child_pid = atoi(child);
+	free(child);
+	struct fw_stream s;
+	subscribe_for_launch(&a, "orphan", &s);
+	post_fake(&a, "/_fake/restart", "{\"downtime\":\"300ms\"}", 202);
+	assert_true(gone(l.pid, 15000));
+	assert_true(gone(child_pid, 15000));
+	char *reason = wait_update(&a, "orphan", "TASK_DROPPED", 15000);
+	assert_string_equal(reason, "REASON_RECONCILIATION/SOURCE_AGENT");
+	free(reason);
 	fw_stream_close(&s);
 	free(exe);
 	stop_agent(&a);
@@ -634,6 +656,7 @@ int main(void)
 	        test_executor_that_never_subscribes_is_destroyed_after_the_registration_timeout),
 	    cmocka_unit_test(test_shutdown_kills_the_group_and_session_after_the_grace),
 	    cmocka_unit_test(test_restart_destroys_executor_processes_that_do_not_come_back),
+	    cmocka_unit_test(test_restart_without_checkpointing_destroys_the_orphaned_container),
 	    cmocka_unit_test(test_run_reports_the_agent_update_when_the_executor_dies),
 	    cmocka_unit_test(test_run_app_places_the_executor_and_runs_marathon_command),
 	    cmocka_unit_test(test_run_rejects_bad_input_naming_the_file_and_field),
