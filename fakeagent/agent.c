@@ -291,6 +291,15 @@ struct fa_agent *fa_agent_new(uv_loop_t *loop, const struct fa_config *cfg, char
 		httpd_stop(a->httpd);
 		goto fail;
 	}
+	a->containers = cfg->containers == CONTAINER_AUTO ? CONTAINER_CGROUP : cfg->containers;
+	if (a->containers == CONTAINER_CGROUP &&
+	    container_cgroup_parent(a->cgroup_parent, sizeof(a->cgroup_parent), err, errlen) < 0) {
+		if (cfg->containers == CONTAINER_CGROUP) { /* asked for: no fallback */
+			httpd_stop(a->httpd);
+			goto fail;
+		}
+		a->containers = CONTAINER_SUBREAPER;
+	}
 	if (reaper_start(loop) != 0) {
 		snprintf(err, errlen, "cannot watch SIGCHLD");
 		httpd_stop(a->httpd);
@@ -891,6 +900,7 @@ static void free_executor(struct fa_executor *e)
 		free(t);
 		t = next;
 	}
+	fa_spawn_free(e);
 	protobuf_c_message_free_unpacked(&e->info->base, NULL);
 	free(e->sandbox);
 	free(e->token);
@@ -900,7 +910,7 @@ static void free_executor(struct fa_executor *e)
 	free(e);
 }
 
-static void handle_closed(uv_handle_t *h)
+void fa_handle_closed(uv_handle_t *h)
 {
 	struct fa_agent *a = h->data;
 	if (--a->handles_open > 0)
@@ -942,16 +952,17 @@ void fa_agent_stop(struct fa_agent *a, void (*done)(void *data), void *data)
 			fa_spawn_kill_all(e);
 			fa_executor_terminated(e, FA_DESTROY_AGENT_STOP);
 		}
-		if (e->spawned && !e->exited)
+		if (e->spawned && !e->exited && e->ct.kind == CONTAINER_CGROUP)
 			reaper_forget(e->pid);
+		fa_spawn_release(e);
 		e->deadline.data = e->heartbeat.data = a;
-		uv_close((uv_handle_t *)&e->deadline, handle_closed);
-		uv_close((uv_handle_t *)&e->heartbeat, handle_closed);
+		uv_close((uv_handle_t *)&e->deadline, fa_handle_closed);
+		uv_close((uv_handle_t *)&e->heartbeat, fa_handle_closed);
 	}
 	fa_acks_cancel_all(a);
 	if (a->httpd) /* NULL while gone (fa_agent_go_away) */
 		httpd_stop(a->httpd);
 	reaper_stop();
-	uv_close((uv_handle_t *)&a->phase_timer, handle_closed);
-	uv_close((uv_handle_t *)&a->sweep_timer, handle_closed);
+	uv_close((uv_handle_t *)&a->phase_timer, fa_handle_closed);
+	uv_close((uv_handle_t *)&a->sweep_timer, fa_handle_closed);
 }

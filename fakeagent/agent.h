@@ -48,6 +48,8 @@ struct fa_config {
 	int64_t registration_timeout;
 	int64_t reregistration_timeout; /* also MESOS_SUBSCRIPTION_BACKOFF_MAX */
 	int64_t recovery_timeout;       /* MESOS_RECOVERY_TIMEOUT */
+	int containers;                 /* enum container_kind: AUTO (cgroup when it may, else
+	                                 * subreaper), CGROUP (fa_agent_new fails without), SUBREAPER */
 };
 
 void fa_config_defaults(struct fa_config *cfg);

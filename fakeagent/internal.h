@@ -16,6 +16,7 @@
 
 #include "agent.h"
 #include "common/httpd.h"
+#include "container.h"
 #include "jwt.h"
 
 #include <stdarg.h>
@@ -79,7 +80,10 @@ struct fa_executor {
 	enum fa_exec_state state;
 	bool spawned; /* a process was started */
 	pid_t pid;
-	bool exited; /* the process is gone (reaped) */
+	struct container ct; /* every process it starts (spawn.c) */
+	uv_poll_t status;    /* the init's pipe, for a subreaper's container */
+	bool status_open;    /* ... counted in agent->handles_open */
+	bool exited;         /* the process is gone (reaped) */
 	int wait_status;
 	bool sweep_pending;  /* reaped; its container goes in the next sweep */
 	uint64_t spawned_ns; /* uv_hrtime() just before fork(), for benchmarks */
@@ -129,8 +133,10 @@ struct fa_agent {
 	enum fa_fw_state fw_state;
 	bool torn_down;   /* the framework was torn down: no launch brings it back */
 	bool terminating; /* the agent is shutting down (SIGUSR1, the master's ShutdownMessage) */
-	uv_timer_t phase_timer; /* end of downtime / of the re-registration window */
-	uv_timer_t sweep_timer; /* destroys reaped executors' containers (spawn.c) */
+	enum container_kind containers; /* CGROUP or SUBREAPER, chosen at creation */
+	char cgroup_parent[4096];       /* where containers' cgroups go */
+	uv_timer_t phase_timer;         /* end of downtime / of the re-registration window */
+	uv_timer_t sweep_timer;         /* destroys reaped executors' containers (spawn.c) */
 	struct fa_executor *executors, *executors_tail;
 	struct fa_ack *acks;
 	struct httpd_stream **dead; /* streams closed by MHD, released outside its callback */
@@ -145,6 +151,8 @@ struct fa_agent {
 };
 
 /* --- agent.c */
+/* The close callback of the agent's handles (h->data is the agent). */
+void fa_handle_closed(uv_handle_t *h);
 void fa_note(struct fa_agent *a, enum fa_note_kind kind, const struct fa_executor *e,
              const char *task_id, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void fa_note_update(struct fa_agent *a, const struct fa_task *t, const struct fa_update *u);
@@ -196,12 +204,15 @@ cJSON *fa_update_json(const struct fa_update *u);
 /* --- spawn.c */
 int fa_spawn_prepare(struct fa_executor *e, const struct fa_launch *l, char *err, size_t errlen);
 int fa_spawn_start(struct fa_executor *e, char *err, size_t errlen);
-/* SIGKILL to the executor's process group, every process of its session and,
- * while it lives, every process below it (a task in a session of its own). */
+/* SIGKILL to every process of the executor's container (container.h). */
 void fa_spawn_kill_all(struct fa_executor *e);
 /* Destroys the executor's container: kills it; the termination is handled
  * when the process is reaped (or at once when nothing runs). */
 void fa_executor_destroy(struct fa_executor *e, enum fa_destroy_reason why);
+/* The agent stops: no more callbacks for the executor's processes. */
+void fa_spawn_release(struct fa_executor *e);
+/* Frees what the container holds (its cgroup, once empty). */
+void fa_spawn_free(struct fa_executor *e);
 
 /* --- control.c */
 extern const struct httpd_route fa_control_routes[];

@@ -74,8 +74,8 @@ static void check_update(struct scenario *sc, struct step *st)
 		}
 	}
 	/* gone for good: a recovering agent still reconciles the tasks it forgot */
-	bool ended = fa_executor_is_terminated(fa_task_executor(t)) &&
-	             !fa_agent_recovering(sc->agent);
+	bool ended =
+	    fa_executor_is_terminated(fa_task_executor(t)) && !fa_agent_recovering(sc->agent);
 	if (ended || scenario_timed_out(st)) {
 		char seen[1024];
 		describe_updates(ups, sc->cursor, n, seen, sizeof(seen));

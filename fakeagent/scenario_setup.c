@@ -4,6 +4,7 @@
  * settings, then the task or the Marathon app launched and the executor's
  * log opened. */
 #include "scenario.h"
+#include "container.h"
 #include "load.h"
 
 #include "common/duration.h"
@@ -69,6 +70,15 @@ int scenario_agent_settings(struct scenario *sc, struct fa_config *cfg, char *er
 				return -1;
 			}
 			*(k[0] == 'c' ? &cfg->checkpoint : &cfg->executor_auth) = cJSON_IsTrue(kv);
+		} else if (!strcmp(k, "containers")) {
+			if (!cJSON_IsString(kv) ||
+			    (cfg->containers = container_kind_parse(kv->valuestring)) < 0) {
+				snprintf(
+				    err, errlen,
+				    "%s: agent.%s: expected \"auto\", \"cgroup\" or \"subreaper\"",
+				    sc->file, k);
+				return -1;
+			}
 		} else if (!strcmp(k, "drop_acks") && cJSON_IsNumber(kv)) {
 			cfg->drop_acks = kv->valueint;
 		} else if (!strcmp(k, "only_encoding") && cJSON_IsString(kv) &&

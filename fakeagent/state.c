@@ -349,6 +349,7 @@ cJSON *fa_agent_state_json(struct fa_agent *a)
 	cJSON_AddStringToObject(j, "id", a->agent_id);
 	cJSON_AddStringToObject(j, "hostname", a->hostname);
 	cJSON_AddStringToObject(j, "pid", pid);
+	cJSON_AddStringToObject(j, "containers", container_kind_name(a->containers));
 	cJSON_AddStringToObject(j, "phase",
 	                        a->phase == FA_PHASE_UP     ? "running"
 	                        : a->phase == FA_PHASE_DOWN ? "down"

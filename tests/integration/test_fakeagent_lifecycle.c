@@ -334,6 +334,77 @@ static void test_restart_without_checkpointing_destroys_the_orphaned_container(v
 	stop_agent(&a);
 }
 
+/* The session of a live process, or -1. */
+static int session_of(int pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	const char *rp = strrchr(buf, ')');
+	int ppid, pgrp, sid;
+	return rp && sscanf(rp + 2, "%*c %d %d %d", &ppid, &pgrp, &sid) == 3 ? sid : -1;
+}
+
+/* Whether fakeagent may make cgroups here (it says so in /state). */
+static bool agent_containers_are(struct agent *a, const char *kind)
+{
+	cJSON *st = get_json(a, "/state");
+	bool is = !strcmp(cJSON_GetObjectItem(st, "containers")->valuestring, kind);
+	cJSON_Delete(st);
+	return is;
+}
+
+/* An executor that crashes leaves a task that made a session of its own
+ * and a daemon that double-forked away from it: destroying the container
+ * kills both, as the Linux launcher kills the whole cgroup. */
+static void check_crash_leaves_nothing(const char *containers)
+{
+	struct agent a;
+	struct launched l;
+	char *exe = script("crash.sh", "setsid sleep 300 & echo $! > task.pid\n"
+	                               "(setsid sh -c 'sleep 301 & echo $! > daemon.pid' &)\n"
+	                               "exec sleep 302");
+	const char *args[] = {"--containers", containers, NULL};
+	start_agent(&a, args);
+	if (!agent_containers_are(&a, containers)) {
+		stop_agent(&a);
+		free(exe);
+		skip(); /* no cgroup v2 that fakeagent may use here */
+	}
+	launch_script(&a, "crash", exe, NULL, &l);
+	char *tp = wait_file(l.sandbox, "task.pid"), *dp = wait_file(l.sandbox, "daemon.pid");
+	int task = atoi(tp), daemon = atoi(dp);
+	free(tp);
+	free(dp);
+	assert_true(task > 0 && daemon > 0);
+	/* both left the executor's session */
+	assert_int_not_equal(session_of(task), l.pid);
+	assert_int_not_equal(session_of(daemon), l.pid);
+	kill(l.pid, SIGKILL); /* the executor crashes */
+	char *reason = wait_update(&a, "crash", "TASK_FAILED", 15000);
+	assert_string_equal(reason, "REASON_EXECUTOR_TERMINATED/SOURCE_AGENT");
+	free(reason);
+	assert_true(gone(task, 10000));
+	assert_true(gone(daemon, 10000));
+	free(exe);
+	stop_agent(&a);
+}
+
+static void test_an_executor_crash_kills_what_left_its_session_cgroup(void **state)
+{
+	check_crash_leaves_nothing("cgroup");
+}
+
+static void test_an_executor_crash_kills_what_left_its_session_subreaper(void **state)
+{
+	check_crash_leaves_nothing("subreaper");
+}
+
 /* ------------------------------------------------------------ run */
 
 static int run_fakeagent(char *const *argv, char *out, size_t len)
@@ -657,6 +728,8 @@ int main(void)
 	    cmocka_unit_test(test_shutdown_kills_the_group_and_session_after_the_grace),
 	    cmocka_unit_test(test_restart_destroys_executor_processes_that_do_not_come_back),
 	    cmocka_unit_test(test_restart_without_checkpointing_destroys_the_orphaned_container),
+	    cmocka_unit_test(test_an_executor_crash_kills_what_left_its_session_cgroup),
+	    cmocka_unit_test(test_an_executor_crash_kills_what_left_its_session_subreaper),
 	    cmocka_unit_test(test_run_reports_the_agent_update_when_the_executor_dies),
 	    cmocka_unit_test(test_run_app_places_the_executor_and_runs_marathon_command),
 	    cmocka_unit_test(test_run_rejects_bad_input_naming_the_file_and_field),
