@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <ftw.h>
+#include <openssl/rand.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@ void fa_config_defaults(struct fa_config *cfg)
 	cfg->listen = "127.0.0.1:5051";
 	cfg->only_encoding = -1;
 	cfg->capabilities = fa_marathon_capabilities();
+	cfg->checkpoint = true; /* Marathon's --checkpoint defaults to true */
 	cfg->heartbeat_interval = SECS(30 * 60);
 	cfg->shutdown_grace = SECS(5);
 	cfg->registration_timeout = SECS(60);
@@ -97,7 +99,10 @@ void fa_note_update(struct fa_agent *a, const struct fa_task *t, const struct fa
 		n += snprintf(text + n, sizeof(text) - (size_t)n, " reason=%s",
 		              mesos_reason_name(u->reason));
 	if (u->message && n < (int)sizeof(text))
-		snprintf(text + n, sizeof(text) - (size_t)n, " message=\"%s\"", u->message);
+		n += snprintf(text + n, sizeof(text) - (size_t)n, " message=\"%s\"", u->message);
+	if (u->ignored && n < (int)sizeof(text))
+		snprintf(text + n, sizeof(text) - (size_t)n, " -- acknowledged, not forwarded: %s",
+		         u->ignored);
 	struct fa_note note = {.kind = FA_NOTE_UPDATE,
 	                       .executor_id = t->exec->info->executor_id->value,
 	                       .task_id = t->info->task_id->value,
@@ -192,6 +197,7 @@ static void free_strv(char **v)
 }
 
 static void on_phase_timer(uv_timer_t *t);
+static void reconcile(struct fa_agent *a);
 
 /* Serves the executor API and /_fake/ on `listen` (again, after
  * fa_agent_go_away: on the address it had). */
@@ -262,6 +268,10 @@ struct fa_agent *fa_agent_new(uv_loop_t *loop, const struct fa_config *cfg, char
 	}
 	a->cfg.work_dir = a->work_dir;
 
+	if (RAND_bytes(a->jwt_key, sizeof(a->jwt_key)) != 1) {
+		snprintf(err, errlen, "cannot make a key for executor tokens (RAND_bytes)");
+		goto fail;
+	}
 	uint8_t u[16];
 	char s[37];
 	uuid4_new(u);
@@ -280,6 +290,15 @@ struct fa_agent *fa_agent_new(uv_loop_t *loop, const struct fa_config *cfg, char
 	if (!a->framework || !a->agent_info) {
 		httpd_stop(a->httpd);
 		goto fail;
+	}
+	a->containers = cfg->containers == CONTAINER_AUTO ? CONTAINER_CGROUP : cfg->containers;
+	if (a->containers == CONTAINER_CGROUP &&
+	    container_cgroup_parent(a->cgroup_parent, sizeof(a->cgroup_parent), err, errlen) < 0) {
+		if (cfg->containers == CONTAINER_CGROUP) { /* asked for: no fallback */
+			httpd_stop(a->httpd);
+			goto fail;
+		}
+		a->containers = CONTAINER_SUBREAPER;
 	}
 	if (reaper_start(loop) != 0) {
 		snprintf(err, errlen, "cannot watch SIGCHLD");
@@ -432,11 +451,20 @@ struct fa_task *fa_agent_launch(struct fa_agent *a, struct fa_launch *l, char *e
 		snprintf(err, errlen, "a launch needs a TaskInfo and an ExecutorInfo");
 		goto fail;
 	}
-	if (a->stopping) {
-		snprintf(err, errlen, "the agent is stopping");
+	if (a->stopping || a->terminating) {
+		snprintf(err, errlen, "the agent is %s", a->stopping ? "stopping" : "terminating");
 		goto fail;
 	}
-	if (fa_task_find(a, l->task->task_id->value, true)) {
+	if (a->torn_down) {
+		snprintf(err, errlen, "framework %s was torn down", a->framework_id);
+		goto fail;
+	}
+	if (a->fw_state == FA_FW_GONE) { /* not recovered: the master sends it again */
+		a->fw_state = FA_FW_RUNNING;
+		fa_note(a, FA_NOTE_INFO, NULL, NULL, "framework %s added again with a new task",
+		        a->framework_id);
+	}
+	if (fa_task_find(a, l->task->task_id->value)) {
 		snprintf(err, errlen, "task_id.value: task '%s' already exists",
 		         l->task->task_id->value);
 		goto fail;
@@ -504,19 +532,42 @@ void fa_executor_shutdown(struct fa_executor *e)
 	uv_timer_start(&e->deadline, on_deadline, (uint64_t)(grace > 0 ? grace / NS_PER_MS : 0), 0);
 }
 
+/* Why the agent ignores an operator's (the master's) action now, or NULL:
+ * its own state and the framework's, as Slave::killTask and
+ * Slave::shutdownExecutor check them. */
+static const char *agent_busy(const struct fa_agent *a)
+{
+	return a->terminating                 ? "the agent is terminating"
+	       : a->phase != FA_PHASE_UP      ? "the agent is recovering"
+	       : a->fw_state == FA_FW_GONE    ? "no such framework is running"
+	       : a->fw_state != FA_FW_RUNNING ? "the framework is terminating"
+	                                      : NULL;
+}
+
 int fa_agent_kill(struct fa_agent *a, const char *task_id, int64_t grace, char *err, size_t errlen)
 {
-	struct fa_task *t = fa_task_find(a, task_id, true);
+	struct fa_task *t = fa_task_find(a, task_id);
 	if (!t) {
 		snprintf(err, errlen, "task '%s' is unknown", task_id);
 		return -1;
 	}
-	if (mesos_task_state_terminal(t->state) || t->exec->state == FA_EXEC_TERMINATED) {
-		fa_note(a, FA_NOTE_INFO, t->exec, task_id, "kill of %s ignored: task is %s",
-		        task_id, mesos_task_state_name(t->state));
+	struct fa_executor *e = t->exec;
+	const char *busy = agent_busy(a);
+	if (busy) {
+		fa_note(a, FA_NOTE_INFO, e, task_id, "kill of %s ignored: %s", task_id, busy);
 		return 0;
 	}
-	struct fa_executor *e = t->exec;
+	if (mesos_task_state_terminal(t->state)) {
+		fa_note(a, FA_NOTE_INFO, e, task_id, "kill of %s ignored: task is %s", task_id,
+		        mesos_task_state_name(t->state));
+		return 0;
+	}
+	if (e->state == FA_EXEC_TERMINATING || e->state == FA_EXEC_TERMINATED) {
+		/* Slave::kill: no KILL, no update; the executor's end decides */
+		fa_note(a, FA_NOTE_INFO, e, task_id, "kill of %s ignored: its executor is %s",
+		        task_id, e->state == FA_EXEC_TERMINATING ? "terminating" : "terminated");
+		return 0;
+	}
 	if (!t->delivered) {
 		/* Still queued at the agent: answered by the agent itself. */
 		fa_status_from_agent(
@@ -548,7 +599,70 @@ int fa_agent_shutdown(struct fa_agent *a, const char *executor_id, char *err, si
 		snprintf(err, errlen, "executor '%s' is unknown or terminated", executor_id);
 		return -1;
 	}
+	const char *busy = agent_busy(a);
+	if (busy) {
+		fa_note(a, FA_NOTE_INFO, e, NULL, "shutdown of executor %s ignored: %s",
+		        executor_id, busy);
+		return 0;
+	}
 	fa_executor_shutdown(e);
+	return 0;
+}
+
+/* The framework is gone once its last executor is: calls name it no more. */
+void fa_framework_check_idle(struct fa_agent *a)
+{
+	if (a->fw_state != FA_FW_TERMINATING)
+		return;
+	for (struct fa_executor *e = a->executors; e; e = e->next)
+		if (e->state != FA_EXEC_TERMINATED)
+			return;
+	a->fw_state = FA_FW_GONE;
+	fa_note(a, FA_NOTE_INFO, NULL, NULL, "framework %s removed", a->framework_id);
+	if (a->terminating)
+		fa_note(a, FA_NOTE_INFO, NULL, NULL,
+		        "agent terminated (a real one would exit here; fakeagent stays up for "
+		        "/state)");
+}
+
+/* Slave::shutdownFramework: the framework TERMINATING, each of its
+ * executors shut down. */
+static void framework_terminate(struct fa_agent *a)
+{
+	if (a->fw_state != FA_FW_RUNNING)
+		return;
+	a->fw_state = FA_FW_TERMINATING;
+	fa_note(a, FA_NOTE_INFO, NULL, NULL,
+	        "framework %s terminating: its executors are shut down, its updates ignored",
+	        a->framework_id);
+	for (struct fa_executor *e = a->executors; e; e = e->next)
+		fa_executor_shutdown(e);
+	fa_framework_check_idle(a);
+}
+
+int fa_agent_teardown(struct fa_agent *a, char *err, size_t errlen)
+{
+	if (a->fw_state != FA_FW_RUNNING) {
+		snprintf(err, errlen, "framework %s is not running", a->framework_id);
+		return -1;
+	}
+	a->torn_down = true;
+	framework_terminate(a);
+	return 0;
+}
+
+int fa_agent_terminate(struct fa_agent *a, char *err, size_t errlen)
+{
+	if (a->terminating) {
+		snprintf(err, errlen, "the agent is already terminating");
+		return -1;
+	}
+	a->terminating = true;
+	fa_note(a, FA_NOTE_INFO, NULL, NULL, "agent terminating: shutting its frameworks down");
+	if (a->fw_state == FA_FW_RUNNING)
+		framework_terminate(a);
+	else
+		fa_framework_check_idle(a);
 	return 0;
 }
 
@@ -589,10 +703,16 @@ static void on_phase_timer(uv_timer_t *t)
 		for (struct fa_executor *e = a->executors; e; e = e->next) {
 			if (e->state == FA_EXEC_TERMINATED || e->destroying)
 				continue;
-			if (e->exited)
-				fa_executor_terminated(e, FA_DESTROY_EXITED);
-			else if (!a->cfg.checkpoint)
+			if (e->forgotten) {
+				fa_note(a, FA_NOTE_WARN, e, NULL,
+				        "orphaned container %s (framework not checkpointed): "
+				        "destroying "
+				        "it",
+				        e->container_id);
 				fa_executor_destroy(e, FA_DESTROY_ORPHAN);
+			} else if (e->exited) {
+				fa_executor_destroy(e, FA_DESTROY_EXITED); /* ended while down */
+			}
 		}
 		uv_timer_start(&a->phase_timer, on_phase_timer,
 		               (uint64_t)(a->cfg.reregistration_timeout / NS_PER_MS), 0);
@@ -608,16 +728,49 @@ static void on_phase_timer(uv_timer_t *t)
 		}
 		a->phase = FA_PHASE_UP;
 		fa_note(a, FA_NOTE_INFO, NULL, NULL, "agent finished recovery");
+		reconcile(a);
 	}
 }
 
-/* Streams cut, phase DOWN for `downtime`, then on_phase_timer. */
+/* The agent, registered again with the master, answers its reconciliation
+ * (Master::reconcileKnownSlave, then Slave's ReconcileTasksMessage
+ * handling): the tasks it forgot in the restart end as TASK_DROPPED
+ * (TASK_LOST for a framework that is not partition-aware). */
+static void reconcile(struct fa_agent *a)
+{
+	bool partition_aware =
+	    fa_framework_has(a, MESOS__V1__FRAMEWORK_INFO__CAPABILITY__TYPE__PARTITION_AWARE);
+	for (struct fa_executor *e = a->executors; e; e = e->next) {
+		if (!e->forgotten)
+			continue;
+		e->forgotten = false; /* reconciled once */
+		for (struct fa_task *t = e->tasks; t; t = t->next)
+			if (!mesos_task_state_terminal(t->state))
+				fa_status_from_agent(
+				    a, t,
+				    partition_aware ? MESOS__V1__TASK_STATE__TASK_DROPPED
+				                    : MESOS__V1__TASK_STATE__TASK_LOST,
+				    MESOS__V1__TASK_STATUS__REASON__REASON_RECONCILIATION,
+				    "Reconciliation: task unknown to the agent", -1);
+	}
+}
+
+/* Streams cut, phase DOWN for `downtime`, then on_phase_timer. Without
+ * checkpointing nothing of the framework survives the restart: it is not
+ * recovered, and its executors are forgotten. */
 static void go_down(struct fa_agent *a, int64_t downtime)
 {
 	a->phase = FA_PHASE_DOWN;
+	if (!a->cfg.checkpoint && a->fw_state == FA_FW_RUNNING) {
+		a->fw_state = FA_FW_GONE;
+		fa_note(a, FA_NOTE_INFO, NULL, NULL,
+		        "framework %s does not checkpoint: the restarted agent will not know it",
+		        a->framework_id);
+	}
 	for (struct fa_executor *e = a->executors; e; e = e->next) {
 		if (e->state == FA_EXEC_TERMINATED)
 			continue;
+		e->forgotten = !a->cfg.checkpoint;
 		e->resubscribed = false;
 		fa_stream_close(e, true);
 		uv_timer_stop(&e->heartbeat);
@@ -672,7 +825,7 @@ struct fa_executor *fa_agent_executor(struct fa_agent *a, const char *executor_i
 
 struct fa_task *fa_agent_task(struct fa_agent *a, const char *task_id)
 {
-	return fa_task_find(a, task_id, true);
+	return fa_task_find(a, task_id);
 }
 
 const char *fa_task_id(const struct fa_task *t)
@@ -738,13 +891,16 @@ static void free_executor(struct fa_executor *e)
 	struct fa_task *t = e->tasks;
 	while (t) {
 		struct fa_task *next = t->next;
-		for (size_t i = 0; i < t->n_updates; i++)
+		for (size_t i = 0; i < t->n_updates; i++) {
 			free(t->updates[i].message);
+			free(t->updates[i].ignored);
+		}
 		free(t->updates);
 		protobuf_c_message_free_unpacked(&t->info->base, NULL);
 		free(t);
 		t = next;
 	}
+	fa_spawn_free(e);
 	protobuf_c_message_free_unpacked(&e->info->base, NULL);
 	free(e->sandbox);
 	free(e->token);
@@ -754,7 +910,7 @@ static void free_executor(struct fa_executor *e)
 	free(e);
 }
 
-static void handle_closed(uv_handle_t *h)
+void fa_handle_closed(uv_handle_t *h)
 {
 	struct fa_agent *a = h->data;
 	if (--a->handles_open > 0)
@@ -796,16 +952,17 @@ void fa_agent_stop(struct fa_agent *a, void (*done)(void *data), void *data)
 			fa_spawn_kill_all(e);
 			fa_executor_terminated(e, FA_DESTROY_AGENT_STOP);
 		}
-		if (e->spawned && !e->exited)
+		if (e->spawned && !e->exited && e->ct.kind == CONTAINER_CGROUP)
 			reaper_forget(e->pid);
+		fa_spawn_release(e);
 		e->deadline.data = e->heartbeat.data = a;
-		uv_close((uv_handle_t *)&e->deadline, handle_closed);
-		uv_close((uv_handle_t *)&e->heartbeat, handle_closed);
+		uv_close((uv_handle_t *)&e->deadline, fa_handle_closed);
+		uv_close((uv_handle_t *)&e->heartbeat, fa_handle_closed);
 	}
 	fa_acks_cancel_all(a);
 	if (a->httpd) /* NULL while gone (fa_agent_go_away) */
 		httpd_stop(a->httpd);
 	reaper_stop();
-	uv_close((uv_handle_t *)&a->phase_timer, handle_closed);
-	uv_close((uv_handle_t *)&a->sweep_timer, handle_closed);
+	uv_close((uv_handle_t *)&a->phase_timer, fa_handle_closed);
+	uv_close((uv_handle_t *)&a->sweep_timer, fa_handle_closed);
 }

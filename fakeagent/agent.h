@@ -37,7 +37,8 @@ struct fa_config {
 	const char *tls_key_file;        /* by fa_agent_new; the Unix socket stays plain) */
 	bool executor_auth;              /* tokens in MESOS_EXECUTOR_AUTHENTICATION_TOKEN */
 	int only_encoding;               /* -1: both; else the one enum mesos_encoding allowed */
-	bool checkpoint;                 /* FrameworkInfo.checkpoint, MESOS_CHECKPOINT=1 */
+	bool checkpoint;                 /* FrameworkInfo.checkpoint, MESOS_CHECKPOINT=1; true
+	                                  * by default, as Marathon's frameworks checkpoint */
 	uint32_t capabilities;           /* bit (1 << FrameworkInfo.Capability.Type) */
 	const char *const *executor_env; /* "K=V" strings, NULL-ended (borrowed) */
 	int64_t ack_delay;
@@ -47,6 +48,8 @@ struct fa_config {
 	int64_t registration_timeout;
 	int64_t reregistration_timeout; /* also MESOS_SUBSCRIPTION_BACKOFF_MAX */
 	int64_t recovery_timeout;       /* MESOS_RECOVERY_TIMEOUT */
+	int containers;                 /* enum container_kind: AUTO (cgroup when it may, else
+	                                 * subreaper), CGROUP (fa_agent_new fails without), SUBREAPER */
 };
 
 void fa_config_defaults(struct fa_config *cfg);
@@ -62,7 +65,8 @@ enum fa_note_kind {
 	FA_NOTE_CALL,     /* an executor call was accepted */
 	FA_NOTE_REJECT,   /* an executor call was answered with an error */
 	FA_NOTE_EVENT,    /* an event was written to an executor's stream */
-	FA_NOTE_UPDATE,   /* a status update was recorded (executor's or agent's) */
+	FA_NOTE_UPDATE,   /* a status update was recorded (executor's or agent's);
+	                   * update->ignored says when the agent refused it */
 	FA_NOTE_EXEC_UP,  /* an executor process was started */
 	FA_NOTE_EXEC_END, /* an executor terminated (process gone or destroyed) */
 };
@@ -78,6 +82,8 @@ struct fa_update {
 	double timestamp;   /* from the status, 0 when unset */
 	double received_at; /* seconds since the epoch */
 	bool acknowledged;  /* an ACKNOWLEDGED event was written for it */
+	char *ignored;      /* owned: why the agent refused it (acknowledged, but neither
+	                     * forwarded nor changing the task's state), or NULL */
 };
 
 struct fa_note {
@@ -124,12 +130,23 @@ const struct fa_config *fa_agent_config(const struct fa_agent *a);
  * executor is already subscribed). Returns the task or NULL with err. */
 struct fa_task *fa_agent_launch(struct fa_agent *a, struct fa_launch *l, char *err, size_t errlen);
 
-/* Operator actions. grace < 0: no kill_policy in the KILL event. */
+/* Operator actions, ignored (a note says why) when the agent would ignore
+ * the master's message: while it recovers or terminates, when the framework
+ * is terminating or unknown, for a terminal task or one whose executor is
+ * terminating. grace < 0: no kill_policy in the KILL event. */
 int fa_agent_kill(struct fa_agent *a, const char *task_id, int64_t grace, char *err, size_t errlen);
 /* Shuts one executor down (NULL: all of them). */
 int fa_agent_shutdown(struct fa_agent *a, const char *executor_id, char *err, size_t errlen);
 int fa_agent_message(struct fa_agent *a, const char *executor_id, const void *data, size_t len,
                      char *err, size_t errlen);
+/* The framework is torn down (the scheduler's TEARDOWN): TERMINATING, its
+ * executors shut down, its updates ignored, no more launches; removed once
+ * its last executor is gone. */
+int fa_agent_teardown(struct fa_agent *a, char *err, size_t errlen);
+/* The agent shuts down (SIGUSR1, or the master's ShutdownMessage): the
+ * framework terminates as on teardown; the agent stays up, for /state,
+ * where a real one would exit once its executors are gone. */
+int fa_agent_terminate(struct fa_agent *a, char *err, size_t errlen);
 /* Simulates an agent restart: streams cut, every call answered 503 for
  * `downtime`, then SUBSCRIBE accepted for the re-registration timeout, after
  * which executors that did not come back are destroyed. */
@@ -146,7 +163,7 @@ struct fa_executor *fa_agent_executor(struct fa_agent *a, const char *executor_i
 
 /* Task and executor accessors. */
 const char *fa_task_id(const struct fa_task *t);
-int fa_task_state(const struct fa_task *t); /* latest known TaskState */
+int fa_task_state(const struct fa_task *t); /* latest TaskState the agent took */
 size_t fa_task_updates(const struct fa_task *t, const struct fa_update **updates);
 struct fa_executor *fa_task_executor(const struct fa_task *t);
 const Mesos__V1__TaskInfo *fa_task_info(const struct fa_task *t);

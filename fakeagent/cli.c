@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "common/duration.h"
+#include "container.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -17,7 +18,8 @@ const char cli_agent_usage[] =
     "  --hostname NAME               AgentInfo.hostname and HOST (default: this host's name)\n"
     "  --work-dir DIR                sandboxes go below DIR (default: a temp dir, removed)\n"
     "  --keep-sandbox                keep the temp work dir at the end\n"
-    "  --checkpoint                  framework checkpoints: MESOS_CHECKPOINT=1, recovery vars\n"
+    "  --no-checkpoint               framework does not checkpoint: MESOS_CHECKPOINT=0, no\n"
+    "                                recovery vars (default: it does, as Marathon's)\n"
     "  --capability [-]NAME          add (or with '-' remove) a framework capability; default:\n"
     "                                PARTITION_AWARE REGION_AWARE MULTI_ROLE, as Marathon\n"
     "  --executor-env KEY=VALUE      the agent's --executor_environment_variables (repeatable)\n"
@@ -34,6 +36,9 @@ const char cli_agent_usage[] =
     "  --tls-cert FILE --tls-key FILE serve HTTPS (PEM) as an agent with SSL does; its\n"
     "                                executors need ALLEGRO_EXECUTOR_API_SCHEME=https\n"
     "  --executor-auth               give executors tokens; 401/403 without the right one\n"
+    "  --containers auto|cgroup|subreaper  what holds each executor's processes, all\n"
+    "                                killed when it is destroyed: a cgroup v2 of its own, or\n"
+    "                                a subreaper init (auto: a cgroup when fakeagent may)\n"
     "durations: Mesos (5secs, 250ms, 2mins) or Go (5s, 250ms, 1m30s) spelling\n";
 
 void cli_agent_init(struct cli_agent *ca)
@@ -84,7 +89,9 @@ int cli_agent_option(struct cli_agent *ca, int argc, char **argv, int *i, char *
 	const char *v = NULL;
 	int rc;
 
-	if (cli_flag(argv, *i, "--checkpoint"))
+	if (cli_flag(argv, *i, "--no-checkpoint"))
+		return c->checkpoint = false, 1;
+	if (cli_flag(argv, *i, "--checkpoint")) /* the default; still accepted */
 		return c->checkpoint = true, 1;
 	if (cli_flag(argv, *i, "--executor-auth"))
 		return c->executor_auth = true, 1;
@@ -125,6 +132,16 @@ int cli_agent_option(struct cli_agent *ca, int argc, char **argv, int *i, char *
 			return -1;
 		}
 		c->drop_acks = (int)n;
+		return 1;
+	}
+	if ((rc = cli_value(argc, argv, i, "--containers", &v, err, errlen)) != 0) {
+		if (rc < 0)
+			return rc;
+		if ((c->containers = container_kind_parse(v)) < 0) {
+			snprintf(err, errlen, "--containers %s: expected auto, cgroup or subreaper",
+			         v);
+			return -1;
+		}
 		return 1;
 	}
 	if ((rc = cli_value(argc, argv, i, "--only-encoding", &v, err, errlen)) != 0) {

@@ -8,6 +8,8 @@
  *   POST /_fake/shutdown {"executor_id"?: ...}  (none: all)       -> 202
  *   POST /_fake/message  {"executor_id": ..., "data": text}       -> 202
  *   POST /_fake/restart  {"downtime"?: "1secs"}                   -> 202
+ *   POST /_fake/teardown  the framework is torn down               -> 202
+ *   POST /_fake/terminate the agent shuts down (as on SIGUSR1)     -> 202
  *   POST /_fake/event-of-size {"executor_id": ..., "size": N}       -> 202
  *        one RecordIO record of exactly N payload bytes on the executor's
  *        stream: a MESSAGE event that size (tests of the 16 MiB limit)
@@ -218,6 +220,31 @@ static void restart(struct httpd_req *r, void *data)
 	cJSON_Delete(body);
 }
 
+/* /_fake/teardown and /_fake/terminate: no body needed. */
+static void teardown_or_terminate(struct httpd_req *r, struct fa_agent *a,
+                                  int (*fn)(struct fa_agent *, char *, size_t), const char *what)
+{
+	char err[256];
+	cJSON *body = control_body(r, true);
+	if (!body)
+		return;
+	if (fn(a, err, sizeof(err)) < 0)
+		httpd_reply_text(r, 409, "%s: %s", what, err);
+	else
+		httpd_reply(r, 202, NULL, "", 0, NULL);
+	cJSON_Delete(body);
+}
+
+static void teardown(struct httpd_req *r, void *data)
+{
+	teardown_or_terminate(r, data, fa_agent_teardown, "teardown");
+}
+
+static void terminate(struct httpd_req *r, void *data)
+{
+	teardown_or_terminate(r, data, fa_agent_terminate, "terminate");
+}
+
 #define EVENT_SIZE_MAX (64u * 1024 * 1024)
 
 /* A MESSAGE event whose encoding is exactly `size` bytes (malloc'd), or
@@ -328,6 +355,8 @@ const struct httpd_route fa_control_routes[] = {
     {"POST", "/_fake/shutdown", shutdown_executor},
     {"POST", "/_fake/message", message},
     {"POST", "/_fake/restart", restart},
+    {"POST", "/_fake/teardown", teardown},
+    {"POST", "/_fake/terminate", terminate},
     {"POST", "/_fake/event-of-size", event_of_size},
     {NULL, NULL, NULL},
 };

@@ -7,6 +7,7 @@
  * before SUBSCRIBE, then SUBSCRIBE (200 stream), UPDATE/MESSAGE (202),
  * UNKNOWN (501). */
 #include "internal.h"
+#include "jwt.h"
 
 #include "proto/pbjson.h"
 
@@ -144,9 +145,15 @@ static void subscribe(struct httpd_req *r, struct fa_agent *a, struct fa_executo
 	        "SUBSCRIBE (%s stream, %zu unacknowledged updates, %zu unacknowledged tasks)",
 	        enc == MESOS_JSON ? "json" : "protobuf", sub->n_unacknowledged_updates,
 	        sub->n_unacknowledged_tasks);
-	if (e->state == FA_EXEC_TERMINATING) {
-		fa_note(a, FA_NOTE_INFO, e, NULL,
-		        "executor is terminating: its stream gets SHUTDOWN and is closed");
+	/* Slave::subscribe: the agent's state, the framework's, the executor's */
+	const char *ending = a->terminating                     ? "the agent is terminating"
+	                     : a->fw_state == FA_FW_TERMINATING ? "the framework is terminating"
+	                     : e->state == FA_EXEC_TERMINATING  ? "the executor is terminating"
+	                     : e->state == FA_EXEC_TERMINATED   ? "the executor is terminated"
+	                                                        : NULL;
+	if (ending) {
+		fa_note(a, FA_NOTE_INFO, e, NULL, "%s: its stream gets SHUTDOWN and is closed",
+		        ending);
 		subscribe_terminating(r, e, enc);
 		return;
 	}
@@ -199,12 +206,144 @@ static void subscribe(struct httpd_req *r, struct fa_agent *a, struct fa_executo
 	fa_executor_deliver(e);
 }
 
-static struct fa_executor *executor_by_token(struct fa_agent *a, const char *token)
+/* ------------------------------------------------------------ authentication */
+
+/* 401 with a Bearer challenge, as libprocess' JWT authenticator answers
+ * (`why` NULL: no credentials at all, so no error in the challenge). */
+static void unauthorized(struct httpd_req *r, struct fa_agent *a, const char *why)
 {
-	for (struct fa_executor *e = a->executors; e; e = e->next)
-		if (e->token && strcmp(e->token, token) == 0)
-			return e;
-	return NULL;
+	char challenge[700];
+	if (why)
+		snprintf(challenge, sizeof(challenge),
+		         "WWW-Authenticate: Bearer realm=\"%s\", error=\"invalid_token\", "
+		         "error_description=\"%s\"",
+		         FA_EXECUTOR_REALM, why);
+	else
+		snprintf(challenge, sizeof(challenge), "WWW-Authenticate: Bearer realm=\"%s\"",
+		         FA_EXECUTOR_REALM);
+	const char *hdrs[] = {challenge, NULL};
+	reject(r, a, 401, "401 Unauthorized.", hdrs);
+}
+
+/* The claims of the request's token (caller deletes), or NULL once it has
+ * been answered 401. */
+static cJSON *authenticate(struct httpd_req *r, struct fa_agent *a)
+{
+	const char *auth = httpd_header(r, "Authorization");
+	char why[600], err[400];
+	if (!auth) {
+		unauthorized(r, a, NULL);
+		return NULL;
+	}
+	const char *sp = strchr(auth, ' ');
+	if (!sp || strchr(sp + 1, ' ')) {
+		unauthorized(r, a, "Malformed 'Authorization' header");
+		return NULL;
+	}
+	if ((size_t)(sp - auth) != 6 || strncmp(auth, "Bearer", 6) != 0) {
+		snprintf(why, sizeof(why), "Scheme '%.*s' unsupported",
+		         (int)(sp - auth > 100 ? 100 : sp - auth), auth);
+		unauthorized(r, a, why);
+		return NULL;
+	}
+	cJSON *claims = jwt_verify(sp + 1, a->jwt_key, err, sizeof(err));
+	if (!claims) {
+		snprintf(why, sizeof(why), "Invalid JWT: %s", err);
+		unauthorized(r, a, why);
+		return NULL;
+	}
+	if (!cJSON_GetArraySize(claims)) {
+		cJSON_Delete(claims);
+		unauthorized(r, a, "JWT claims missing");
+		return NULL;
+	}
+	return claims;
+}
+
+/* The claim's value as the authenticator keeps it: strings as they are,
+ * anything else as JSON text (claims owns it). */
+static const char *claim(cJSON *claims, const char *name)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(claims, name);
+	if (!v)
+		return NULL;
+	if (!cJSON_IsString(v)) {
+		char *text = cJSON_PrintUnformatted(v);
+		cJSON_ReplaceItemViaPointer(claims, v, cJSON_CreateString(text ? text : ""));
+		free(text);
+		v = cJSON_GetObjectItemCaseSensitive(claims, name);
+	}
+	return v->valuestring;
+}
+
+/* The agent's verifyExecutorClaims: 0, or -1 with the 403 text in err. */
+static int verify_claims(cJSON *claims, const mesos_call *call, const struct fa_executor *e,
+                         char *err, size_t errlen)
+{
+	const char *fid = claim(claims, "fid"), *eid = claim(claims, "eid");
+	const char *cid = claim(claims, "cid");
+	cJSON *principal = cJSON_CreateObject();
+	cJSON_AddItemToObject(principal, "claims", cJSON_Duplicate(claims, true));
+	char *who = cJSON_PrintUnformatted(principal);
+	cJSON_Delete(principal);
+	int rc = -1;
+	if (!fid || strcmp(fid, call->framework_id->value))
+		snprintf(err, errlen,
+		         "Authenticated principal '%s' does not contain an 'fid' claim with the "
+		         "framework ID %s, which is set in the call",
+		         who ? who : "?", call->framework_id->value);
+	else if (!eid || strcmp(eid, call->executor_id->value))
+		snprintf(err, errlen,
+		         "Authenticated principal '%s' does not contain an 'eid' claim with the "
+		         "executor ID %s, which is set in the call",
+		         who ? who : "?", call->executor_id->value);
+	else if (!cid || strcmp(cid, e->container_id))
+		snprintf(err, errlen,
+		         "Authenticated principal '%s' does not contain a 'cid' claim with the "
+		         "correct active ContainerID",
+		         who ? who : "?");
+	else
+		rc = 0;
+	free(who);
+	return rc;
+}
+
+/* ------------------------------------------------------------ bodies */
+
+/* stout's JSON::parse (picojson) in its own words: a syntax error names
+ * the line and the rest of it; a value followed by more than whitespace is
+ * refused. NULL with err filled. */
+static cJSON *parse_json(const char *body, size_t len, char *err, size_t errlen)
+{
+	const char *end = NULL;
+	cJSON *j = cJSON_ParseWithLengthOpts(body, len, &end, false);
+	if (!j) {
+		const char *at = cJSON_GetErrorPtr();
+		if (!at || at < body || at > body + len)
+			at = body + len;
+		int line = 1;
+		for (const char *p = body; p < at; p++)
+			line += *p == '\n';
+		size_t rest = strcspn(at, "\n");
+		if (rest > (size_t)(body + len - at))
+			rest = (size_t)(body + len - at);
+		snprintf(err, errlen, "syntax error at line %d near: %.*s", line,
+		         (int)(rest > 200 ? 200 : rest), at);
+		return NULL;
+	}
+	const char *p = end, *last = body + len;
+	while (p < last && strchr(" \t\r\n", *p) && *p)
+		p++;
+	while (last > p && strchr(" \t\r\n", last[-1]) && last[-1])
+		last--;
+	if (p < last) {
+		snprintf(err, errlen,
+		         "Parsed JSON included non-whitespace trailing characters: %.*s",
+		         (int)(last - p > 200 ? 200 : last - p), p);
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
 }
 
 static mesos_call *decode_call(struct httpd_req *r, struct fa_agent *a, enum mesos_encoding enc)
@@ -220,12 +359,16 @@ static mesos_call *decode_call(struct httpd_req *r, struct fa_agent *a, enum mes
 			reject(r, a, 400, "Failed to parse body into Call protobuf", NULL);
 		return c;
 	}
-	cJSON *j = cJSON_ParseWithLength(body, len);
-	if (!j || !cJSON_IsObject(j)) {
-		snprintf(text, sizeof(text), "Failed to parse body into JSON: %s",
-		         j ? "JSON value is not an object" : "syntax error");
-		cJSON_Delete(j);
+	cJSON *j = parse_json(body, len, err, sizeof(err));
+	if (!j) {
+		snprintf(text, sizeof(text), "Failed to parse body into JSON: %s", err);
 		reject(r, a, 400, text, NULL);
+		return NULL;
+	}
+	if (!cJSON_IsObject(j)) { /* stout's protobuf::parse wants an object */
+		cJSON_Delete(j);
+		reject(r, a, 400,
+		       "Failed to convert JSON into Call protobuf: Expecting a JSON object", NULL);
 		return NULL;
 	}
 	mesos_call *c = (mesos_call *)pbjson_from_json(&mesos__v1__executor__call__descriptor, j,
@@ -255,35 +398,32 @@ void fa_endpoint_handle(struct httpd_req *r, struct fa_agent *a)
 		return;
 	}
 
-	/* 0: authentication */
-	struct fa_executor *claims = NULL;
-	if (a->cfg.executor_auth) {
-		const char *auth = httpd_header(r, "Authorization");
-		if (auth && strncasecmp(auth, "Bearer ", 7) == 0)
-			claims = executor_by_token(a, auth + 7);
-		if (!claims) {
-			const char *hdrs[] = {
-			    "WWW-Authenticate: Bearer realm=\"mesos-agent-executor\"", NULL};
-			reject(r, a, 401, NULL, hdrs);
-			return;
-		}
-	}
+	/* 0: authentication, as libprocess' JWT authenticator */
+	cJSON *claims = NULL;
+	if (a->cfg.executor_auth && !(claims = authenticate(r, a)))
+		return;
+	mesos_call *call = NULL;
 	/* 1: containerizer still recovering */
 	if (a->phase == FA_PHASE_DOWN) {
 		reject(r, a, 503, TEXT_RECOVERING, NULL);
-		return;
+		goto out;
 	}
 	/* 2: method */
 	if (strcmp(httpd_method(r), "POST") != 0) {
+		char text[300];
+		snprintf(
+		    text, sizeof(text),
+		    "405 Method Not Allowed. Expecting one of { 'POST' }, but received '%.200s'.",
+		    httpd_method(r));
 		const char *hdrs[] = {"Allow: POST", NULL};
-		reject(r, a, 405, NULL, hdrs);
-		return;
+		reject(r, a, 405, text, hdrs);
+		goto out;
 	}
 	/* 3-5: Content-Type and body */
 	const char *ct = httpd_header(r, "Content-Type");
 	if (!ct) {
 		reject(r, a, 400, "Expecting 'Content-Type' to be present", NULL);
-		return;
+		goto out;
 	}
 	int enc = mesos_encoding_from_content_type(ct);
 	if (enc < 0 || (a->cfg.only_encoding >= 0 && enc != a->cfg.only_encoding)) {
@@ -294,14 +434,14 @@ void fa_endpoint_handle(struct httpd_req *r, struct fa_agent *a)
 		           ? "Expecting 'Content-Type' of application/json"
 		           : "Expecting 'Content-Type' of application/x-protobuf",
 		       NULL);
-		return;
+		goto out;
 	}
-	mesos_call *call = decode_call(r, a, (enum mesos_encoding)enc);
+	call = decode_call(r, a, (enum mesos_encoding)enc);
 	if (!call)
-		return;
+		goto out;
 
 	/* 6: validation */
-	char err[512], text[700];
+	char err[1400], text[1500];
 	if (mesos_validate_call(call, err, sizeof(err)) < 0) {
 		snprintf(text, sizeof(text), "Failed to validate Executor::Call: %s", err);
 		reject(r, a, 400, text, NULL);
@@ -313,8 +453,8 @@ void fa_endpoint_handle(struct httpd_req *r, struct fa_agent *a)
 		stream_enc = fa_accept_negotiate(httpd_header(r, "Accept"), a->cfg.only_encoding);
 		if (stream_enc < 0) {
 			reject(r, a, 406,
-			       "Expecting 'Accept' to allow 'application/json' or "
-			       "'application/x-protobuf'",
+			       "Expecting 'Accept' to allow 'application/x-protobuf' or "
+			       "'application/json'",
 			       NULL);
 			goto out;
 		}
@@ -332,21 +472,20 @@ void fa_endpoint_handle(struct httpd_req *r, struct fa_agent *a)
 		goto out;
 	}
 	/* 10-11: lookups */
-	if (strcmp(call->framework_id->value, a->framework_id) != 0) {
+	if (strcmp(call->framework_id->value, a->framework_id) != 0 || a->fw_state == FA_FW_GONE) {
 		reject(r, a, 400, "Framework cannot be found", NULL);
 		goto out;
 	}
+	/* A terminated executor stays known until its tasks' terminal updates
+	 * are acknowledged by the scheduler, which the fake never does. */
 	struct fa_executor *e = fa_agent_executor(a, call->executor_id->value);
-	if (!e || e->state == FA_EXEC_TERMINATED) {
+	if (!e) {
 		reject(r, a, 400, "Executor cannot be found", NULL);
 		goto out;
 	}
 	/* 12: the token's claims */
-	if (claims && claims != e) {
-		reject(r, a, 403,
-		       "Authenticated principal's claims do not match the framework, executor "
-		       "and container of the call",
-		       NULL);
+	if (claims && verify_claims(claims, call, e, err, sizeof(err)) < 0) {
+		reject(r, a, 403, err, NULL);
 		goto out;
 	}
 	/* 13: not subscribed yet */
@@ -373,9 +512,11 @@ void fa_endpoint_handle(struct httpd_req *r, struct fa_agent *a)
 		        call->message->data.len);
 		break;
 	default:
-		reject(r, a, 501, NULL, NULL);
+		reject(r, a, 501, "501 Not Implemented.", NULL);
 		break;
 	}
 out:
-	protobuf_c_message_free_unpacked(&call->base, NULL);
+	if (call)
+		protobuf_c_message_free_unpacked(&call->base, NULL);
+	cJSON_Delete(claims);
 }

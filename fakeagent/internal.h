@@ -16,9 +16,14 @@
 
 #include "agent.h"
 #include "common/httpd.h"
+#include "container.h"
+#include "jwt.h"
 
 #include <stdarg.h>
 #include <sys/types.h>
+
+/* The realm of the executor API's authenticator (EXECUTOR_HTTP_AUTHENTICATION_REALM). */
+#define FA_EXECUTOR_REALM "mesos-agent-executor"
 
 enum fa_exec_state {
 	FA_EXEC_REGISTERING,
@@ -34,13 +39,22 @@ enum fa_phase {
 	FA_PHASE_RECOVERING, /* SUBSCRIBE accepted, other calls 503 */
 };
 
+/* The framework as the agent knows it (Framework::State, and whether the
+ * agent knows it at all). */
+enum fa_fw_state {
+	FA_FW_RUNNING,
+	FA_FW_TERMINATING, /* torn down: its executors are being shut down */
+	FA_FW_GONE,        /* removed after a teardown, or not recovered after a restart */
+};
+
 /* Why an executor is destroyed: decides its tasks' terminal updates. */
 enum fa_destroy_reason {
 	FA_DESTROY_EXITED,         /* the process ended by itself */
 	FA_DESTROY_SHUTDOWN,       /* shutdown grace expired */
 	FA_DESTROY_REGISTRATION,   /* never subscribed */
 	FA_DESTROY_REREGISTRATION, /* did not re-subscribe after a restart */
-	FA_DESTROY_ORPHAN,         /* non-checkpointing framework, agent restarted */
+	FA_DESTROY_ORPHAN,         /* non-checkpointing framework, agent restarted: no
+	                            * updates (the agent forgot the tasks; see reconcile) */
 	FA_DESTROY_AGENT_STOP,     /* the agent itself is stopping */
 };
 
@@ -59,21 +73,25 @@ struct fa_executor {
 	Mesos__V1__ExecutorInfo *info; /* owned */
 	char container_id[37];
 	char *sandbox;    /* owned */
-	char *token;      /* owned; executor auth token, or NULL */
+	char *token;      /* owned; the executor's JWT (executor auth), or NULL */
 	char **env;       /* owned "K=V" array, NULL-ended */
 	char *place_from; /* owned: binary copied into the sandbox... */
 	char *place_as;   /* owned: ...under this relative name */
 	enum fa_exec_state state;
 	bool spawned; /* a process was started */
 	pid_t pid;
-	bool exited; /* the process is gone (reaped) */
+	struct container ct; /* every process it starts (spawn.c) */
+	uv_poll_t status;    /* the init's pipe, for a subreaper's container */
+	bool status_open;    /* ... counted in agent->handles_open */
+	bool exited;         /* the process is gone (reaped) */
 	int wait_status;
 	bool sweep_pending;  /* reaped; its container goes in the next sweep */
 	uint64_t spawned_ns; /* uv_hrtime() just before fork(), for benchmarks */
 	uint64_t reaped_ns;  /* uv_hrtime() when waitpid() returned its status */
 	bool ever_sent_task;
 	bool resubscribed; /* subscribed since the current restart began */
-	bool destroying;   /* killed by the agent; waiting for the reap */
+	bool forgotten;  /* lost in a restart (no checkpointing); its tasks await reconciliation */
+	bool destroying; /* killed by the agent; waiting for the reap */
 	enum fa_destroy_reason destroy_why;
 	int acks_dropped;
 	struct fa_task *tasks;       /* owned list */
@@ -108,11 +126,17 @@ struct fa_agent {
 	char address[80];         /* "127.0.0.1:5051", kept while gone */
 	char agent_id[64];
 	char framework_id[64];
+	uint8_t jwt_key[JWT_KEY_LEN];        /* signs executor tokens (--executor_secret_key) */
 	Mesos__V1__FrameworkInfo *framework; /* owned */
 	Mesos__V1__AgentInfo *agent_info;    /* owned */
 	enum fa_phase phase;
-	uv_timer_t phase_timer; /* end of downtime / of the re-registration window */
-	uv_timer_t sweep_timer; /* destroys reaped executors' containers (spawn.c) */
+	enum fa_fw_state fw_state;
+	bool torn_down;   /* the framework was torn down: no launch brings it back */
+	bool terminating; /* the agent is shutting down (SIGUSR1, the master's ShutdownMessage) */
+	enum container_kind containers; /* CGROUP or SUBREAPER, chosen at creation */
+	char cgroup_parent[4096];       /* where containers' cgroups go */
+	uv_timer_t phase_timer;         /* end of downtime / of the re-registration window */
+	uv_timer_t sweep_timer;         /* destroys reaped executors' containers (spawn.c) */
 	struct fa_executor *executors, *executors_tail;
 	struct fa_ack *acks;
 	struct httpd_stream **dead; /* streams closed by MHD, released outside its callback */
@@ -127,11 +151,15 @@ struct fa_agent {
 };
 
 /* --- agent.c */
+/* The close callback of the agent's handles (h->data is the agent). */
+void fa_handle_closed(uv_handle_t *h);
 void fa_note(struct fa_agent *a, enum fa_note_kind kind, const struct fa_executor *e,
              const char *task_id, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void fa_note_update(struct fa_agent *a, const struct fa_task *t, const struct fa_update *u);
 void fa_note_exec_end(struct fa_agent *a, const struct fa_executor *e, const char *text);
 void fa_executor_shutdown(struct fa_executor *e);
+/* Removes a TERMINATING framework whose last executor is gone. */
+void fa_framework_check_idle(struct fa_agent *a);
 const char *fa_exec_state_name(enum fa_exec_state s);
 bool fa_framework_has(const struct fa_agent *a, int capability);
 /* Sends LAUNCH for every task not yet delivered (executor subscribed). */
@@ -160,7 +188,7 @@ void fa_heartbeat_start(struct fa_executor *e);
 void fa_streams_reap(struct fa_agent *a);
 
 /* --- state.c */
-struct fa_task *fa_task_find(struct fa_agent *a, const char *task_id, bool include_terminated);
+struct fa_task *fa_task_find(struct fa_agent *a, const char *task_id);
 /* An executor's status update (already validated): recorded and acknowledged
  * unless the agent would ignore it. */
 void fa_status_from_executor(struct fa_agent *a, const Mesos__V1__TaskStatus *st);
@@ -176,12 +204,15 @@ cJSON *fa_update_json(const struct fa_update *u);
 /* --- spawn.c */
 int fa_spawn_prepare(struct fa_executor *e, const struct fa_launch *l, char *err, size_t errlen);
 int fa_spawn_start(struct fa_executor *e, char *err, size_t errlen);
-/* SIGKILL to the executor's process group, every process of its session and,
- * while it lives, every process below it (a task in a session of its own). */
+/* SIGKILL to every process of the executor's container (container.h). */
 void fa_spawn_kill_all(struct fa_executor *e);
 /* Destroys the executor's container: kills it; the termination is handled
  * when the process is reaped (or at once when nothing runs). */
 void fa_executor_destroy(struct fa_executor *e, enum fa_destroy_reason why);
+/* The agent stops: no more callbacks for the executor's processes. */
+void fa_spawn_release(struct fa_executor *e);
+/* Frees what the container holds (its cgroup, once empty). */
+void fa_spawn_free(struct fa_executor *e);
 
 /* --- control.c */
 extern const struct httpd_route fa_control_routes[];

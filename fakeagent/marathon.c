@@ -828,17 +828,23 @@ cJSON *marathon_task_json(const cJSON *app, const struct marathon_ctx *ctx, char
 		fail(c, "cpus, mem, disk and gpus must not be negative");
 		goto out;
 	}
-	if (!isfinite(c->cpus) || !isfinite(c->mem) || !isfinite(c->disk) ||
-	    !isfinite(kill_grace)) {
-		fail(c, "cpus, mem, disk and taskKillGracePeriodSeconds must be finite numbers");
+	if (!isfinite(c->cpus) || !isfinite(c->mem) || !isfinite(c->disk)) {
+		fail(c, "cpus, mem and disk must be finite numbers");
 		goto out;
 	}
 	if (gpus > INT_MAX) {
 		fail(c, "gpus: %g is too many", gpus);
 		goto out;
 	}
-	if (kill_grace > (double)INT64_MAX / 1e9) { /* the kill policy is int64 nanoseconds */
-		fail(c, "taskKillGracePeriodSeconds: %g is too long", kill_grace);
+	/* Marathon's RAML: integer, int32, minimum 0; Play JSON refuses 2.05
+	 * ("error.expected.int") and -1 ("error.min") with a 422. */
+	if (cJSON_GetObjectItemCaseSensitive(app, "taskKillGracePeriodSeconds") &&
+	    !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(app, "taskKillGracePeriodSeconds")) &&
+	    !(kill_grace >= 0 && kill_grace <= INT32_MAX && kill_grace == floor(kill_grace))) {
+		fail(c,
+		     "taskKillGracePeriodSeconds: expected a whole number of seconds from 0 to "
+		     "2147483647, got %.17g (Marathon refuses it with 422: %s)",
+		     kill_grace, kill_grace < 0 ? "error.min" : "error.expected.int");
 		goto out;
 	}
 	c->gpus = (int)gpus;
@@ -869,7 +875,7 @@ cJSON *marathon_task_json(const cJSON *app, const struct marathon_ctx *ctx, char
 		cJSON_AddNumberToObject(
 		    cJSON_AddObjectToObject(cJSON_AddObjectToObject(task, "kill_policy"),
 		                            "grace_period"),
-		    "nanoseconds", kill_grace * 1e9);
+		    "nanoseconds", (double)((int64_t)kill_grace * 1000000000LL));
 	if (labels && cJSON_GetArraySize(labels))
 		cJSON_AddItemToObject(task, "labels", labels_json(labels));
 	cJSON_AddItemToObject(task, "discovery", discovery_json(c));

@@ -125,7 +125,8 @@ static void observe(void *data, const struct fa_note *n)
 	timeline_note(&r->tl, n);
 	if (r->finishing)
 		return;
-	if (n->kind == FA_NOTE_UPDATE && n->task_id && strcmp(n->task_id, r->task_id) == 0) {
+	if (n->kind == FA_NOTE_UPDATE && !n->update->ignored && n->task_id &&
+	    strcmp(n->task_id, r->task_id) == 0) {
 		int s = n->update->state;
 		if (s == MESOS__V1__TASK_STATE__TASK_RUNNING && !r->running_seen) {
 			r->running_seen = true;

@@ -180,8 +180,7 @@ static void run_step(struct scenario *sc)
 		if (!sc->probe)
 			scenario_probe(sc, st);
 	} else if (!strcmp(k, "wait")) {
-		int64_t d = scenario_step_duration(st, "duration",
-		                                   scenario_step_duration(st, "for", SECS(1)));
+		int64_t d = scenario_step_duration(st, "duration", SECS(1));
 		if (scenario_mono() - st->started >= (double)d / 1e9)
 			scenario_step_done(sc, NULL);
 		else
@@ -344,10 +343,6 @@ void scenario_run(struct scenario *sc)
 		return;
 	}
 	timeline_printf(&sc->tl, "scenario", "%s (%s)", sc->name, sc->file);
-	sc->total_timeout = DEFAULT_TOTAL_TIMEOUT;
-	const cJSON *to = cJSON_GetObjectItemCaseSensitive(sc->doc, "timeout");
-	if (cJSON_IsString(to))
-		duration_parse(to->valuestring, &sc->total_timeout);
 	if (scenario_setup(sc, err, sizeof(err)) < 0) {
 		timeline_printf(&sc->tl, "FAIL", "setup: %s", err);
 		sc->setup_failure = strdup(err);
@@ -369,8 +364,6 @@ void scenario_run(struct scenario *sc)
 	else
 		nftw(sc->work_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	print_summary(sc);
-	for (size_t i = 0; i < sc->n_env; i++)
-		free(sc->env[i]);
 	for (size_t i = 0; i < sc->n_calls; i++)
 		free(sc->calls[i]);
 	free(sc->calls);
@@ -382,9 +375,9 @@ static const char usage[] =
     "usage: fakeagent scenario FILE... [--junit FILE] [--executor PATH]\n"
     "                          [--fakeconsul PATH] [--fakevaas PATH] [--keep-sandbox]\n"
     "  --executor PATH     the executor binary (default $EXECUTOR_BIN)\n"
-    "  --fakeconsul PATH   for scenarios with \"services\": [\"consul\"] (default: next to "
-    "fakeagent)\n"
-    "  --fakevaas PATH     for scenarios with \"services\": [\"vaas\"]\n"
+    "  --fakeconsul PATH   for scenarios with \"services\": [\"consul\"] (default: beside\n"
+    "                      fakeagent, then in its build tree, then on PATH)\n"
+    "  --fakevaas PATH     for scenarios with \"services\": [\"vaas\"] (default: the same)\n"
     "  --junit FILE        write a JUnit XML report\n"
     "  --keep-sandbox      keep every scenario's work dir (failed ones are always kept)\n"
     "exit status: 0 every scenario passed, 1 one failed, 2 bad usage, 130/143 stopped by\n"
@@ -452,24 +445,25 @@ int fakeagent_scenario(int argc, char **argv)
 	struct junit_case **cases = calloc(nfiles, sizeof(*cases));
 	size_t passed = 0, failed = 0;
 	int code = 0;
+	/* Every file is read before any runs: a typo fails at once. */
 	for (size_t f = 0; f < nfiles; f++) {
 		struct scenario *sc = &scs[f];
 		sc->file = files[f];
 		sc->opts = &o;
 		sc->doc = load_json_file(files[f], err, sizeof(err));
-		if (sc->doc && !cJSON_IsObject(sc->doc)) {
-			snprintf(err, sizeof(err), "%s: expected a JSON object", files[f]);
-			cJSON_Delete(sc->doc);
-			sc->doc = NULL;
-		}
-		if (stop_signal.signum) {
-			snprintf(err, sizeof(err), "not run: interrupted");
-			sc->setup_failure = strdup(err);
-			sc->n = 0;
-		} else if (!sc->doc || scenario_parse_steps(sc, err, sizeof(err)) < 0) {
+		if (!sc->doc || scenario_load(sc, err, sizeof(err)) < 0) {
 			fprintf(stderr, "fakeagent scenario: %s\n", err);
 			sc->setup_failure = strdup(err);
 			sc->n = 0;
+		}
+	}
+	for (size_t f = 0; f < nfiles; f++) {
+		struct scenario *sc = &scs[f];
+		if (sc->setup_failure) {
+			/* not loaded */
+		} else if (stop_signal.signum) {
+			snprintf(err, sizeof(err), "not run: interrupted");
+			sc->setup_failure = strdup(err);
 		} else {
 			char copy[PATH_MAX];
 			snprintf(copy, sizeof(copy), "%s", files[f]);
@@ -517,6 +511,8 @@ int fakeagent_scenario(int argc, char **argv)
 		for (size_t i = 0; i < scs[f].n; i++)
 			free(scs[f].steps[i].failure);
 		free(scs[f].steps);
+		for (size_t i = 0; i < scs[f].n_env; i++)
+			free(scs[f].env[i]);
 		free(scs[f].setup_failure);
 		free(scs[f].work_dir);
 		cJSON_Delete(scs[f].doc);

@@ -51,7 +51,8 @@ struct scenario {
 	char dir[PATH_MAX];
 	struct step *steps; /* owned */
 	size_t n;
-	char *setup_failure; /* owned */
+	struct fa_config cfg; /* the agent settings, read by scenario_load */
+	char *setup_failure;  /* owned */
 	double setup_secs;
 
 	char *work_dir; /* owned */
@@ -88,8 +89,11 @@ struct scenario {
 double scenario_mono(void);
 /* A string member of j, or NULL. */
 const char *scenario_str(const cJSON *j, const char *key);
-/* Reads sc->doc's "steps" into sc->steps: 0, or -1 with err naming the field. */
-int scenario_parse_steps(struct scenario *sc, char *err, size_t errlen);
+/* Reads the whole of sc->doc before anything starts: every key, the agent
+ * settings (into sc->cfg), the helpers, the timeouts and the steps, each
+ * checked (unknown keys and step fields, misspelt states and reasons are
+ * errors). 0, or -1 with err naming the file, the step and the key. */
+int scenario_load(struct scenario *sc, char *err, size_t errlen);
 /* Replaces $NAME ([A-Z0-9_]+) by the task's value (TASK_ID, EXECUTOR_ID,
  * HOST, AGENT_ID, or an executor environment variable such as PORT0). */
 void scenario_subst(struct scenario *sc, const char *in, char *out, size_t len);

@@ -22,6 +22,10 @@ static bool update_matches(const struct fa_update *u, const cJSON *spec)
 	const cJSON *parts = cJSON_IsArray(message) ? message : NULL; /* all must appear */
 	const cJSON *healthy = cJSON_GetObjectItemCaseSensitive(spec, "healthy");
 	const cJSON *acked = cJSON_GetObjectItemCaseSensitive(spec, "acknowledged");
+	/* an update the agent refused is seen only by steps that ask for one */
+	bool ignored = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec, "ignored"));
+	if ((u->ignored != NULL) != ignored)
+		return false;
 	if (state && strcmp(state, mesos_task_state_name(u->state)))
 		return false;
 	if (cJSON_IsBool(healthy) && u->healthy != (cJSON_IsTrue(healthy) ? 1 : 0))
@@ -50,11 +54,12 @@ static void describe_updates(const struct fa_update *ups, size_t from, size_t n,
 	size_t o = 0;
 	buf[0] = '\0';
 	for (size_t i = from; i < n && o < len; i++)
-		o += (size_t)snprintf(buf + o, len - o, "%s%s%s", o ? ", " : "",
+		o += (size_t)snprintf(buf + o, len - o, "%s%s%s%s", o ? ", " : "",
 		                      mesos_task_state_name(ups[i].state),
 		                      ups[i].healthy < 0 ? ""
 		                      : ups[i].healthy   ? " healthy"
-		                                         : " unhealthy");
+		                                         : " unhealthy",
+		                      ups[i].ignored ? " (ignored)" : "");
 	if (!o)
 		snprintf(buf, len, "none");
 }
@@ -71,7 +76,9 @@ static void check_update(struct scenario *sc, struct step *st)
 			return;
 		}
 	}
-	bool ended = fa_executor_is_terminated(fa_task_executor(t));
+	/* gone for good: a recovering agent still reconciles the tasks it forgot */
+	bool ended =
+	    fa_executor_is_terminated(fa_task_executor(t)) && !fa_agent_recovering(sc->agent);
 	if (ended || scenario_timed_out(st)) {
 		char seen[1024];
 		describe_updates(ups, sc->cursor, n, seen, sizeof(seen));

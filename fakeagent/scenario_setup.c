@@ -4,6 +4,7 @@
  * settings, then the task or the Marathon app launched and the executor's
  * log opened. */
 #include "scenario.h"
+#include "container.h"
 #include "load.h"
 
 #include "common/duration.h"
@@ -69,6 +70,15 @@ int scenario_agent_settings(struct scenario *sc, struct fa_config *cfg, char *er
 				return -1;
 			}
 			*(k[0] == 'c' ? &cfg->checkpoint : &cfg->executor_auth) = cJSON_IsTrue(kv);
+		} else if (!strcmp(k, "containers")) {
+			if (!cJSON_IsString(kv) ||
+			    (cfg->containers = container_kind_parse(kv->valuestring)) < 0) {
+				snprintf(
+				    err, errlen,
+				    "%s: agent.%s: expected \"auto\", \"cgroup\" or \"subreaper\"",
+				    sc->file, k);
+				return -1;
+			}
 		} else if (!strcmp(k, "drop_acks") && cJSON_IsNumber(kv)) {
 			cfg->drop_acks = kv->valueint;
 		} else if (!strcmp(k, "only_encoding") && cJSON_IsString(kv) &&
@@ -113,16 +123,35 @@ int scenario_agent_settings(struct scenario *sc, struct fa_config *cfg, char *er
 	return 0;
 }
 
-static char *sibling_binary(const char *name)
+/* A helper server's binary, where an install or a build puts it: beside
+ * fakeagent (the package puts all four in /usr/bin), then in the build tree
+ * (build/fakeagent/fakeagent -> build/<name>/<name>), then on PATH. NULL
+ * when none is executable; the caller frees. */
+static char *helper_binary(const char *name)
 {
-	char self[PATH_MAX];
+	char self[PATH_MAX], *path = NULL;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return NULL;
-	self[n] = '\0';
-	char *path;
-	/* build/fakeagent/fakeagent -> build/<name>/<name> */
-	return asprintf(&path, "%s/../%s/%s", dirname(self), name, name) < 0 ? NULL : path;
+	if (n > 0) {
+		self[n] = '\0';
+		const char *dir = dirname(self);
+		if (asprintf(&path, "%s/%s", dir, name) >= 0 && access(path, X_OK) == 0)
+			return path;
+		free(path);
+		if (asprintf(&path, "%s/../%s/%s", dir, name, name) >= 0 && access(path, X_OK) == 0)
+			return path;
+		free(path);
+	}
+	const char *env = getenv("PATH");
+	for (const char *p = env ? env : ""; *p;) {
+		size_t len = strcspn(p, ":");
+		if (len && asprintf(&path, "%.*s/%s", (int)len, p, name) >= 0) {
+			if (access(path, X_OK) == 0)
+				return path;
+			free(path);
+		}
+		p += len + (p[len] == ':');
+	}
+	return NULL;
 }
 
 static cJSON *load_ref(struct scenario *sc, const cJSON *ref, char *err, size_t errlen, char *what,
@@ -149,43 +178,17 @@ int scenario_setup(struct scenario *sc, char *err, size_t errlen)
 	char what[PATH_MAX + 64];
 	const cJSON *task = cJSON_GetObjectItemCaseSensitive(sc->doc, "task");
 	const cJSON *app = cJSON_GetObjectItemCaseSensitive(sc->doc, "app");
-	if (!task == !app) {
-		snprintf(err, errlen, "%s: give exactly one of \"task\" and \"app\"", sc->file);
-		return -1;
-	}
 	if (!sc->opts->executor) {
 		snprintf(err, errlen, "no executor binary: pass --executor PATH");
 		return -1;
 	}
-	const cJSON *tlk = cJSON_GetObjectItemCaseSensitive(sc->doc, "timeline");
-	if (tlk && !(cJSON_IsString(tlk) &&
-	             (!strcmp(tlk->valuestring, "brief") || !strcmp(tlk->valuestring, "full")))) {
-		snprintf(err, errlen, "%s: timeline: expected \"brief\" or \"full\"", sc->file);
-		return -1;
-	}
-	sc->brief = sc->tl.brief = tlk && !strcmp(tlk->valuestring, "brief");
-	const cJSON *xl = cJSON_GetObjectItemCaseSensitive(sc->doc, "executor_log"), *f;
-	bool xl_ok = !xl || cJSON_IsBool(xl) || cJSON_IsArray(xl);
-	const cJSON *parts = cJSON_IsArray(xl) ? xl : NULL;
-	cJSON_ArrayForEach (f, parts)
-		xl_ok &= cJSON_IsString(f);
-	if (!xl_ok) {
-		snprintf(err, errlen,
-		         "%s: executor_log: expected true, false or an array of strings (parts of "
-		         "the messages to show)",
-		         sc->file);
-		return -1;
-	}
-	sc->xlog_show = xl;
-	struct fa_config cfg;
-	fa_config_defaults(&cfg);
+	sc->tl.brief = sc->brief;
+	struct fa_config cfg = sc->cfg; /* read by scenario_load */
 	cfg.listen = "127.0.0.1:0";
 	cfg.hostname = "localhost";
 	char agent_dir[PATH_MAX], sock[PATH_MAX];
 	snprintf(agent_dir, sizeof(agent_dir), "%s/agent", sc->work_dir);
 	cfg.work_dir = agent_dir;
-	if (scenario_agent_settings(sc, &cfg, err, errlen) < 0)
-		return -1;
 	/* "domain_socket": true serves the executor API on a Unix socket too
 	 * (MESOS_DOMAIN_SOCKET), as --http_executor_domain_sockets does. */
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
@@ -194,23 +197,10 @@ int scenario_setup(struct scenario *sc, char *err, size_t errlen)
 		cfg.domain_socket = sock;
 	}
 
-	const cJSON *services = cJSON_GetObjectItemCaseSensitive(sc->doc, "services");
-	const cJSON *s;
-	cJSON_ArrayForEach (s, services) {
-		if (cJSON_IsString(s) && !strcmp(s->valuestring, "consul"))
-			sc->want_consul = true;
-		else if (cJSON_IsString(s) && !strcmp(s->valuestring, "vaas"))
-			sc->want_vaas = true;
-		else {
-			snprintf(err, errlen, "%s: services: expected \"consul\" and/or \"vaas\"",
-			         sc->file);
-			return -1;
-		}
-	}
 	char *bin;
 	if (sc->want_consul) {
 		bin = sc->opts->fakeconsul ? strdup(sc->opts->fakeconsul)
-		                           : sibling_binary("fakeconsul");
+		                           : helper_binary("fakeconsul");
 		int rc = sidecar_start(&sc->consul, sc->loop, "fakeconsul", bin, sc->work_dir, err,
 		                       errlen);
 		free(bin);
@@ -221,7 +211,7 @@ int scenario_setup(struct scenario *sc, char *err, size_t errlen)
 		add_env(sc, "CONSUL_HTTP_ADDR", sc->consul.addr, true);
 	}
 	if (sc->want_vaas) {
-		bin = sc->opts->fakevaas ? strdup(sc->opts->fakevaas) : sibling_binary("fakevaas");
+		bin = sc->opts->fakevaas ? strdup(sc->opts->fakevaas) : helper_binary("fakevaas");
 		int rc =
 		    sidecar_start(&sc->vaas, sc->loop, "fakevaas", bin, sc->work_dir, err, errlen);
 		free(bin);

@@ -116,23 +116,43 @@ int64_t scenario_step_duration(const struct step *st, const char *key, int64_t d
 
 /* ------------------------------------------------------------ steps */
 
-static const char *const step_kinds[] = {"expect-update",
-                                         "expect-call",
-                                         "expect-no-call",
-                                         "expect-executor-log",
-                                         "expect-no-update",
-                                         "expect-executor-exit",
-                                         "expect-process-gone",
-                                         "expect-consul-service",
-                                         "expect-vaas-backend",
-                                         "kill",
-                                         "shutdown",
-                                         "restart-agent",
-                                         "message",
-                                         "wait",
-                                         NULL};
+/* The step engine's own steps and their fields besides step, title and
+ * timeout (notation of steps_check_fields); scenario_steps.c has more. */
+static const struct {
+	const char *kind, *fields;
+} core_kinds[] = {
+    {"expect-update", "state!:state healthy:bool reason:reason source:source message:strs "
+                      "ignored:bool acknowledged:bool"},
+    {"expect-call", "call!:call encoding:enc unacknowledged_updates:count "
+                    "unacknowledged_tasks:count"},
+    {"expect-no-call", "call!:call encoding:enc unacknowledged_updates:count "
+                       "unacknowledged_tasks:count for:dur"},
+    {"expect-executor-log", "message!:str"},
+    {"expect-no-update", "state!:state healthy:bool reason:reason source:source message:strs "
+                         "ignored:bool for:dur after_match:bool"},
+    {"expect-executor-exit", "status:num"},
+    {"expect-process-gone", "cmdline:str before_exit:bool"},
+    {"expect-consul-service",
+     "id:str name:str address:str port:num tags:list absent:bool check_status:str show:bool"},
+    {"expect-vaas-backend", "director!:str address:str port:num absent:bool show:bool"},
+    {"kill", "grace:dur"},
+    {"shutdown", ""},
+    {"restart-agent", "downtime:dur"},
+    {"message", "data:str"},
+    {"wait", "duration:dur"},
+};
 
-int scenario_parse_steps(struct scenario *sc, char *err, size_t errlen)
+static const char *kind_fields(const char *kind)
+{
+	for (size_t i = 0; kind && i < sizeof(core_kinds) / sizeof(core_kinds[0]); i++)
+		if (!strcmp(core_kinds[i].kind, kind))
+			return core_kinds[i].fields;
+	return steps_fields(kind);
+}
+
+/* Reads sc->doc's "steps" into sc->steps: 0, or -1 with err naming the
+ * step and the field. */
+static int parse_steps(struct scenario *sc, char *err, size_t errlen)
 {
 	const cJSON *steps = cJSON_GetObjectItemCaseSensitive(sc->doc, "steps");
 	if (!cJSON_IsArray(steps) || !cJSON_GetArraySize(steps)) {
@@ -141,99 +161,43 @@ int scenario_parse_steps(struct scenario *sc, char *err, size_t errlen)
 	}
 	sc->n = (size_t)cJSON_GetArraySize(steps);
 	sc->steps = calloc(sc->n, sizeof(*sc->steps));
+	if (!sc->steps) {
+		sc->n = 0;
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	size_t i = 0;
 	const cJSON *s;
 	cJSON_ArrayForEach (s, steps) {
 		struct step *st = &sc->steps[i];
 		st->spec = s;
 		st->kind = scenario_str(s, "step");
-		bool known = false;
-		for (const char *const *k = step_kinds; st->kind && *k; k++)
-			known |= !strcmp(*k, st->kind);
-		known |= steps_known(st->kind);
-		if (!cJSON_IsObject(s) || !known) {
+		const char *fields = cJSON_IsObject(s) ? kind_fields(st->kind) : NULL;
+		if (!fields) {
 			char names[1024];
 			size_t o = 0;
-			for (const char *const *k = step_kinds; *k; k++)
-				o += (size_t)snprintf(names + o, sizeof(names) - o, "%s, ", *k);
+			for (size_t k = 0; k < sizeof(core_kinds) / sizeof(core_kinds[0]); k++)
+				o += (size_t)snprintf(names + o, sizeof(names) - o, "%s, ",
+				                      core_kinds[k].kind);
 			snprintf(err, errlen, "%s: steps[%zu].step: expected one of %s%s", sc->file,
 			         i, names, steps_names());
 			return -1;
 		}
-		char why[512];
-		if (steps_known(st->kind) && steps_validate(st->kind, s, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s: steps[%zu].%s", sc->file, i, why);
+		char why[2600];
+		if (steps_check_fields(fields, s, why, sizeof(why)) < 0 ||
+		    (steps_known(st->kind) && steps_validate(st->kind, s, why, sizeof(why)) < 0)) {
+			snprintf(err, errlen, "%s: steps[%zu] (%s).%s", sc->file, i, st->kind, why);
 			return -1;
-		}
-		const char *counts[] = {"unacknowledged_updates", "unacknowledged_tasks"};
-		for (size_t c = 0; c < 2; c++) {
-			const cJSON *v = cJSON_GetObjectItemCaseSensitive(s, counts[c]);
-			if (v && !(cJSON_IsNumber(v) && v->valuedouble >= 0)) {
-				snprintf(err, errlen, "%s: steps[%zu].%s: expected a count",
-				         sc->file, i, counts[c]);
-				return -1;
-			}
-		}
-		if ((!strcmp(st->kind, "expect-update") || !strcmp(st->kind, "expect-no-update")) &&
-		    !scenario_str(s, "state")) {
-			snprintf(err, errlen, "%s: steps[%zu].state: required for %s", sc->file, i,
-			         st->kind);
-			return -1;
-		}
-		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(s, "message"), *part;
-		bool msg_ok = !msg || cJSON_IsString(msg) || cJSON_IsArray(msg);
-		const cJSON *msgs = cJSON_IsArray(msg) ? msg : NULL;
-		cJSON_ArrayForEach (part, msgs)
-			msg_ok &= cJSON_IsString(part);
-		if (!msg_ok) {
-			snprintf(err, errlen,
-			         "%s: steps[%zu].message: expected a string or an array of strings",
-			         sc->file, i);
-			return -1;
-		}
-		const char *need =
-		    !strcmp(st->kind, "expect-call") || !strcmp(st->kind, "expect-no-call") ? "call"
-		    : !strcmp(st->kind, "expect-executor-log") ? "message"
-		                                               : NULL;
-		if (need && !scenario_str(s, need)) {
-			snprintf(err, errlen, "%s: steps[%zu].%s: required for %s (a string)",
-			         sc->file, i, need, st->kind);
-			return -1;
-		}
-		const char *flags[] = {"acknowledged", "before_exit"};
-		for (size_t f = 0; f < 2; f++) {
-			const cJSON *v = cJSON_GetObjectItemCaseSensitive(s, flags[f]);
-			if (v && !cJSON_IsBool(v)) {
-				snprintf(err, errlen, "%s: steps[%zu].%s: expected true or false",
-				         sc->file, i, flags[f]);
-				return -1;
-			}
 		}
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "before_exit")) &&
 		    !scenario_str(s, "cmdline")) {
 			snprintf(err, errlen,
-			         "%s: steps[%zu].before_exit: needs a cmdline (the executor itself "
-			         "is still alive)",
-			         sc->file, i);
+			         "%s: steps[%zu] (%s).before_exit: needs a cmdline (the executor "
+			         "itself is still alive)",
+			         sc->file, i, st->kind);
 			return -1;
 		}
-		const cJSON *show = cJSON_GetObjectItemCaseSensitive(s, "show");
-		const cJSON *cs = cJSON_GetObjectItemCaseSensitive(s, "check_status");
-		if ((show && !cJSON_IsBool(show)) || (cs && !cJSON_IsString(cs))) {
-			snprintf(err, errlen, "%s: steps[%zu].%s: expected %s", sc->file, i,
-			         show && !cJSON_IsBool(show) ? "show" : "check_status",
-			         show && !cJSON_IsBool(show) ? "true or false"
-			                                     : "a string (\"passing\")");
-			return -1;
-		}
-		const cJSON *to = cJSON_GetObjectItemCaseSensitive(s, "timeout");
 		st->timeout = scenario_step_duration(st, "timeout", DEFAULT_STEP_TIMEOUT);
-		if (to && st->timeout == DEFAULT_STEP_TIMEOUT && !cJSON_IsNumber(to) &&
-		    (!cJSON_IsString(to) || duration_parse(to->valuestring, &st->timeout) < 0)) {
-			snprintf(err, errlen, "%s: steps[%zu].timeout: expected a duration",
-			         sc->file, i);
-			return -1;
-		}
 		const char *title = scenario_str(s, "title");
 		const char *detail = scenario_str(s, "state");
 		const char *more[] = {"name",    "id",   "director", "cmdline", "call",
@@ -254,4 +218,82 @@ int scenario_parse_steps(struct scenario *sc, char *err, size_t errlen)
 		i++;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------ the file */
+
+/* The keys a scenario file may have (docs/scenarios.md). */
+static const char *const file_keys[] = {"name",    "app",      "task",         "services", "agent",
+                                        "timeout", "timeline", "executor_log", "steps"};
+
+static int load_fail(char *err, size_t errlen, const char *file, const char *key, const char *what)
+{
+	snprintf(err, errlen, "%s: %s: %s", file, key, what);
+	return -1;
+}
+
+int scenario_load(struct scenario *sc, char *err, size_t errlen)
+{
+	const cJSON *v;
+	const char *f = sc->file;
+	if (!cJSON_IsObject(sc->doc)) {
+		snprintf(err, errlen, "%s: expected a JSON object", f);
+		return -1;
+	}
+	cJSON_ArrayForEach (v, sc->doc) {
+		bool known = false;
+		for (size_t i = 0; i < sizeof(file_keys) / sizeof(file_keys[0]); i++)
+			known |= !strcmp(v->string, file_keys[i]);
+		if (!known)
+			return load_fail(err, errlen, f, v->string,
+			                 "unknown key (the keys: name, app, task, services, agent, "
+			                 "timeout, timeline, executor_log, steps)");
+	}
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(sc->doc, "name");
+	if (name && !cJSON_IsString(name))
+		return load_fail(err, errlen, f, "name", "expected a string");
+	const cJSON *task = cJSON_GetObjectItemCaseSensitive(sc->doc, "task");
+	const cJSON *app = cJSON_GetObjectItemCaseSensitive(sc->doc, "app");
+	if (!task == !app) {
+		snprintf(err, errlen, "%s: give exactly one of \"task\" and \"app\"", f);
+		return -1;
+	}
+	const cJSON *ref = task ? task : app;
+	if (!cJSON_IsString(ref) && !cJSON_IsObject(ref))
+		return load_fail(err, errlen, f, ref->string, "expected a file name or an object");
+	sc->total_timeout = steps_duration(sc->doc, "timeout", DEFAULT_TOTAL_TIMEOUT);
+	if (sc->total_timeout < 0)
+		return load_fail(err, errlen, f, "timeout", "expected a duration (\"5mins\")");
+	const cJSON *tlk = cJSON_GetObjectItemCaseSensitive(sc->doc, "timeline");
+	if (tlk && !(cJSON_IsString(tlk) &&
+	             (!strcmp(tlk->valuestring, "brief") || !strcmp(tlk->valuestring, "full"))))
+		return load_fail(err, errlen, f, "timeline", "expected \"brief\" or \"full\"");
+	sc->brief = tlk && !strcmp(tlk->valuestring, "brief");
+	const cJSON *xl = cJSON_GetObjectItemCaseSensitive(sc->doc, "executor_log"), *part;
+	bool xl_ok = !xl || cJSON_IsBool(xl) || cJSON_IsArray(xl);
+	const cJSON *parts = cJSON_IsArray(xl) ? xl : NULL;
+	cJSON_ArrayForEach (part, parts)
+		xl_ok &= cJSON_IsString(part);
+	if (!xl_ok)
+		return load_fail(err, errlen, f, "executor_log",
+		                 "expected true, false or an array of strings (parts of the "
+		                 "messages to show)");
+	sc->xlog_show = xl;
+	const cJSON *services = cJSON_GetObjectItemCaseSensitive(sc->doc, "services");
+	if (services && !cJSON_IsArray(services))
+		return load_fail(err, errlen, f, "services",
+		                 "expected an array: [\"consul\"], [\"vaas\"] or both");
+	cJSON_ArrayForEach (v, services) {
+		if (cJSON_IsString(v) && !strcmp(v->valuestring, "consul"))
+			sc->want_consul = true;
+		else if (cJSON_IsString(v) && !strcmp(v->valuestring, "vaas"))
+			sc->want_vaas = true;
+		else
+			return load_fail(err, errlen, f, "services",
+			                 "expected \"consul\" and/or \"vaas\"");
+	}
+	fa_config_defaults(&sc->cfg);
+	if (scenario_agent_settings(sc, &sc->cfg, err, errlen) < 0)
+		return -1;
+	return parse_steps(sc, err, errlen);
 }

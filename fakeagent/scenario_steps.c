@@ -17,29 +17,45 @@
 #define VAAS_AUTH  "Authorization: ApiKey admin:vagrant_api_key" /* fakevaas' seed user */
 #define DEF_OUTAGE (5 * DURATION_NS_PER_SEC)
 
-static const char *const kinds[] = {"drop-stream",
-                                    "stop-agent",
-                                    "inject-raw",
-                                    "inject-event",
-                                    "fake",
-                                    "stop-service",
-                                    "expect-file",
-                                    "expect-executor-log-absent",
-                                    "signal-executor",
-                                    NULL};
+/* The steps of this file and their fields besides step, title and timeout,
+ * in the notation of steps_fields (scenario_steps.h). */
+static const struct {
+	const char *kind, *fields;
+} kinds[] = {
+    {"drop-stream", ""},
+    {"stop-agent", "downtime:dur"},
+    {"inject-raw", "data:str hex:str frame:bool"},
+    {"inject-event", "event!:obj"},
+    {"fake", "service!:str path!:str method:str body:any contains:strs absent:strs fields:strs"},
+    {"stop-service", "service!:str"},
+    {"expect-file", "path!:str contains:strs absent:strs exists:bool"},
+    {"expect-executor-log-absent", "text!:strs for:dur"},
+    {"signal-executor", "signal:str"},
+};
+
+#define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+const char *steps_fields(const char *kind)
+{
+	for (size_t i = 0; kind && i < N_KINDS; i++)
+		if (!strcmp(kinds[i].kind, kind))
+			return kinds[i].fields;
+	return NULL;
+}
 
 bool steps_known(const char *kind)
 {
-	for (const char *const *k = kinds; kind && *k; k++)
-		if (!strcmp(*k, kind))
-			return true;
-	return false;
+	return steps_fields(kind) != NULL;
 }
 
 const char *steps_names(void)
 {
-	return "drop-stream, stop-agent, inject-raw, inject-event, fake, stop-service, "
-	       "expect-file, expect-executor-log-absent, signal-executor";
+	static char names[512];
+	if (!names[0])
+		for (size_t i = 0, o = 0; i < N_KINDS && o < sizeof(names); i++)
+			o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", i ? ", " : "",
+			                      kinds[i].kind);
+	return names;
 }
 
 static const char *sstr(const cJSON *j, const char *key)
@@ -86,11 +102,12 @@ static long parse_hex(const char *s, uint8_t *out, size_t max)
 	return (long)n;
 }
 
+/* Absent, or a duration that is not negative. */
 static bool duration_ok(const cJSON *v)
 {
 	int64_t ns;
-	return !v || cJSON_IsNumber(v) ||
-	       (cJSON_IsString(v) && duration_parse(v->valuestring, &ns) == 0);
+	return !v || (cJSON_IsNumber(v) && v->valuedouble >= 0) ||
+	       (cJSON_IsString(v) && duration_parse(v->valuestring, &ns) == 0 && ns >= 0);
 }
 
 int64_t steps_duration(const cJSON *spec, const char *key, int64_t def)
@@ -135,18 +152,142 @@ static int signal_number(const char *name)
 	return -1;
 }
 
+/* ------------------------------------------------------------ field types */
+
+/* An enum value name of a Mesos message, or false. */
+static bool enum_name_ok(const ProtobufCEnumDescriptor *d, const char *name)
+{
+	return protobuf_c_enum_descriptor_get_value_by_name(d, name) != NULL;
+}
+
+/* The names of an enum's values, for an error message. */
+static void enum_names(const ProtobufCEnumDescriptor *d, char *buf, size_t len)
+{
+	size_t o = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < d->n_values && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "", d->values[i].name);
+}
+
+/* Whether v has the type `type` (steps_fields' notation, plus the step
+ * engine's own: num, count, state, reason, source, call, enc, list); when
+ * not, what was expected goes in want. */
+static bool type_ok(const char *type, const cJSON *v, char *want, size_t len)
+{
+	static const char *const calls[] = {"SUBSCRIBE", "UPDATE", "MESSAGE", "HEARTBEAT"};
+	const char *s = cJSON_IsString(v) ? v->valuestring : NULL;
+	if (!strcmp(type, "str"))
+		return s || (snprintf(want, len, "a string"), false);
+	if (!strcmp(type, "strs"))
+		return strings_ok(v) ||
+		       (snprintf(want, len, "a string or an array of strings"), false);
+	if (!strcmp(type, "list"))
+		return (cJSON_IsArray(v) && strings_ok(v)) ||
+		       (snprintf(want, len, "an array of strings"), false);
+	if (!strcmp(type, "bool"))
+		return cJSON_IsBool(v) || (snprintf(want, len, "true or false"), false);
+	if (!strcmp(type, "dur"))
+		return duration_ok(v) ||
+		       (snprintf(want, len, "a duration (\"5secs\", \"5s\")"), false);
+	if (!strcmp(type, "obj"))
+		return cJSON_IsObject(v) || (snprintf(want, len, "an object"), false);
+	if (!strcmp(type, "num"))
+		return cJSON_IsNumber(v) || s ||
+		       (snprintf(want, len, "a number or a string (\"$PORT0\")"), false);
+	if (!strcmp(type, "count"))
+		return (cJSON_IsNumber(v) && v->valuedouble >= 0) ||
+		       (snprintf(want, len, "a count"), false);
+	if (!strcmp(type, "enc"))
+		return (s && (!strcmp(s, "json") || !strcmp(s, "protobuf"))) ||
+		       (snprintf(want, len, "\"json\" or \"protobuf\""), false);
+	if (!strcmp(type, "call")) {
+		for (size_t i = 0; s && i < sizeof(calls) / sizeof(calls[0]); i++)
+			if (!strcmp(s, calls[i]))
+				return true;
+		snprintf(want, len, "one of SUBSCRIBE, UPDATE, MESSAGE, HEARTBEAT");
+		return false;
+	}
+	const ProtobufCEnumDescriptor *d =
+	    !strcmp(type, "state")    ? &mesos__v1__task_state__descriptor
+	    : !strcmp(type, "reason") ? &mesos__v1__task_status__reason__descriptor
+	    : !strcmp(type, "source") ? &mesos__v1__task_status__source__descriptor
+	                              : NULL;
+	if (d) {
+		if (s && enum_name_ok(d, s))
+			return true;
+		char names[2048];
+		enum_names(d, names, sizeof(names));
+		snprintf(want, len, "one of %s", names);
+		return false;
+	}
+	return true; /* any */
+}
+
+/* "a:str b!:dur" -> "a, b" */
+static void field_names(const char *fields, char *buf, size_t len)
+{
+	size_t o = 0;
+	buf[0] = '\0';
+	for (const char *p = fields; *p && o < len;) {
+		size_t n = strcspn(p, " ");
+		o += (size_t)snprintf(buf + o, len - o, "%s%.*s", o ? ", " : "",
+		                      (int)strcspn(p, "!:"), p);
+		p += n + (p[n] == ' ');
+	}
+}
+
+int steps_check_fields(const char *fields, const cJSON *spec, char *err, size_t errlen)
+{
+	const cJSON *v;
+	char name[64], type[16], want[2100];
+	/* every member is a known field of the right type */
+	cJSON_ArrayForEach (v, spec) {
+		const char *k = v->string;
+		if (!strcmp(k, "step"))
+			continue;
+		const char *t = !strcmp(k, "title") ? "str" : !strcmp(k, "timeout") ? "dur" : NULL;
+		for (const char *p = fields; !t && *p;) {
+			size_t n = strcspn(p, " "), nl = strcspn(p, "!:");
+			const char *colon = memchr(p, ':', n);
+			if (colon && nl == strlen(k) && !strncmp(p, k, nl)) {
+				snprintf(type, sizeof(type), "%.*s",
+				         (int)(n - (size_t)(colon + 1 - p)), colon + 1);
+				t = type;
+			}
+			p += n + (p[n] == ' ');
+		}
+		if (!t) {
+			char names[512];
+			field_names(fields, names, sizeof(names));
+			snprintf(err, errlen,
+			         "%s: unknown field (the fields of this step: %s%stitle, timeout)",
+			         k, names, names[0] ? ", " : "");
+			return -1;
+		}
+		if (!type_ok(t, v, want, sizeof(want))) {
+			char *got = cJSON_PrintUnformatted(v);
+			snprintf(err, errlen, "%s: %.200s: expected %s", k, got ? got : "?", want);
+			free(got);
+			return -1;
+		}
+	}
+	/* the required ones are there */
+	for (const char *p = fields; *p;) {
+		size_t n = strcspn(p, " "), nl = strcspn(p, "!:");
+		snprintf(name, sizeof(name), "%.*s", (int)nl, p);
+		if (p[nl] == '!' && !cJSON_GetObjectItemCaseSensitive(spec, name)) {
+			snprintf(err, errlen, "%s: required", name);
+			return -1;
+		}
+		p += n + (p[n] == ' ');
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ validation */
+
 int steps_validate(const char *kind, const cJSON *spec, char *err, size_t errlen)
 {
-	const char *lists[] = {"contains", "absent", "text", "fields"};
-	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-		if (!strings_ok(cJSON_GetObjectItemCaseSensitive(spec, lists[i])))
-			return fail(err, errlen, "%s: expected a string or an array of strings",
-			            lists[i]);
-	if (!duration_ok(cJSON_GetObjectItemCaseSensitive(spec, "downtime")))
-		return fail(err, errlen, "%s: expected a duration (\"5secs\")", "downtime");
-	if (!duration_ok(cJSON_GetObjectItemCaseSensitive(spec, "for")))
-		return fail(err, errlen, "%s: expected a duration (\"1secs\")", "for");
-
 	if (!strcmp(kind, "inject-raw")) {
 		const char *data = sstr(spec, "data"), *hex = sstr(spec, "hex");
 		uint8_t buf[4096];
@@ -156,43 +297,26 @@ int steps_validate(const char *kind, const cJSON *spec, char *err, size_t errlen
 		if (hex && parse_hex(hex, buf, sizeof(buf)) < 0)
 			return fail(err, errlen,
 			            "%s: expected pairs of hex digits (at most 4096 bytes)", "hex");
-		const cJSON *frame = cJSON_GetObjectItemCaseSensitive(spec, "frame");
-		if (frame && !cJSON_IsBool(frame))
-			return fail(err, errlen, "%s: expected true or false", "frame");
-	} else if (!strcmp(kind, "inject-event")) {
-		if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(spec, "event")))
-			return fail(err, errlen,
-			            "%s: required: an object (a mesos.v1.executor.Event in JSON)",
-			            "event");
 	} else if (!strcmp(kind, "fake")) {
 		if (validate_service(spec, err, errlen) < 0)
 			return -1;
-		const char *path = sstr(spec, "path"), *method = sstr(spec, "method");
+		const char *path = sstr(spec, "path");
 		if (!path || path[0] != '/')
 			return fail(err, errlen,
 			            "%s: required: a path starting with '/' (\"/_fake/fail\")",
 			            "path");
-		if (cJSON_GetObjectItemCaseSensitive(spec, "method") && !method)
-			return fail(err, errlen, "%s: expected a string (\"POST\")", "method");
 	} else if (!strcmp(kind, "stop-service")) {
 		return validate_service(spec, err, errlen);
 	} else if (!strcmp(kind, "expect-file")) {
 		const char *path = sstr(spec, "path");
-		const cJSON *exists = cJSON_GetObjectItemCaseSensitive(spec, "exists");
 		if (!path || !path[0] || path[0] == '/')
 			return fail(err, errlen, "%s: required: a path relative to the sandbox",
 			            "path");
-		if (exists && !cJSON_IsBool(exists))
-			return fail(err, errlen, "%s: expected true or false", "exists");
 	} else if (!strcmp(kind, "signal-executor")) {
 		const cJSON *sig = cJSON_GetObjectItemCaseSensitive(spec, "signal");
 		if (sig && signal_number(sstr(spec, "signal")) <= 0)
 			return fail(err, errlen, "%s: expected SIGTERM, SIGINT, SIGHUP or SIGKILL",
 			            "signal");
-	} else if (!strcmp(kind, "expect-executor-log-absent")) {
-		if (!cJSON_GetObjectItemCaseSensitive(spec, "text"))
-			return fail(err, errlen, "%s: required: a string or an array of strings",
-			            "text");
 	}
 	return 0;
 }

@@ -55,10 +55,26 @@ struct steps_ctx {
 
 /* Whether `kind` is one of the steps above. */
 bool steps_known(const char *kind);
+/* The fields a step of `kind` may have besides "step", "title" and
+ * "timeout", as space-separated "name:type" ("path!:str": '!' marks a
+ * required field), or NULL when `kind` is not one of the steps above. Types:
+ * str, strs (a string or an array of strings), bool, dur (a duration:
+ * seconds, or "5secs", "5s"), obj (an object), any. */
+const char *steps_fields(const char *kind);
 /* The step kinds above, for error messages ("drop-stream, stop-agent, ..."). */
 const char *steps_names(void);
-/* Checks a step's fields when the file is loaded: 0, or -1 with err naming
- * the field ("data: expected a string"). */
+/* Checks a step object against its fields (steps_fields' notation, for
+ * any step kind; the step engine's own kinds also use num (a number, or a
+ * string that is one after substitution), count (a number >= 0), list (an
+ * array of strings), state, reason, source (Mesos enum names), call
+ * (SUBSCRIBE, UPDATE, MESSAGE, HEARTBEAT) and enc (json, protobuf)): every
+ * member is "step", "title", "timeout" or one of them with the right type,
+ * and the required ones are there. 0, or -1 with err naming the field
+ * ("stat: unknown field (...)"). */
+int steps_check_fields(const char *fields, const cJSON *spec, char *err, size_t errlen);
+/* Checks what the types cannot say of a step of the kinds above, once
+ * steps_check_fields passed (a path that must start with '/', exactly one
+ * of data and hex...): 0, or -1 with err naming the field. */
 int steps_validate(const char *kind, const cJSON *spec, char *err, size_t errlen);
 /* A duration field of a step: seconds as a number, or a Mesos or Go
  * duration string ("5secs", "1.5s"); def when absent or unreadable. */

@@ -56,11 +56,18 @@ int sidecar_start(struct sidecar *s, uv_loop_t *loop, const char *name, const ch
 	s->timer_open = false;
 	s->stopping = false;
 	s->on_exit = NULL;
-	if (!bin || access(bin, X_OK) < 0) {
+	if (!bin) {
+		snprintf(err, errlen,
+		         "the scenario needs %s, but there is none beside fakeagent, in the build "
+		         "tree or on PATH (build it, or pass --%s PATH)",
+		         name, name);
+		return -1;
+	}
+	if (access(bin, X_OK) < 0) {
 		snprintf(err, errlen,
 		         "the scenario needs %s, but %s is not an executable (build it, or pass "
 		         "--%s PATH)",
-		         name, bin ? bin : "(no path)", name);
+		         name, bin, name);
 		return -1;
 	}
 	snprintf(out, sizeof(out), "%s/%s.stdout", dir, name);

@@ -1,15 +1,16 @@
 /* Executor processes as the Mesos containerizer starts them: a fresh sandbox
  * (slaves/<agent>/frameworks/<fw>/executors/<id>/runs/<container>) with
  * `stdout` and `stderr` files, the binary placed there as the fetcher would,
- * the agent's executor environment (spec §7) and nothing inherited from the
- * fake agent itself, a new session, ExecutorInfo.command run with /bin/sh -c
- * (or exec'd with its arguments when shell is false). Destroying the
- * "container" SIGKILLs the executor's process group, every process left in
- * its session and, while the executor lives, every process below it. */
+ * the agent's executor environment (spec §7) with nothing inherited from
+ * the fake agent itself but its LIBPROCESS_IP (as the agent passes its
+ * own), a new session, ExecutorInfo.command run with /bin/sh -c (or exec'd
+ * with its arguments when shell is false), all of it in a container of its
+ * own (container.h). Destroying the container, or the executor's end,
+ * SIGKILLs every process the executor ever started. */
 #include "internal.h"
 
 #include "common/duration.h"
-#include "common/uuid4.h"
+#include "container.h"
 #include "procscan.h"
 #include "reaper.h"
 
@@ -21,9 +22,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* LIBDIR/libmesos-VERSION.so of a Mesos 1.11 agent installed with prefix /usr */
+#define FA_LIBMESOS "/usr/lib/libmesos-1.11.0.so"
 
 extern char **environ;
 
@@ -90,7 +94,11 @@ static void build_env(struct fa_executor *e, const struct fa_launch *l)
 	struct envb b = {0};
 	char d[32], pid[160];
 
-	/* --executor_environment_variables first; everything below wins. */
+	/* The agent's own LIBPROCESS_IP, then --executor_environment_variables,
+	 * which may override it; everything below wins over both. */
+	const char *ip = getenv("LIBPROCESS_IP");
+	if (ip)
+		env_set(&b, "LIBPROCESS_IP", ip);
 	for (const char *const *kv = a->cfg.executor_env; kv && *kv; kv++)
 		env_set_kv(&b, *kv);
 	for (const char *const *kv = l->extra_env; kv && *kv; kv++)
@@ -98,6 +106,12 @@ static void build_env(struct fa_executor *e, const struct fa_launch *l)
 	if (!env_has(&b, "PATH"))
 		env_set(&b, "PATH", DEFAULT_PATH);
 	env_set(&b, "LIBPROCESS_PORT", "0");
+	/* Unless the operator's variables name them: where an agent installed
+	 * from the Mesos packages has libmesos. */
+	if (!env_has(&b, "MESOS_NATIVE_JAVA_LIBRARY"))
+		env_set(&b, "MESOS_NATIVE_JAVA_LIBRARY", FA_LIBMESOS);
+	if (!env_has(&b, "MESOS_NATIVE_LIBRARY"))
+		env_set(&b, "MESOS_NATIVE_LIBRARY", FA_LIBMESOS);
 	env_set(&b, "MESOS_FRAMEWORK_ID", a->framework_id);
 	env_set(&b, "MESOS_EXECUTOR_ID", e->info->executor_id->value);
 	env_set(&b, "MESOS_DIRECTORY", e->sandbox);
@@ -210,15 +224,18 @@ int fa_spawn_prepare(struct fa_executor *e, const struct fa_launch *l, char *err
 		snprintf(err, errlen, "sandbox %s: %s", e->sandbox, strerror(errno));
 		return -1;
 	}
-	if (a->cfg.executor_auth) {
-		uint8_t r[16];
-		char h1[37], h2[37];
-		uuid4_new(r);
-		uuid4_format(r, h1);
-		uuid4_new(r);
-		uuid4_format(r, h2);
-		if (asprintf(&e->token, "%s.%s", h1, h2) < 0)
-			e->token = NULL;
+	if (a->cfg.executor_auth) { /* the agent's JWTSecretGenerator: claims fid, eid, cid */
+		cJSON *claims = cJSON_CreateObject();
+		cJSON_AddStringToObject(claims, "cid", e->container_id);
+		cJSON_AddStringToObject(claims, "eid", e->info->executor_id->value);
+		cJSON_AddStringToObject(claims, "fid", a->framework_id);
+		e->token = jwt_sign(claims, a->jwt_key);
+		cJSON_Delete(claims);
+		if (!e->token) {
+			snprintf(err, errlen, "executor %s: cannot sign its token",
+			         e->info->executor_id->value);
+			return -1;
+		}
 	}
 	if (l->executor_bin)
 		e->place_from = strdup(l->executor_bin);
@@ -291,6 +308,8 @@ static int fetch_uris(struct fa_executor *e, char *err, size_t errlen)
 /* ------------------------------------------------------------ processes */
 
 static void on_sweep(uv_timer_t *t);
+struct exec_args;
+static int start_container(struct fa_executor *e, struct exec_args *x, char *err, size_t errlen);
 
 /* The container goes with its executor, on the loop turn after the reaping:
  * executors that end together (hundreds at once at scale) are swept with
@@ -308,15 +327,22 @@ static void on_exit_cb(void *data, pid_t pid, int status)
 		uv_timer_start(&e->agent->sweep_timer, on_sweep, 0, 0);
 }
 
-static __attribute__((noreturn)) void child_exec(struct fa_executor *e, const char *prog,
-                                                 char **argv, int out, int errfd)
+/* What the executor's process needs before it execs (container_start). */
+struct exec_args {
+	struct fa_executor *e;
+	const char *prog;
+	char **argv;
+	int out, errfd;
+};
+
+static __attribute__((noreturn)) void child_exec(void *arg)
 {
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			signal(s, SIG_DFL);
+	const struct exec_args *x = arg;
+	struct fa_executor *e = x->e;
+	const char *prog = x->prog;
+	char **argv = x->argv;
+	int out = x->out, errfd = x->errfd;
+	container_reset_signals();
 	setsid();
 	int in = open("/dev/null", O_RDONLY);
 	dup2(in, 0);
@@ -389,52 +415,30 @@ int fa_spawn_start(struct fa_executor *e, char *err, size_t errlen)
 		free(args);
 		return -1;
 	}
-	const char *prog = cmd->shell ? "/bin/sh" : cmd->value;
+	struct exec_args x = {.e = e,
+	                      .prog = cmd->shell ? "/bin/sh" : cmd->value,
+	                      .argv = argv,
+	                      .out = out,
+	                      .errfd = errfd};
 	e->spawned_ns = uv_hrtime();
-	pid_t pid = fork();
-	if (pid == 0)
-		child_exec(e, prog, argv, out, errfd);
-	int fork_errno = errno;
+	int rc = start_container(e, &x, err, errlen);
 	close(out);
 	close(errfd);
 	free(args);
-	if (pid < 0) {
-		snprintf(err, errlen, "fork: %s", strerror(fork_errno));
+	if (rc < 0)
 		return -1;
-	}
 	e->spawned = true;
-	e->pid = pid;
-	reaper_watch(pid, on_exit_cb, e);
+	e->pid = e->ct.pid;
 	fa_note(e->agent, FA_NOTE_EXEC_UP, e, NULL, "executor %s started: pid %d, sandbox %s",
-	        e->info->executor_id->value, (int)pid, e->sandbox);
+	        e->info->executor_id->value, (int)e->pid, e->sandbox);
 	return 0;
 }
 
-/* The container is the executor's session and process group, and every
- * process below the executor, whatever session it made for itself (our
- * executor puts its task in a new one). The tree is taken from one snapshot
- * before anything is killed: a killed parent's children would be re-parented
- * at once and no longer be found below it. */
+/* Kills the container, the executor too if it lives; `v` is a snapshot
+ * shared by the containers killed together. */
 static void kill_container(struct fa_executor *e, struct procscan_entry *v, size_t n)
 {
-	pid_t sid = e->pid;
-	for (size_t i = 0; i < n; i++)
-		v[i].doomed =
-		    v[i].session == sid || v[i].pgrp == sid || (!e->exited && v[i].pid == sid);
-	for (bool grew = !e->exited; grew;) { /* descendants, to a fixed point */
-		grew = false;
-		for (size_t i = 0; i < n; i++)
-			for (size_t k = 0; !v[i].doomed && k < n; k++)
-				if (v[k].doomed && v[i].ppid == v[k].pid)
-					v[i].doomed = grew = true;
-	}
-	if (!e->exited) { /* not reaped: the pid is still ours */
-		kill(-sid, SIGKILL);
-		kill(sid, SIGKILL); /* forked but not yet in its own session and group */
-	}
-	for (size_t i = 0; i < n; i++)
-		if (v[i].doomed)
-			kill(v[i].pid, SIGKILL);
+	container_kill(&e->ct, v, n);
 }
 
 void fa_spawn_kill_all(struct fa_executor *e)
@@ -453,13 +457,112 @@ static void on_sweep(uv_timer_t *t)
 	size_t n = 0;
 	struct procscan_entry *v = procscan_snapshot(&n);
 	for (struct fa_executor *e = a->executors; e; e = e->next) {
-		if (!e->sweep_pending)
-			continue;
-		e->sweep_pending = false;
-		kill_container(e, v, n);
-		fa_executor_terminated(e, e->destroying ? e->destroy_why : FA_DESTROY_EXITED);
+		if (e->sweep_pending) {
+			e->sweep_pending = false;
+			kill_container(e, v, n);
+			fa_executor_terminated(e,
+			                       e->destroying ? e->destroy_why : FA_DESTROY_EXITED);
+		}
+		if (e->state == FA_EXEC_TERMINATED)
+			container_remove(&e->ct); /* once empty; later sweeps retry */
 	}
 	free(v);
+}
+
+/* ------------------------------------------------------------ containers */
+
+static void status_closed(uv_handle_t *h)
+{
+	fa_handle_closed(h);
+}
+
+/* Stops reading the init's pipe and closes it. */
+static void status_close(struct fa_executor *e)
+{
+	if (!e->status_open)
+		return;
+	e->status_open = false;
+	uv_poll_stop(&e->status);
+	e->status.data = e->agent;
+	uv_close((uv_handle_t *)&e->status, status_closed);
+	close(e->ct.status_fd);
+	e->ct.status_fd = -1;
+}
+
+/* The init's pipe: the executor's wait status, then EOF once the init is
+ * gone. An init gone without saying counts as the executor killed. */
+static void on_status(uv_poll_t *h, int status, int events)
+{
+	struct fa_executor *e = h->data;
+	int st;
+	ssize_t r = read(e->ct.status_fd, &st, sizeof(st));
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r == (ssize_t)sizeof(st) && !e->exited) {
+		on_exit_cb(e, e->pid, st);
+		return;
+	}
+	if (!e->exited)
+		on_exit_cb(e, e->pid, SIGKILL);
+	status_close(e);
+}
+
+static void on_init_exit(void *data, pid_t pid, int status)
+{
+	struct fa_executor *e = data;
+	e->ct.init = 0; /* reaped: its pid is no longer ours */
+}
+
+/* Starts the executor in a container of the agent's kind; a cgroup that
+ * cannot be joined makes it, and every later one, a subreaper's. */
+static int start_container(struct fa_executor *e, struct exec_args *x, char *err, size_t errlen)
+{
+	struct fa_agent *a = e->agent;
+	char name[128], why[512];
+	snprintf(name, sizeof(name), "fakeagent-%d-%s", (int)getpid(), e->container_id);
+	if (a->containers == CONTAINER_CGROUP &&
+	    container_start(&e->ct, CONTAINER_CGROUP, a->cgroup_parent, name, child_exec, x, why,
+	                    sizeof(why)) == 0) {
+		reaper_watch(e->ct.pid, on_exit_cb, e);
+		return 0;
+	}
+	if (a->containers == CONTAINER_CGROUP) {
+		fa_note(a, FA_NOTE_WARN, e, NULL, "%s: containers are subreaper inits from now on",
+		        why);
+		a->containers = CONTAINER_SUBREAPER;
+	}
+	if (container_start(&e->ct, CONTAINER_SUBREAPER, NULL, name, child_exec, x, err, errlen) <
+	    0)
+		return -1;
+	reaper_watch(e->ct.init, on_init_exit, e);
+	uv_poll_init(a->loop, &e->status, e->ct.status_fd);
+	e->status.data = e;
+	e->status_open = true;
+	a->handles_open++;
+	uv_poll_start(&e->status, UV_READABLE, on_status);
+	return 0;
+}
+
+void fa_spawn_release(struct fa_executor *e)
+{
+	if (e->ct.init)
+		reaper_forget(e->ct.init);
+	status_close(e);
+}
+
+void fa_spawn_free(struct fa_executor *e)
+{
+	/* what a killed process needs to leave its cgroup: a moment */
+	for (int i = 0; i < 100 && !container_remove(&e->ct); i++) {
+		reaper_poll();
+		struct timespec ts = {0, 10000000};
+		nanosleep(&ts, NULL);
+	}
+	if (e->ct.cgroup)
+		fprintf(stderr, "fakeagent: cgroup %s not removed: still in use\n", e->ct.cgroup);
+	container_remove(&e->ct);
+	free(e->ct.cgroup);
+	e->ct.cgroup = NULL;
 }
 
 void fa_executor_destroy(struct fa_executor *e, enum fa_destroy_reason why)
@@ -468,9 +571,15 @@ void fa_executor_destroy(struct fa_executor *e, enum fa_destroy_reason why)
 		return;
 	e->destroying = true;
 	e->destroy_why = why;
+	e->state = FA_EXEC_TERMINATING; /* as the agent marks what it destroys */
 	uv_timer_stop(&e->deadline);
-	if (e->spawned && !e->exited)
+	if (e->spawned && !e->exited) {
 		fa_spawn_kill_all(e); /* terminated when reaped */
-	else
+	} else if (e->spawned) {      /* reaped already (while the agent was down) */
+		e->sweep_pending = true;
+		if (!uv_is_active((uv_handle_t *)&e->agent->sweep_timer))
+			uv_timer_start(&e->agent->sweep_timer, on_sweep, 0, 0);
+	} else {
 		fa_executor_terminated(e, why);
+	}
 }

@@ -1,8 +1,9 @@
 /* Task bookkeeping as the agent's status update manager sees it: status
  * updates from executors (ignored for a foreign agent_id or an unknown task,
- * duplicates re-acknowledged), acknowledgements (delayed or dropped on
- * request), the agent's own terminal updates when an executor goes away,
- * and the /state document. */
+ * duplicates re-acknowledged, and refused as updateTaskState refuses them:
+ * anything after a terminal update, a non-terminal one for a queued task), acknowledgements
+ * (delayed or dropped on request), the agent's own terminal updates when an executor goes away, and
+ * the /state document. */
 #include "internal.h"
 
 #include "common/base64.h"
@@ -23,12 +24,10 @@ static double now_secs(void)
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-struct fa_task *fa_task_find(struct fa_agent *a, const char *task_id, bool include_terminated)
+struct fa_task *fa_task_find(struct fa_agent *a, const char *task_id)
 {
 	struct fa_task *found = NULL;
 	for (struct fa_executor *e = a->executors; e; e = e->next) {
-		if (e->state == FA_EXEC_TERMINATED && !include_terminated)
-			continue;
 		for (struct fa_task *t = e->tasks; t; t = t->next)
 			if (strcmp(t->info->task_id->value, task_id) == 0)
 				found = t;
@@ -80,7 +79,7 @@ static void on_ack_timer(uv_timer_t *t)
 	struct fa_ack *k = t->data;
 	struct fa_executor *e = k->exec;
 	if (fa_send_ack(e, k->task_id, k->uuid) == 0) {
-		struct fa_task *task = fa_task_find(k->agent, k->task_id, true);
+		struct fa_task *task = fa_task_find(k->agent, k->task_id);
 		for (size_t i = 0; task && i < task->n_updates; i++)
 			if (memcmp(task->updates[i].uuid, k->uuid, 16) == 0)
 				task->updates[i].acknowledged = true;
@@ -126,16 +125,40 @@ void fa_acks_cancel_all(struct fa_agent *a)
 
 /* ------------------------------------------------------------ updates */
 
+/* Whether the agent's Executor::updateTaskState refuses an update to
+ * `state` for t, and why, in its words: nothing follows a terminal update,
+ * and a task still queued at the agent can only be ended. A refused update
+ * is acknowledged all the same, so the executor does not retry it. */
+static bool refusal(const struct fa_task *t, int state, char *why, size_t len)
+{
+	if (mesos_task_state_terminal(t->state)) {
+		snprintf(why, len, "Task is already terminated with state %s",
+		         mesos_task_state_name(t->state));
+		return true;
+	}
+	if (!t->delivered && !mesos_task_state_terminal(state)) {
+		snprintf(why, len, "Cannot send non-terminal update for queued task");
+		return true;
+	}
+	return false;
+}
+
 void fa_status_from_executor(struct fa_agent *a, const Mesos__V1__TaskStatus *st)
 {
 	const char *tid = st->task_id->value;
+	if (a->fw_state != FA_FW_RUNNING) { /* it could not acknowledge it */
+		fa_note(a, FA_NOTE_WARN, NULL, tid,
+		        "%s for task %s ignored: the framework is terminating (no ACK)",
+		        mesos_task_state_name(st->state), tid);
+		return;
+	}
 	if (st->agent_id && strcmp(st->agent_id->value, a->agent_id) != 0) {
 		fa_note(a, FA_NOTE_WARN, NULL, tid,
 		        "%s for task %s ignored: its agent_id '%s' is not this agent's (no ACK)",
 		        mesos_task_state_name(st->state), tid, st->agent_id->value);
 		return;
 	}
-	struct fa_task *t = fa_task_find(a, tid, false);
+	struct fa_task *t = fa_task_find(a, tid);
 	if (!t) {
 		fa_note(a, FA_NOTE_WARN, NULL, tid, "%s for unknown task %s ignored (no ACK)",
 		        mesos_task_state_name(st->state), tid);
@@ -150,6 +173,8 @@ void fa_status_from_executor(struct fa_agent *a, const Mesos__V1__TaskStatus *st
 			return;
 		}
 	}
+	char why[160];
+	bool refused = refusal(t, st->state, why, sizeof(why));
 	struct fa_update *u = record(t);
 	if (!u)
 		return;
@@ -159,8 +184,10 @@ void fa_status_from_executor(struct fa_agent *a, const Mesos__V1__TaskStatus *st
 	u->healthy = st->has_healthy ? st->healthy : -1;
 	u->message = st->message ? strdup(st->message) : NULL;
 	u->timestamp = st->has_timestamp ? st->timestamp : 0;
+	u->ignored = refused ? strdup(why) : NULL;
 	memcpy(u->uuid, st->uuid.data, 16);
-	t->state = st->state;
+	if (!refused)
+		t->state = st->state;
 	fa_note_update(a, t, u);
 	queue_ack(a, t, st->uuid.data);
 }
@@ -211,6 +238,12 @@ void fa_executor_terminated(struct fa_executor *e, enum fa_destroy_reason why)
 	fa_note_exec_end(a, e, text);
 	if (why == FA_DESTROY_AGENT_STOP)
 		return;
+	/* No updates a terminating framework cannot acknowledge, nor for a
+	 * framework the agent forgot in a restart (the master reconciles). */
+	if (a->fw_state != FA_FW_RUNNING || why == FA_DESTROY_ORPHAN) {
+		fa_framework_check_idle(a);
+		return;
+	}
 
 	bool partition_aware =
 	    fa_framework_has(a, MESOS__V1__FRAMEWORK_INFO__CAPABILITY__TYPE__PARTITION_AWARE);
@@ -229,16 +262,7 @@ void fa_executor_terminated(struct fa_executor *e, enum fa_destroy_reason why)
 		                        : MESOS__V1__TASK_STATE__TASK_LOST;
 		reason = MESOS__V1__TASK_STATUS__REASON__REASON_EXECUTOR_REREGISTRATION_TIMEOUT;
 		duration_format_mesos(a->cfg.reregistration_timeout, d, sizeof(d));
-		snprintf(msg, sizeof(msg), "Executor did not re-register within %s", d);
-		break;
-	case FA_DESTROY_ORPHAN:
-		state = partition_aware ? MESOS__V1__TASK_STATE__TASK_GONE
-		                        : MESOS__V1__TASK_STATE__TASK_LOST;
-		reason = MESOS__V1__TASK_STATUS__REASON__REASON_AGENT_RESTARTED;
-		source = MESOS__V1__TASK_STATUS__SOURCE__SOURCE_MASTER;
-		snprintf(msg, sizeof(msg),
-		         "Agent restarted and did not recover the task (framework not "
-		         "checkpointing)");
+		snprintf(msg, sizeof(msg), "Executor did not reregister within %s", d);
 		break;
 	default:
 		break;
@@ -275,6 +299,8 @@ cJSON *fa_update_json(const struct fa_update *u)
 		cJSON_AddNumberToObject(j, "timestamp", u->timestamp);
 	cJSON_AddNumberToObject(j, "received_at", u->received_at);
 	cJSON_AddBoolToObject(j, "acknowledged", u->acknowledged);
+	if (u->ignored)
+		cJSON_AddStringToObject(j, "ignored", u->ignored);
 	return j;
 }
 
@@ -323,6 +349,7 @@ cJSON *fa_agent_state_json(struct fa_agent *a)
 	cJSON_AddStringToObject(j, "id", a->agent_id);
 	cJSON_AddStringToObject(j, "hostname", a->hostname);
 	cJSON_AddStringToObject(j, "pid", pid);
+	cJSON_AddStringToObject(j, "containers", container_kind_name(a->containers));
 	cJSON_AddStringToObject(j, "phase",
 	                        a->phase == FA_PHASE_UP     ? "running"
 	                        : a->phase == FA_PHASE_DOWN ? "down"

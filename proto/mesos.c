@@ -180,9 +180,8 @@ int mesos_validate_call(const mesos_call *c, char *err, size_t errlen)
 		snprintf(err, errlen, "Expecting 'uuid' to be present");
 		return -1;
 	}
-	if (!mesos_uuid_valid(&st->uuid)) {
-		snprintf(err, errlen, "Invalid UUID: %zu bytes, version %u", st->uuid.len,
-		         st->uuid.len > 6 ? st->uuid.data[6] >> 4 : 0);
+	if (!mesos_uuid_valid(&st->uuid)) { /* stout's UUID::fromBytes */
+		snprintf(err, errlen, "Not a valid UUID");
 		return -1;
 	}
 	if (st->executor_id && strcmp(st->executor_id->value, eid) != 0) {
@@ -193,19 +192,16 @@ int mesos_validate_call(const mesos_call *c, char *err, size_t errlen)
 	}
 	if (!st->has_source || st->source != MESOS__V1__TASK_STATUS__SOURCE__SOURCE_EXECUTOR) {
 		snprintf(err, errlen,
-		         "Received Call from executor '%s' with invalid source '%s', expecting "
-		         "'SOURCE_EXECUTOR'",
-		         eid, st->has_source ? "SOURCE_MASTER" : "SOURCE_MASTER (unset)");
-		if (st->has_source && st->source == MESOS__V1__TASK_STATUS__SOURCE__SOURCE_AGENT)
-			snprintf(err, errlen,
-			         "Received Call from executor '%s' with invalid source "
-			         "'SOURCE_AGENT', expecting 'SOURCE_EXECUTOR'",
-			         eid);
+		         "Received Call from executor %s of framework %s with invalid source, "
+		         "expecting 'SOURCE_EXECUTOR'",
+		         eid, c->framework_id->value);
 		return -1;
 	}
 	if (st->state == MESOS__V1__TASK_STATE__TASK_STAGING) {
-		snprintf(err, errlen,
-		         "Received TASK_STAGING from executor '%s' which is not allowed", eid);
+		snprintf(
+		    err, errlen,
+		    "Received TASK_STAGING from executor %s of framework %s which is not allowed",
+		    eid, c->framework_id->value);
 		return -1;
 	}
 	if (st->check_status)

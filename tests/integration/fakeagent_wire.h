@@ -564,6 +564,26 @@ static inline void subscribe_json(char *buf, size_t len, const struct agent *a, 
 	         eid, a->fid, extra ? extra : "");
 }
 
+/* Subscribes for executor `eid` with JSON and waits for the LAUNCH of its
+ * task: the stream is open in s. */
+static inline void subscribe_for_launch(struct agent *a, const char *eid, struct fw_stream *s)
+{
+	char json[1024];
+	subscribe_json(json, sizeof(json), a, eid, NULL);
+	assert_int_equal(fw_subscribe(s, a->proc.addr, PATH, MESOS_JSON, json, NULL, NULL), 0);
+	mesos_event *ev = fw_expect(s, MESOS__V1__EXECUTOR__EVENT__TYPE__LAUNCH, 10000);
+	assert_non_null(ev);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+}
+
+/* Registers task `tid` (launch_external) and subscribes for its executor
+ * (subscribe_for_launch). */
+static inline void subscribe_launched(struct agent *a, const char *tid, struct fw_stream *s)
+{
+	launch_external(a, tid);
+	subscribe_for_launch(a, tid, s);
+}
+
 static inline void update_json(char *buf, size_t len, const char *fid, const char *eid,
                                const char *tid, const char *state, const char *uuid,
                                const char *extra_status)

@@ -28,6 +28,8 @@ static void check_rows(enum mesos_encoding enc)
 	char allow[64];
 	assert_non_null(fw_header(r.head, "Allow", allow, sizeof(allow)));
 	assert_string_equal(allow, "POST");
+	assert_string_equal(
+	    r.body, "405 Method Not Allowed. Expecting one of { 'POST' }, but received 'GET'.");
 	fw_resp_free(&r);
 
 	/* 3: no Content-Type */
@@ -54,6 +56,25 @@ static void check_rows(enum mesos_encoding enc)
 		    fw_call(a.proc.addr, "POST", PATH, cth, valid_json, strlen(valid_json), &r), 0);
 		assert_int_equal(r.status, 400);
 		assert_non_null(strstr(r.body, "Failed to convert JSON into Call protobuf"));
+		fw_resp_free(&r);
+		/* JSON that is no object, or followed by more: stout's words */
+		const char *array = "[1]";
+		assert_int_equal(fw_call(a.proc.addr, "POST", PATH, cth, array, strlen(array), &r),
+		                 0);
+		assert_int_equal(r.status, 400);
+		assert_string_equal(
+		    r.body, "Failed to convert JSON into Call protobuf: Expecting a JSON object");
+		fw_resp_free(&r);
+		const char *two = "{\"type\":\"HEARTBEAT\"} {}";
+		assert_int_equal(fw_call(a.proc.addr, "POST", PATH, cth, two, strlen(two), &r), 0);
+		assert_int_equal(r.status, 400);
+		assert_string_equal(r.body, "Failed to parse body into JSON: Parsed JSON included "
+		                            "non-whitespace trailing characters: {}");
+		fw_resp_free(&r);
+		assert_int_equal(fw_call(a.proc.addr, "POST", PATH, cth, bad, strlen(bad), &r), 0);
+		assert_string_equal(r.body,
+		                    "Failed to parse body into JSON: syntax error at line 1 "
+		                    "near: MALFORMED_CONTENT");
 		fw_resp_free(&r);
 	}
 
@@ -115,11 +136,24 @@ static void check_rows(enum mesos_encoding enc)
 	    "\"f\"},\"update\":{\"status\":{\"task_id\":{\"value\":\"t1\"},\"state\":\"TASK_"
 	    "RUNNING\",\"source\":\"SOURCE_EXECUTOR\"}}}",
 	};
+	/* the agent's texts: stout's UUID error; the others name the framework */
+	const char *raw_errors[] = {
+	    "Failed to validate Executor::Call: Not a valid UUID",
+	    "Failed to validate Executor::Call: Received Call from executor t1 of framework f with "
+	    "invalid source, expecting 'SOURCE_EXECUTOR'",
+	    "Failed to validate Executor::Call: Received Call from executor t1 of framework f with "
+	    "invalid source, expecting 'SOURCE_EXECUTOR'",
+	    "Failed to validate Executor::Call: Expecting 'uuid' to be present",
+	};
 	for (size_t i = 0; i < 4; i++) {
 		assert_int_equal(
 		    call_status(&a, PATH, enc, raw_updates[i], NULL, body, sizeof(body)), 400);
-		assert_non_null(strstr(body, "Failed to validate Executor::Call"));
+		assert_string_equal(body, raw_errors[i]);
 	}
+	update_json(json, sizeof(json), "f", "t1", "t1", "TASK_STAGING", uuid, NULL);
+	assert_int_equal(call_status(&a, PATH, enc, json, NULL, body, sizeof(body)), 400);
+	assert_string_equal(body, "Failed to validate Executor::Call: Received TASK_STAGING from "
+	                          "executor t1 of framework f which is not allowed");
 
 	/* 7: SUBSCRIBE whose Accept allows neither type */
 	struct fw_stream s;
@@ -127,6 +161,15 @@ static void check_rows(enum mesos_encoding enc)
 	assert_int_equal(fw_subscribe(&s, a.proc.addr, PATH, enc, json, "foo", NULL), 0);
 	assert_int_equal(s.status, 406);
 	fw_stream_close(&s);
+	const char *acc[] = {ct, "Accept: text/html", NULL};
+	size_t blen;
+	uint8_t *sub = fw_body(enc, json, &blen);
+	assert_int_equal(fw_call(a.proc.addr, "POST", PATH, acc, sub, blen, &r), 0);
+	free(sub);
+	assert_int_equal(r.status, 406);
+	assert_string_equal(r.body, "Expecting 'Accept' to allow 'application/x-protobuf' or "
+	                            "'application/json'");
+	fw_resp_free(&r);
 	assert_int_equal(
 	    fw_subscribe(&s, a.proc.addr, PATH, enc, json, "application/recordio", NULL), 0);
 	assert_int_equal(s.status, 406);
@@ -179,7 +222,8 @@ static void check_rows(enum mesos_encoding enc)
 	         "{\"type\":\"UNKNOWN\",\"executor_id\":{\"value\":\"t1\"},"
 	         "\"framework_id\":{\"value\":\"%s\"}}",
 	         a.fid);
-	assert_int_equal(call_status(&a, PATH, enc, call, NULL, NULL, 0), 501);
+	assert_int_equal(call_status(&a, PATH, enc, call, NULL, body, sizeof(body)), 501);
+	assert_string_equal(body, "501 Not Implemented.");
 
 	/* 1 and 9: 503 for everything while the containerizer recovers (even a
 	 * GET: before the method check), then for all but SUBSCRIBE. */
@@ -260,7 +304,8 @@ static void test_the_raw_json_stream_is_length_prefixed_agent_style_json(void **
 {
 	struct agent a;
 	char json[1024];
-	start_agent(&a, NULL);
+	const char *args[] = {"--no-checkpoint", NULL};
+	start_agent(&a, args);
 	launch_external(&a, "raw");
 	subscribe_json(json, sizeof(json), &a, "raw", NULL);
 	struct fw_stream s;
@@ -371,17 +416,13 @@ static void test_dropped_and_delayed_acks_come_back_on_a_resend(void **state)
 	char json[2048], u1[32];
 	const char *args[] = {"--drop-acks", "1", "--ack-delay", "300ms", NULL};
 	start_agent(&a, args);
-	launch_external(&a, "t1");
 	struct fw_stream s;
-	subscribe_json(json, sizeof(json), &a, "t1", NULL);
-	assert_int_equal(fw_subscribe(&s, a.proc.addr, PATH, MESOS_JSON, json, NULL, NULL), 0);
-	mesos_event *ev = fw_expect(&s, MESOS__V1__EXECUTOR__EVENT__TYPE__LAUNCH, 10000);
-	protobuf_c_message_free_unpacked(&ev->base, NULL);
+	subscribe_launched(&a, "t1", &s);
 	new_uuid(u1);
 	update_json(json, sizeof(json), a.fid, "t1", "t1", "TASK_RUNNING", u1, NULL);
 	assert_int_equal(call_status(&a, PATH, MESOS_JSON, json, NULL, NULL, 0), 202);
 	/* dropped: nothing within a generous wait past the delay */
-	ev = fw_next(&s, 1500);
+	mesos_event *ev = fw_next(&s, 1500);
 	assert_null(ev);
 	assert_false(s.eof);
 	assert_int_equal(call_status(&a, PATH, MESOS_JSON, json, NULL, NULL, 0), 202);
@@ -390,6 +431,249 @@ static void test_dropped_and_delayed_acks_come_back_on_a_resend(void **state)
 	assert_int_equal(ev->type, MESOS__V1__EXECUTOR__EVENT__TYPE__ACKNOWLEDGED);
 	protobuf_c_message_free_unpacked(&ev->base, NULL);
 	fw_stream_close(&s);
+	stop_agent(&a);
+}
+
+/* The updates of a task in /state (a copy; caller deletes), and its state. */
+static cJSON *task_updates(struct agent *a, const char *tid, char *state, size_t len)
+{
+	cJSON *st = get_json(a, "/state"), *ups = NULL;
+	const cJSON *ex, *t;
+	const cJSON *fw = cJSON_GetArrayItem(cJSON_GetObjectItem(st, "frameworks"), 0);
+	cJSON_ArrayForEach (ex, cJSON_GetObjectItem(fw, "executors"))
+		cJSON_ArrayForEach (t, cJSON_GetObjectItem(ex, "tasks"))
+			if (!strcmp(cJSON_GetObjectItem(t, "id")->valuestring, tid)) {
+				snprintf(state, len, "%s",
+				         cJSON_GetObjectItem(t, "state")->valuestring);
+				ups = cJSON_Duplicate(cJSON_GetObjectItem(t, "updates"), true);
+			}
+	cJSON_Delete(st);
+	assert_non_null(ups);
+	return ups;
+}
+
+static const char *ignored_why(const cJSON *ups, int i)
+{
+	const cJSON *w = cJSON_GetObjectItem(cJSON_GetArrayItem(ups, i), "ignored");
+	return cJSON_IsString(w) ? w->valuestring : NULL;
+}
+
+/* An UPDATE of task `tid` from executor `eid`, answered 202; with s, its
+ * acknowledgement is the next ACKNOWLEDGED event there. */
+static void posts_update_acked(struct agent *a, struct fw_stream *s, const char *eid,
+                               const char *tid, const char *state)
+{
+	char json[2048], u[32];
+	new_uuid(u);
+	update_json(json, sizeof(json), a->fid, eid, tid, state, u, NULL);
+	assert_int_equal(call_status(a, PATH, MESOS_JSON, json, NULL, NULL, 0), 202);
+	if (!s)
+		return;
+	mesos_event *ev = fw_expect(s, MESOS__V1__EXECUTOR__EVENT__TYPE__ACKNOWLEDGED, 10000);
+	assert_non_null(ev); /* acknowledged all the same: the executor must not retry */
+	size_t ul;
+	uint8_t *raw = b64_decode(u, strlen(u), &ul);
+	assert_memory_equal(ev->acknowledged->uuid.data, raw, 16);
+	free(raw);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+}
+
+static void test_updates_after_a_terminal_one_are_acknowledged_but_change_nothing(void **state)
+{
+	struct agent a;
+	char st[64];
+	/* heartbeats: the agent notices a stream the executor closed when it writes */
+	const char *args[] = {"--heartbeat-interval", "100ms", NULL};
+	start_agent(&a, args);
+	struct fw_stream s;
+	subscribe_launched(&a, "t1", &s);
+	posts_update_acked(&a, &s, "t1", "t1", "TASK_FINISHED");
+	posts_update_acked(&a, &s, "t1", "t1", "TASK_RUNNING");
+	posts_update_acked(&a, &s, "t1", "t1",
+	                   "TASK_FAILED"); /* a second, different terminal one */
+	cJSON *ups = task_updates(&a, "t1", st, sizeof(st));
+	assert_string_equal(st, "TASK_FINISHED");
+	assert_int_equal(cJSON_GetArraySize(ups), 3);
+	assert_null(ignored_why(ups, 0));
+	assert_string_equal(ignored_why(ups, 1),
+	                    "Task is already terminated with state TASK_FINISHED");
+	assert_string_equal(ignored_why(ups, 2),
+	                    "Task is already terminated with state TASK_FINISHED");
+	cJSON_Delete(ups);
+
+	/* A task still queued at the agent (its executor's stream is gone) can
+	 * only be ended. */
+	fw_stream_close(&s);
+	for (int64_t end = ts_now_ms() + 10000;; ts_sleep_ms(50)) { /* the agent saw it go */
+		cJSON *stj = get_json(&a, "/state");
+		const cJSON *ex = cJSON_GetArrayItem(
+		    cJSON_GetObjectItem(
+		        cJSON_GetArrayItem(cJSON_GetObjectItem(stj, "frameworks"), 0), "executors"),
+		    0);
+		bool connected = cJSON_IsTrue(cJSON_GetObjectItem(ex, "connected"));
+		cJSON_Delete(stj);
+		if (!connected)
+			break;
+		assert_true(ts_now_ms() < end);
+	}
+	char body[1024];
+	snprintf(body, sizeof(body),
+	         "{\"task\":{\"name\":\"q2\",\"task_id\":{\"value\":\"q2\"},\"executor\":{"
+	         "\"executor_id\":{\"value\":\"t1\"},\"command\":{\"value\":\"x\"}}},"
+	         "\"executor\":\"/bin/true\",\"spawn\":false}");
+	post_fake(&a, "/_fake/launch", body, 201);
+	posts_update_acked(&a, NULL, "t1", "q2", "TASK_RUNNING");
+	ups = task_updates(&a, "q2", st, sizeof(st));
+	assert_string_equal(st, "TASK_STAGING");
+	assert_string_equal(ignored_why(ups, 0), "Cannot send non-terminal update for queued task");
+	cJSON_Delete(ups);
+	posts_update_acked(&a, NULL, "t1", "q2", "TASK_FAILED");
+	ups = task_updates(&a, "q2", st, sizeof(st));
+	assert_string_equal(st, "TASK_FAILED");
+	assert_null(ignored_why(ups, 1));
+	cJSON_Delete(ups);
+	stop_agent(&a);
+}
+
+/* ------------------------------------------------------------ ending executors */
+
+/* The next event on s, which must be of `type`. */
+static void next_is(struct fw_stream *s, int type)
+{
+	mesos_event *ev = fw_next(s, 10000);
+	assert_non_null(ev);
+	if ((int)ev->type != type)
+		fail_msg("got %s, expected %s", mesos_event_type_name(ev->type),
+		         mesos_event_type_name(type));
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+}
+
+static void test_kill_for_a_task_whose_executor_is_terminating_is_ignored(void **state)
+{
+	struct agent a;
+	const char *args[] = {"--shutdown-grace", "1mins", NULL};
+	start_agent(&a, args);
+	struct fw_stream s;
+	subscribe_launched(&a, "k", &s);
+	posts_update_acked(&a, &s, "k", "k", "TASK_RUNNING");
+	post_fake(&a, "/_fake/shutdown", "{\"executor_id\":\"k\"}", 202);
+	next_is(&s, MESOS__V1__EXECUTOR__EVENT__TYPE__SHUTDOWN);
+	post_fake(&a, "/_fake/kill", "{\"task_id\":\"k\"}", 202);
+	/* events keep their order: a KILL would come before this MESSAGE */
+	post_fake(&a, "/_fake/message", "{\"executor_id\":\"k\",\"data\":\"after\"}", 202);
+	next_is(&s, MESOS__V1__EXECUTOR__EVENT__TYPE__MESSAGE);
+	char st[64];
+	cJSON *ups = task_updates(&a, "k", st, sizeof(st));
+	assert_string_equal(st, "TASK_RUNNING"); /* and no update of the agent's */
+	cJSON_Delete(ups);
+	fw_stream_close(&s);
+	stop_agent(&a);
+}
+
+/* SUBSCRIBE that gets a stream with one SHUTDOWN, then its end. */
+static void subscribe_gets_shutdown(struct agent *a, const char *eid, enum mesos_encoding enc)
+{
+	char json[1024];
+	struct fw_stream s;
+	subscribe_json(json, sizeof(json), a, eid, NULL);
+	assert_int_equal(
+	    fw_subscribe(&s, a->proc.addr, PATH, enc, json, mesos_content_type(enc), NULL), 0);
+	assert_int_equal(s.status, 200);
+	next_is(&s, MESOS__V1__EXECUTOR__EVENT__TYPE__SHUTDOWN);
+	assert_null(fw_next(&s, 10000));
+	assert_true(s.eof && s.clean);
+	fw_stream_close(&s);
+}
+
+static void wait_executor_state(struct agent *a, const char *want)
+{
+	for (int64_t end = ts_now_ms() + 10000;; ts_sleep_ms(20)) {
+		cJSON *stj = get_json(a, "/state");
+		const cJSON *ex = cJSON_GetArrayItem(
+		    cJSON_GetObjectItem(
+		        cJSON_GetArrayItem(cJSON_GetObjectItem(stj, "frameworks"), 0), "executors"),
+		    0);
+		bool there = !strcmp(cJSON_GetObjectItem(ex, "state")->valuestring, want);
+		cJSON_Delete(stj);
+		if (there)
+			return;
+		assert_true(ts_now_ms() < end);
+	}
+}
+
+static void check_subscribe_of_an_ended_executor(enum mesos_encoding enc)
+{
+	struct agent a;
+	const char *args[] = {"--shutdown-grace", "200ms", NULL};
+	start_agent(&a, args);
+	struct fw_stream s;
+	subscribe_launched(&a, "z", &s);
+	post_fake(&a, "/_fake/shutdown", "{\"executor_id\":\"z\"}", 202);
+	next_is(&s, MESOS__V1__EXECUTOR__EVENT__TYPE__SHUTDOWN);
+	fw_stream_close(&s);
+	/* no process to wait for: TERMINATED once the grace is over (as a
+	 * forked child of an executor that exited would find it) */
+	wait_executor_state(&a, "TERMINATED");
+	subscribe_gets_shutdown(&a, "z", enc);
+	stop_agent(&a);
+}
+
+static void test_subscribe_of_a_terminated_executor_gets_shutdown_json(void **state)
+{
+	check_subscribe_of_an_ended_executor(MESOS_JSON);
+}
+
+static void test_subscribe_of_a_terminated_executor_gets_shutdown_protobuf(void **state)
+{
+	check_subscribe_of_an_ended_executor(MESOS_PROTOBUF);
+}
+
+static void test_a_torn_down_framework_and_a_terminating_agent_shut_subscribers_down(void **state)
+{
+	struct agent a;
+	char json[2048], body[256], u[32];
+	const char *args[] = {"--shutdown-grace", "1mins", NULL};
+	start_agent(&a, args);
+	struct fw_stream s;
+	subscribe_launched(&a, "f1", &s);
+	posts_update_acked(&a, &s, "f1", "f1", "TASK_RUNNING");
+	post_fake(&a, "/_fake/teardown", "", 202);
+	next_is(&s, MESOS__V1__EXECUTOR__EVENT__TYPE__SHUTDOWN);
+	subscribe_gets_shutdown(&a, "f1", MESOS_JSON);
+	/* a terminating framework cannot acknowledge: updates are dropped, not acked */
+	new_uuid(u);
+	update_json(json, sizeof(json), a.fid, "f1", "f1", "TASK_FINISHED", u, NULL);
+	assert_int_equal(call_status(&a, PATH, MESOS_JSON, json, NULL, NULL, 0), 202);
+	char st[64];
+	cJSON *ups = task_updates(&a, "f1", st, sizeof(st));
+	assert_string_equal(st, "TASK_RUNNING");
+	assert_int_equal(cJSON_GetArraySize(ups), 1);
+	cJSON_Delete(ups);
+	post_fake(&a, "/_fake/kill", "{\"task_id\":\"f1\"}", 202); /* ignored */
+	post_fake(&a, "/_fake/launch",
+	          "{\"task\":{\"name\":\"n\",\"task_id\":{\"value\":\"n\"},\"command\":"
+	          "{\"value\":\"x\"}},\"executor\":\"/bin/true\",\"spawn\":false}",
+	          400);
+	fw_stream_close(&s);
+	stop_agent(&a);
+
+	/* the agent shutting down: the same for each framework */
+	start_agent(&a, args);
+	subscribe_launched(&a, "g1", &s);
+	post_fake(&a, "/_fake/terminate", "", 202);
+	next_is(&s, MESOS__V1__EXECUTOR__EVENT__TYPE__SHUTDOWN);
+	subscribe_gets_shutdown(&a, "g1", MESOS_PROTOBUF);
+	fw_stream_close(&s);
+	/* the framework goes with its last executor */
+	args[1] = "200ms";
+	stop_agent(&a);
+	start_agent(&a, args);
+	launch_external(&a, "h1");
+	post_fake(&a, "/_fake/teardown", "", 202);
+	wait_executor_state(&a, "TERMINATED");
+	subscribe_json(json, sizeof(json), &a, "h1", NULL);
+	assert_int_equal(call_status(&a, PATH, MESOS_JSON, json, NULL, body, sizeof(body)), 400);
+	assert_string_equal(body, "Framework cannot be found");
 	stop_agent(&a);
 }
 
@@ -489,6 +773,16 @@ test_staging_task_missing_from_resubscribe_is_lost_without_partition_awareness(v
 
 /* ------------------------------------------------------------ restart */
 
+/* The message of the task's latest update in /state is `msg`. */
+static void last_message_is(struct agent *a, const char *tid, const char *msg)
+{
+	cJSON *st = get_json(a, "/state");
+	const cJSON *m = cJSON_GetObjectItem(last_update(st, tid), "message");
+	assert_true(cJSON_IsString(m));
+	assert_string_equal(m->valuestring, msg);
+	cJSON_Delete(st);
+}
+
 static void test_restart_cuts_streams_answers_503_then_accepts_resubscribe(void **state)
 {
 	struct agent a;
@@ -554,6 +848,7 @@ static void test_restart_cuts_streams_answers_503_then_accepts_resubscribe(void 
 	char *reason = wait_update(&a, "late", "TASK_GONE", 20000);
 	assert_string_equal(reason, "REASON_EXECUTOR_REREGISTRATION_TIMEOUT/SOURCE_AGENT");
 	free(reason);
+	last_message_is(&a, "late", "Executor did not reregister within 3secs");
 	end = ts_now_ms() + 10000;
 	while (strcmp(phase(&a, buf, sizeof(buf)), "running") != 0 && ts_now_ms() < end)
 		ts_sleep_ms(20);
@@ -568,6 +863,55 @@ static void test_restart_cuts_streams_answers_503_then_accepts_resubscribe(void 
 	stop_agent(&a);
 }
 
+static void check_restart_without_checkpointing(const char *capability, const char *want)
+{
+	struct agent a;
+	char json[2048], body[256], buf[32], u[32];
+	const char *args[] = {"--no-checkpoint", "--reregistration-timeout",
+	                      "1secs",           "--capability",
+	                      capability,        NULL};
+	start_agent(&a, args);
+	struct fw_stream s;
+	subscribe_launched(&a, "nc", &s);
+	posts_update_acked(&a, &s, "nc", "nc", "TASK_RUNNING");
+	post_fake(&a, "/_fake/restart", "{\"downtime\":\"300ms\"}", 202);
+	assert_true(fw_wait_eof(&s, 10000));
+	int64_t end = ts_now_ms() + 10000;
+	while (strcmp(phase(&a, buf, sizeof(buf)), "down") == 0 && ts_now_ms() < end)
+		ts_sleep_ms(20);
+	/* the restarted agent does not know the framework */
+	subscribe_json(json, sizeof(json), &a, "nc", NULL);
+	assert_int_equal(call_status(&a, PATH, MESOS_JSON, json, NULL, body, sizeof(body)), 400);
+	assert_string_equal(body, "Framework cannot be found");
+	/* reconciliation ends the task it forgot */
+	char *reason = wait_update(&a, "nc", want, 15000);
+	assert_string_equal(reason, "REASON_RECONCILIATION/SOURCE_AGENT");
+	free(reason);
+	last_message_is(&a, "nc", "Reconciliation: task unknown to the agent");
+	new_uuid(u);
+	update_json(json, sizeof(json), a.fid, "nc", "nc", "TASK_FINISHED", u, NULL);
+	assert_int_equal(call_status(&a, PATH, MESOS_JSON, json, NULL, body, sizeof(body)), 400);
+	assert_string_equal(body, "Framework cannot be found");
+	/* a new task brings the framework back */
+	struct fw_stream s2;
+	subscribe_launched(&a, "nc2", &s2);
+	fw_stream_close(&s);
+	fw_stream_close(&s2);
+	stop_agent(&a);
+}
+
+static void
+test_restart_without_checkpointing_forgets_the_framework_and_drops_its_task(void **state)
+{
+	check_restart_without_checkpointing("PARTITION_AWARE", "TASK_DROPPED");
+}
+
+static void
+test_restart_without_checkpointing_loses_the_task_of_a_framework_not_partition_aware(void **state)
+{
+	check_restart_without_checkpointing("-PARTITION_AWARE", "TASK_LOST");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,12 +922,22 @@ int main(void)
 	    cmocka_unit_test(test_updates_are_acknowledged_unless_the_agent_ignores_them_json),
 	    cmocka_unit_test(test_updates_are_acknowledged_unless_the_agent_ignores_them_protobuf),
 	    cmocka_unit_test(test_dropped_and_delayed_acks_come_back_on_a_resend),
+	    cmocka_unit_test(test_updates_after_a_terminal_one_are_acknowledged_but_change_nothing),
+	    cmocka_unit_test(test_kill_for_a_task_whose_executor_is_terminating_is_ignored),
+	    cmocka_unit_test(test_subscribe_of_a_terminated_executor_gets_shutdown_json),
+	    cmocka_unit_test(test_subscribe_of_a_terminated_executor_gets_shutdown_protobuf),
+	    cmocka_unit_test(
+	        test_a_torn_down_framework_and_a_terminating_agent_shut_subscribers_down),
 	    cmocka_unit_test(test_second_subscribe_closes_the_first_and_replays_updates_json),
 	    cmocka_unit_test(test_second_subscribe_closes_the_first_and_replays_updates_protobuf),
 	    cmocka_unit_test(test_staging_task_missing_from_resubscribe_is_dropped),
 	    cmocka_unit_test(
 	        test_staging_task_missing_from_resubscribe_is_lost_without_partition_awareness),
 	    cmocka_unit_test(test_restart_cuts_streams_answers_503_then_accepts_resubscribe),
+	    cmocka_unit_test(
+	        test_restart_without_checkpointing_forgets_the_framework_and_drops_its_task),
+	    cmocka_unit_test(
+	        test_restart_without_checkpointing_loses_the_task_of_a_framework_not_partition_aware),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -153,9 +153,10 @@ static void test_a_bad_show_or_missing_message_names_the_field(void **state)
 	                 "{\"step\":\"expect-vaas-backend\",\"director\":\"d\",\"show\":1}]}");
 	char out[65536];
 	assert_int_equal(run_scenario(sc, out, sizeof(out)), 1);
-	assert_non_null(strstr(out, "steps[0].message: required for expect-executor-log"));
+	assert_non_null(strstr(out, "steps[0] (expect-executor-log).message: required"));
 	assert_int_equal(run_scenario(sc2, out, sizeof(out)), 1);
-	assert_non_null(strstr(out, "steps[0].show: expected true or false"));
+	assert_non_null(
+	    strstr(out, "steps[0] (expect-vaas-backend).show: 1: expected true or false"));
 	free(sc);
 	free(sc2);
 }

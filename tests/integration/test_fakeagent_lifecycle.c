@@ -6,6 +6,8 @@
  * domain socket, executor tokens, heartbeats, --only-encoding and kills. */
 #include "fakeagent_wire.h"
 
+#include "common/base64.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -129,13 +131,14 @@ static bool gone(int pid, int timeout_ms)
 	return false;
 }
 
-static void test_executor_gets_the_agent_environment_and_nothing_else(void **state)
+static void
+test_executor_gets_the_agent_environment_of_a_checkpointing_framework_and_nothing_else(void **state)
 {
 	struct agent a;
 	struct launched l;
 	char *exe = script("env.sh", "env > env.txt\npwd > pwd.txt\nexec sleep 300");
-	const char *args[] = {"--checkpoint",
-	                      "--shutdown-grace",
+	/* no --checkpoint: frameworks checkpoint by default, as Marathon's do */
+	const char *args[] = {"--shutdown-grace",
 	                      "2secs",
 	                      "--executor-env",
 	                      "FOO=bar",
@@ -144,7 +147,9 @@ static void test_executor_gets_the_agent_environment_and_nothing_else(void **sta
 	                      "--registration-timeout",
 	                      "5mins",
 	                      NULL};
-	char *envp[] = {"FAKEAGENT_TEST_LEAK=1", "PATH=/usr/bin:/bin", NULL};
+	/* the agent's own LIBPROCESS_IP is passed on, nothing else of its environment */
+	char *envp[] = {"FAKEAGENT_TEST_LEAK=1", "PATH=/usr/bin:/bin", "LIBPROCESS_IP=127.0.0.1",
+	                NULL};
 	start_agent_env(&a, args, envp);
 	launch_script(&a, "envtask", exe,
 	              ",\"environment\":{\"variables\":[{\"name\":\"FOO\",\"value\":\"task-wins\"},"
@@ -169,6 +174,9 @@ static void test_executor_gets_the_agent_environment_and_nothing_else(void **sta
 	assert_true(has_line(env, "MESOS_RECOVERY_TIMEOUT=15mins"));
 	assert_true(has_line(env, "MESOS_SUBSCRIPTION_BACKOFF_MAX=2secs"));
 	assert_true(has_line(env, "LIBPROCESS_PORT=0"));
+	assert_true(has_line(env, "LIBPROCESS_IP=127.0.0.1"));
+	assert_true(has_line(env, "MESOS_NATIVE_JAVA_LIBRARY=/usr/lib/libmesos-1.11.0.so"));
+	assert_true(has_line(env, "MESOS_NATIVE_LIBRARY=/usr/lib/libmesos-1.11.0.so"));
 	assert_true(has_line(env, "OTHER=from-agent"));
 	assert_true(has_line(env, "FOO=task-wins")); /* command environment overrides all */
 	assert_true(has_line(env, "FROM_TASK=x"));
@@ -197,9 +205,20 @@ static void test_without_checkpointing_the_recovery_variables_are_absent(void **
 	struct agent a;
 	struct launched l;
 	char *exe = script("env2.sh", "env > env.txt\nexec sleep 300");
-	start_agent(&a, NULL);
+	/* and the operator's variables win over the agent's LIBPROCESS_IP and libmesos */
+	const char *args[] = {"--no-checkpoint",
+	                      "--executor-env",
+	                      "LIBPROCESS_IP=10.1.2.3",
+	                      "--executor-env",
+	                      "MESOS_NATIVE_LIBRARY=/opt/mesos/libmesos.so",
+	                      NULL};
+	char *envp[] = {"PATH=/usr/bin:/bin", "LIBPROCESS_IP=127.0.0.1", NULL};
+	start_agent_env(&a, args, envp);
 	launch_script(&a, "t", exe, NULL, &l);
 	char *env = wait_file(l.sandbox, "env.txt");
+	assert_true(has_line(env, "LIBPROCESS_IP=10.1.2.3"));
+	assert_true(has_line(env, "MESOS_NATIVE_LIBRARY=/opt/mesos/libmesos.so"));
+	assert_true(has_line(env, "MESOS_NATIVE_JAVA_LIBRARY=/usr/lib/libmesos-1.11.0.so"));
 	assert_true(has_line(env, "MESOS_CHECKPOINT=0"));
 	assert_true(has_line(env, "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD=5secs"));
 	assert_null(strstr(env, "MESOS_RECOVERY_TIMEOUT"));
@@ -275,10 +294,7 @@ static void test_restart_destroys_executor_processes_that_do_not_come_back(void 
 	launch_script(&a, "away", exe, NULL, &l);
 	char json[1024];
 	struct fw_stream s;
-	subscribe_json(json, sizeof(json), &a, "away", NULL);
-	assert_int_equal(fw_subscribe(&s, a.proc.addr, PATH, MESOS_JSON, json, NULL, NULL), 0);
-	mesos_event *ev = fw_expect(&s, MESOS__V1__EXECUTOR__EVENT__TYPE__LAUNCH, 10000);
-	protobuf_c_message_free_unpacked(&ev->base, NULL);
+	subscribe_for_launch(&a, "away", &s);
 	char u[32];
 	new_uuid(u);
 	update_json(json, sizeof(json), a.fid, "away", "away", "TASK_RUNNING", u, NULL);
@@ -291,6 +307,102 @@ static void test_restart_destroys_executor_processes_that_do_not_come_back(void 
 	fw_stream_close(&s);
 	free(exe);
 	stop_agent(&a);
+}
+
+static void test_restart_without_checkpointing_destroys_the_orphaned_container(void **state)
+{
+	struct agent a;
+	struct launched l;
+	/* an executor that would outlive the agent's restart */
+	char *exe = script("orphan.sh", "sleep 300 &\necho $! > child.pid\nexec sleep 300");
+	const char *args[] = {"--no-checkpoint", "--reregistration-timeout", "1secs", NULL};
+	start_agent(&a, args);
+	launch_script(&a, "orphan", exe, NULL, &l);
+	char *child = wait_file(l.sandbox, "child.pid");
+	int child_pid = atoi(child);
+	free(child);
+	struct fw_stream s;
+	subscribe_for_launch(&a, "orphan", &s);
+	post_fake(&a, "/_fake/restart", "{\"downtime\":\"300ms\"}", 202);
+	assert_true(gone(l.pid, 15000));
+	assert_true(gone(child_pid, 15000));
+	char *reason = wait_update(&a, "orphan", "TASK_DROPPED", 15000);
+	assert_string_equal(reason, "REASON_RECONCILIATION/SOURCE_AGENT");
+	free(reason);
+	fw_stream_close(&s);
+	free(exe);
+	stop_agent(&a);
+}
+
+/* The session of a live process, or -1. */
+static int session_of(int pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	const char *rp = strrchr(buf, ')');
+	int ppid, pgrp, sid;
+	return rp && sscanf(rp + 2, "%*c %d %d %d", &ppid, &pgrp, &sid) == 3 ? sid : -1;
+}
+
+/* Whether fakeagent may make cgroups here (it says so in /state). */
+static bool agent_containers_are(struct agent *a, const char *kind)
+{
+	cJSON *st = get_json(a, "/state");
+	bool is = !strcmp(cJSON_GetObjectItem(st, "containers")->valuestring, kind);
+	cJSON_Delete(st);
+	return is;
+}
+
+/* An executor that crashes leaves a task that made a session of its own
+ * and a daemon that double-forked away from it: destroying the container
+ * kills both, as the Linux launcher kills the whole cgroup. */
+static void check_crash_leaves_nothing(const char *containers)
+{
+	struct agent a;
+	struct launched l;
+	char *exe = script("crash.sh", "setsid sleep 300 & echo $! > task.pid\n"
+	                               "(setsid sh -c 'sleep 301 & echo $! > daemon.pid' &)\n"
+	                               "exec sleep 302");
+	const char *args[] = {"--containers", containers, NULL};
+	start_agent(&a, args);
+	if (!agent_containers_are(&a, containers)) {
+		stop_agent(&a);
+		free(exe);
+		skip(); /* no cgroup v2 that fakeagent may use here */
+	}
+	launch_script(&a, "crash", exe, NULL, &l);
+	char *tp = wait_file(l.sandbox, "task.pid"), *dp = wait_file(l.sandbox, "daemon.pid");
+	int task = atoi(tp), daemon = atoi(dp);
+	free(tp);
+	free(dp);
+	assert_true(task > 0 && daemon > 0);
+	/* both left the executor's session */
+	assert_int_not_equal(session_of(task), l.pid);
+	assert_int_not_equal(session_of(daemon), l.pid);
+	kill(l.pid, SIGKILL); /* the executor crashes */
+	char *reason = wait_update(&a, "crash", "TASK_FAILED", 15000);
+	assert_string_equal(reason, "REASON_EXECUTOR_TERMINATED/SOURCE_AGENT");
+	free(reason);
+	assert_true(gone(task, 10000));
+	assert_true(gone(daemon, 10000));
+	free(exe);
+	stop_agent(&a);
+}
+
+static void test_an_executor_crash_kills_what_left_its_session_cgroup(void **state)
+{
+	check_crash_leaves_nothing("cgroup");
+}
+
+static void test_an_executor_crash_kills_what_left_its_session_subreaper(void **state)
+{
+	check_crash_leaves_nothing("subreaper");
 }
 
 /* ------------------------------------------------------------ run */
@@ -353,6 +465,7 @@ static void test_run_app_places_the_executor_and_runs_marathon_command(void **st
 	assert_string_equal(args, "./app-executor.sh echo hi\n");
 	char *env = wait_file(sandbox, "env.txt");
 	assert_true(has_line(env, "MARATHON_APP_ID=/group/web"));
+	assert_true(has_line(env, "MESOS_CHECKPOINT=1")); /* `run` checkpoints by default */
 	assert_true(has_line(env, "FROM_APP=yes"));
 	assert_non_null(strstr(env, "MESOS_EXECUTOR_ID=marathon-group_web.instance-"));
 	assert_non_null(strstr(env, "PORT_HTTP="));
@@ -415,11 +528,50 @@ static void test_domain_socket_serves_only_the_prefixed_executor_path(void **sta
 	stop_agent(&a);
 }
 
-static void test_executor_auth_wants_the_executor_own_token(void **state)
+/* A part of a JWT, base64url-decoded and parsed. */
+static cJSON *jwt_part(const char *token, int index)
+{
+	char part[1024];
+	const char *p = token;
+	for (int i = 0; i < index; i++)
+		p = strchr(p, '.') + 1;
+	size_t n = strcspn(p, ".");
+	snprintf(part, sizeof(part), "%.*s", (int)n, p);
+	for (char *c = part; *c; c++)
+		*c = *c == '-' ? '+' : *c == '_' ? '/' : *c;
+	size_t len;
+	uint8_t *raw = b64_decode(part, strlen(part), &len);
+	assert_non_null(raw);
+	cJSON *j = cJSON_ParseWithLength((const char *)raw, len);
+	free(raw);
+	return j;
+}
+
+/* The status of a SUBSCRIBE of executor `eid` with this Authorization
+ * header value (NULL: none); the WWW-Authenticate header in challenge. */
+static int auth_status(struct agent *a, const char *eid, const char *authz, char *body,
+                       char *challenge, size_t len)
+{
+	char json[1024], hdr[2048];
+	subscribe_json(json, sizeof(json), a, eid, NULL);
+	snprintf(hdr, sizeof(hdr), "Authorization: %s", authz ? authz : "");
+	const char *hdrs[] = {hdr, NULL};
+	struct fw_resp r;
+	assert_int_equal(
+	    fw_post_call(a->proc.addr, PATH, MESOS_JSON, json, authz ? hdrs : NULL, &r), 0);
+	snprintf(body, len, "%s", r.body);
+	if (!fw_header(r.head, "WWW-Authenticate", challenge, len))
+		challenge[0] = '\0';
+	int st = r.status;
+	fw_resp_free(&r);
+	return st;
+}
+
+static void test_executor_tokens_are_the_agent_jwts_and_are_verified(void **state)
 {
 	struct agent a;
 	struct launched la, lb;
-	char json[1024], auth[400];
+	char body[2048], ch[2048], auth[2048];
 	const char *args[] = {"--executor-auth", NULL};
 	start_agent(&a, args);
 	launch(&a,
@@ -430,21 +582,54 @@ static void test_executor_auth_wants_the_executor_own_token(void **state)
 	       "{\"task\":{\"name\":\"b\",\"task_id\":{\"value\":\"b\"},\"command\":{\"value\":"
 	       "\"x\"}},\"executor\":\"/bin/true\",\"spawn\":false}",
 	       &lb);
-	assert_true(strlen(la.token) > 16);
-	assert_string_not_equal(la.token, lb.token);
-	subscribe_json(json, sizeof(json), &a, "a", NULL);
-	assert_int_equal(call_status(&a, PATH, MESOS_JSON, json, NULL, NULL, 0), 401);
-	const char *wrong[] = {"Authorization: Bearer not-a-token", NULL};
-	assert_int_equal(call_status(&a, PATH, MESOS_JSON, json, wrong, NULL, 0), 401);
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", lb.token);
-	const char *other[] = {auth, NULL};
-	assert_int_equal(call_status(&a, PATH, MESOS_JSON, json, other, NULL, 0), 403);
+	/* HS256 JWT with the claims fid, eid, cid */
+	cJSON *h = jwt_part(la.token, 0), *c = jwt_part(la.token, 1);
+	assert_non_null(h);
+	assert_non_null(c);
+	assert_string_equal(cJSON_GetObjectItem(h, "alg")->valuestring, "HS256");
+	assert_string_equal(cJSON_GetObjectItem(h, "typ")->valuestring, "JWT");
+	assert_string_equal(cJSON_GetObjectItem(c, "fid")->valuestring, a.fid);
+	assert_string_equal(cJSON_GetObjectItem(c, "eid")->valuestring, "a");
+	cJSON *st = get_json(&a, "/state");
+	const cJSON *ex = cJSON_GetArrayItem(
+	    cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(st, "frameworks"), 0),
+	                        "executors"),
+	    0);
+	assert_string_equal(cJSON_GetObjectItem(c, "cid")->valuestring,
+	                    cJSON_GetObjectItem(ex, "container_id")->valuestring);
+	cJSON_Delete(st);
+	cJSON_Delete(h);
+
+	/* no credentials: a bare challenge */
+	assert_int_equal(auth_status(&a, "a", NULL, body, ch, sizeof(ch)), 401);
+	assert_string_equal(body, "401 Unauthorized.");
+	assert_string_equal(ch, "Bearer realm=\"mesos-agent-executor\"");
+	assert_int_equal(auth_status(&a, "a", "Basic dXNlcjpwdw==", body, ch, sizeof(ch)), 401);
+	assert_non_null(strstr(ch, "error_description=\"Scheme 'Basic' unsupported\""));
+	assert_int_equal(auth_status(&a, "a", "Bearer not-a-token", body, ch, sizeof(ch)), 401);
+	assert_non_null(strstr(ch, "Invalid JWT: Expected 3 components in token, got 1"));
+	/* b's claims with a's signature: forged */
+	char forged[2048];
+	const char *b_dot = strchr(lb.token, '.'), *a_sig = strrchr(la.token, '.');
+	snprintf(forged, sizeof(forged), "Bearer %.*s%.*s%s", (int)(b_dot - lb.token), lb.token,
+	         (int)(strrchr(lb.token, '.') - b_dot), b_dot, a_sig);
+	assert_int_equal(auth_status(&a, "b", forged, body, ch, sizeof(ch)), 401);
+	assert_non_null(strstr(ch, "Invalid JWT: Token signature does not match"));
+	/* another executor's genuine token: the agent's claim check */
+	snprintf(auth, sizeof(auth), "Bearer %s", lb.token);
+	assert_int_equal(auth_status(&a, "a", auth, body, ch, sizeof(ch)), 403);
+	assert_non_null(strstr(body,
+	                       "does not contain an 'eid' claim with the executor ID a, which "
+	                       "is set in the call"));
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", la.token);
-	const char *own[] = {auth, NULL};
 	struct fw_stream s;
+	char json[1024];
+	const char *own[] = {auth, NULL};
+	subscribe_json(json, sizeof(json), &a, "a", NULL);
 	assert_int_equal(fw_subscribe(&s, a.proc.addr, PATH, MESOS_JSON, json, NULL, own), 0);
 	assert_int_equal(s.status, 200);
 	fw_stream_close(&s);
+	cJSON_Delete(c);
 	stop_agent(&a);
 }
 
@@ -535,17 +720,21 @@ static void test_kill_sends_the_policy_and_a_queued_task_is_killed_by_the_agent(
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_executor_gets_the_agent_environment_and_nothing_else),
+	    cmocka_unit_test(
+	        test_executor_gets_the_agent_environment_of_a_checkpointing_framework_and_nothing_else),
 	    cmocka_unit_test(test_without_checkpointing_the_recovery_variables_are_absent),
 	    cmocka_unit_test(
 	        test_executor_that_never_subscribes_is_destroyed_after_the_registration_timeout),
 	    cmocka_unit_test(test_shutdown_kills_the_group_and_session_after_the_grace),
 	    cmocka_unit_test(test_restart_destroys_executor_processes_that_do_not_come_back),
+	    cmocka_unit_test(test_restart_without_checkpointing_destroys_the_orphaned_container),
+	    cmocka_unit_test(test_an_executor_crash_kills_what_left_its_session_cgroup),
+	    cmocka_unit_test(test_an_executor_crash_kills_what_left_its_session_subreaper),
 	    cmocka_unit_test(test_run_reports_the_agent_update_when_the_executor_dies),
 	    cmocka_unit_test(test_run_app_places_the_executor_and_runs_marathon_command),
 	    cmocka_unit_test(test_run_rejects_bad_input_naming_the_file_and_field),
 	    cmocka_unit_test(test_domain_socket_serves_only_the_prefixed_executor_path),
-	    cmocka_unit_test(test_executor_auth_wants_the_executor_own_token),
+	    cmocka_unit_test(test_executor_tokens_are_the_agent_jwts_and_are_verified),
 	    cmocka_unit_test(test_heartbeats_follow_the_configured_interval),
 	    cmocka_unit_test(test_only_encoding_answers_the_other_with_415_and_406),
 	    cmocka_unit_test(test_kill_sends_the_policy_and_a_queued_task_is_killed_by_the_agent),

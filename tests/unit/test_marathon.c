@@ -422,6 +422,15 @@ static void test_bad_input_names_the_file_and_the_field(void **state)
 	     "app.json: portDefinitions[0].port: expected a number"},
 	    {"[1]", "app.json: expected a JSON object"},
 	    {"{\"id\":\"/Bad_Id\"}", "app.json: id:"},
+	    /* Marathon's taskKillGracePeriodSeconds is an int32 from 0 */
+	    {"{\"id\":\"/a\",\"cmd\":\"x\",\"taskKillGracePeriodSeconds\":2.05}",
+	     "app.json: taskKillGracePeriodSeconds: expected a whole number of seconds from 0 to "
+	     "2147483647, got 2.0499999999999998 (Marathon refuses it with 422: "
+	     "error.expected.int)"},
+	    {"{\"id\":\"/a\",\"cmd\":\"x\",\"taskKillGracePeriodSeconds\":-1}",
+	     "app.json: taskKillGracePeriodSeconds: expected a whole number"},
+	    {"{\"id\":\"/a\",\"cmd\":\"x\",\"taskKillGracePeriodSeconds\":2147483648}",
+	     "app.json: taskKillGracePeriodSeconds: expected a whole number"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		cJSON *t = convert(cases[i].app, &ctx, err, sizeof(err));

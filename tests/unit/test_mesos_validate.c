@@ -70,17 +70,19 @@ static void test_update_without_uuid_is_invalid(void **state)
 	assert_invalid(update_call(RUNNING_FROM_EXECUTOR), "Expecting 'uuid' to be present");
 }
 
+/* stout's UUID::fromBytes says no more than this, whatever is wrong */
+#define NOT_A_UUID "Not a valid UUID"
+
 static void test_update_uuid_must_be_16_bytes(void **state)
 {
 	/* "dummy_uuid", as upstream's StatusUpdateCallFailedValidation sends */
 	assert_invalid(update_call(RUNNING_FROM_EXECUTOR ",\"uuid\":\"ZHVtbXlfdXVpZA==\""),
-	               "Invalid UUID: 10 bytes, version 7");
+	               NOT_A_UUID);
 	assert_invalid(update_call(RUNNING_FROM_EXECUTOR ",\"uuid\":\"q83vEjRWR5iqu8zd7v8A\""),
-	               "Invalid UUID: 15 bytes, version 4");
+	               NOT_A_UUID);
 	assert_invalid(update_call(RUNNING_FROM_EXECUTOR ",\"uuid\":\"q83vEjRWR5iqu8zd7v8AEQA=\""),
-	               "Invalid UUID: 17 bytes, version 4");
-	assert_invalid(update_call(RUNNING_FROM_EXECUTOR ",\"uuid\":\"\""),
-	               "Invalid UUID: 0 bytes, version 0");
+	               NOT_A_UUID);
+	assert_invalid(update_call(RUNNING_FROM_EXECUTOR ",\"uuid\":\"\""), NOT_A_UUID);
 }
 
 static void test_update_uuid_version_must_be_1_to_5(void **state)
@@ -103,14 +105,10 @@ static void test_update_uuid_version_must_be_1_to_5(void **state)
 		assert_int_equal(c->update->status->uuid.data[6] >> 4, cases[i].version);
 		assert_int_equal(mesos_uuid_valid(&c->update->status->uuid),
 		                 cases[i].version >= 1 && cases[i].version <= 5);
-		if (cases[i].version >= 1 && cases[i].version <= 5) {
+		if (cases[i].version >= 1 && cases[i].version <= 5)
 			assert_valid(c);
-		} else {
-			char want[64];
-			snprintf(want, sizeof(want), "Invalid UUID: 16 bytes, version %d",
-			         cases[i].version);
-			assert_invalid(c, want);
-		}
+		else
+			assert_invalid(c, NOT_A_UUID);
 	}
 }
 
@@ -121,30 +119,30 @@ static void test_update_executor_id_must_match_the_call(void **state)
 	    "ExecutorID in Call: e1 does not match ExecutorID in TaskStatus: e2");
 }
 
+/* The agent's texts name the executor and the framework. */
+#define BAD_SOURCE                                                                                 \
+	"Received Call from executor e1 of framework f1 with invalid source, expecting "           \
+	"'SOURCE_EXECUTOR'"
+
 static void test_update_source_must_be_executor(void **state)
 {
-	assert_invalid(update_call("\"state\":\"TASK_RUNNING\"," GOOD_UUID),
-	               "Received Call from executor 'e1' with invalid source 'SOURCE_MASTER "
-	               "(unset)', expecting 'SOURCE_EXECUTOR'");
+	assert_invalid(update_call("\"state\":\"TASK_RUNNING\"," GOOD_UUID), BAD_SOURCE);
 	assert_invalid(
 	    update_call("\"state\":\"TASK_RUNNING\",\"source\":\"SOURCE_MASTER\"," GOOD_UUID),
-	    "Received Call from executor 'e1' with invalid source 'SOURCE_MASTER', "
-	    "expecting 'SOURCE_EXECUTOR'");
+	    BAD_SOURCE);
 	assert_invalid(
 	    update_call("\"state\":\"TASK_RUNNING\",\"source\":\"SOURCE_AGENT\"," GOOD_UUID),
-	    "Received Call from executor 'e1' with invalid source 'SOURCE_AGENT', "
-	    "expecting 'SOURCE_EXECUTOR'");
+	    BAD_SOURCE);
 	/* An unknown source name is dropped while decoding, so it counts as unset. */
 	assert_invalid(update_call("\"state\":\"TASK_RUNNING\",\"source\":\"SOURCE_X\"," GOOD_UUID),
-	               "Received Call from executor 'e1' with invalid source 'SOURCE_MASTER "
-	               "(unset)', expecting 'SOURCE_EXECUTOR'");
+	               BAD_SOURCE);
 }
 
 static void test_update_may_not_report_task_staging(void **state)
 {
 	assert_invalid(
 	    update_call("\"state\":\"TASK_STAGING\",\"source\":\"SOURCE_EXECUTOR\"," GOOD_UUID),
-	    "Received TASK_STAGING from executor 'e1' which is not allowed");
+	    "Received TASK_STAGING from executor e1 of framework f1 which is not allowed");
 	/* TASK_STARTING is 0, the value an unset state would also have. */
 	assert_valid(
 	    update_call("\"state\":\"TASK_STARTING\",\"source\":\"SOURCE_EXECUTOR\"," GOOD_UUID));
