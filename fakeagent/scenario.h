@@ -109,7 +109,7 @@ int64_t scenario_step_duration(const struct step *st, const char *key, int64_t d
 
 /* Runs one scenario on the default loop, as `fakeagent scenario` runs each
  * file: sc->file, opts, doc, dir and name set and its steps read
- * (scenario_parse_steps). The timeline and the summary go to stdout, the
+ * (scenario_load). The timeline and the summary go to stdout, the
  * work dir is made in $TMPDIR and kept when a step failed; the results are
  * left in sc->steps (failure, secs, skipped) and sc->setup_failure, for the
  * caller to free with the steps. */

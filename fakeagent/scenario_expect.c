@@ -14,7 +14,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static bool update_matches(const struct fa_update *u, const cJSON *spec)
+/* Whether u has every field spec gives. "ignored" (the agent refused the
+ * update) is matched when given; when not, expect-update sees only the
+ * updates the agent took, and expect-no-update every update the executor
+ * sent (any_ignored): what it forbids is the executor's sending it. */
+static bool update_matches(const struct fa_update *u, const cJSON *spec, bool any_ignored)
 {
 	const char *state = scenario_str(spec, "state"), *reason = scenario_str(spec, "reason");
 	const char *source = scenario_str(spec, "source");
@@ -22,9 +26,8 @@ static bool update_matches(const struct fa_update *u, const cJSON *spec)
 	const cJSON *parts = cJSON_IsArray(message) ? message : NULL; /* all must appear */
 	const cJSON *healthy = cJSON_GetObjectItemCaseSensitive(spec, "healthy");
 	const cJSON *acked = cJSON_GetObjectItemCaseSensitive(spec, "acknowledged");
-	/* an update the agent refused is seen only by steps that ask for one */
-	bool ignored = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec, "ignored"));
-	if ((u->ignored != NULL) != ignored)
+	const cJSON *ignored = cJSON_GetObjectItemCaseSensitive(spec, "ignored");
+	if ((ignored || !any_ignored) && (u->ignored != NULL) != cJSON_IsTrue(ignored))
 		return false;
 	if (state && strcmp(state, mesos_task_state_name(u->state)))
 		return false;
@@ -70,7 +73,7 @@ static void check_update(struct scenario *sc, struct step *st)
 	const struct fa_update *ups;
 	size_t n = fa_task_updates(t, &ups);
 	for (size_t i = sc->cursor; i < n; i++) {
-		if (update_matches(&ups[i], st->spec)) {
+		if (update_matches(&ups[i], st->spec, false)) {
 			sc->cursor = i + 1;
 			scenario_step_done(sc, NULL);
 			return;
@@ -97,9 +100,12 @@ static void check_no_update(struct scenario *sc, struct step *st)
 	size_t n = fa_task_updates(t, &ups);
 	bool after = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st->spec, "after_match"));
 	for (size_t i = after ? sc->cursor : 0; i < n; i++)
-		if (update_matches(&ups[i], st->spec)) {
-			scenario_step_done(sc, "an unwanted %s update arrived",
-			                   mesos_task_state_name(ups[i].state));
+		if (update_matches(&ups[i], st->spec, true)) {
+			scenario_step_done(sc, "an unwanted %s update arrived%s%s%s",
+			                   mesos_task_state_name(ups[i].state),
+			                   ups[i].ignored ? " (the agent refused it: " : "",
+			                   ups[i].ignored ? ups[i].ignored : "",
+			                   ups[i].ignored ? ")" : "");
 			return;
 		}
 	int64_t span = scenario_step_duration(st, "for", 0);

@@ -63,7 +63,7 @@ int cf_run_child(const struct cf_case *c, enum mesos_encoding enc, const struct 
 	snprintf(sc.dir, sizeof(sc.dir), "%s", dir);
 	snprintf(sc.name, sizeof(sc.name), "%s (%s)", c->name, cf_encoding_name(enc));
 	int rc;
-	if (scenario_parse_steps(&sc, err, sizeof(err)) < 0) {
+	if (scenario_load(&sc, err, sizeof(err)) < 0) {
 		rc = write_verdict(dir, "the case's steps are valid", err);
 	} else {
 		scenario_run(&sc);

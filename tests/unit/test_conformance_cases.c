@@ -104,7 +104,7 @@ static void test_every_case_is_a_valid_scenario_in_each_encoding_and_form(void *
 				    scenario_of(cases[i].name, (enum mesos_encoding)enc, &o);
 				char err[1024] = "";
 				struct scenario sc = {.file = cases[i].name, .doc = doc};
-				if (scenario_parse_steps(&sc, err, sizeof(err)) < 0)
+				if (scenario_load(&sc, err, sizeof(err)) < 0)
 					fail_msg("%s", err);
 				struct fa_config cfg;
 				fa_config_defaults(&cfg);
