@@ -289,7 +289,9 @@ void ex_config_free(struct ex_config *c)
 void ex_config_help(FILE *out)
 {
 	fprintf(out,
-	        "Usage: executor [--help | --version]\n\n"
+	        "Usage: executor [--help | --version]\n"
+	        "(any other arguments are the task's command line, as Marathon passes it; the\n"
+	        "command is taken from the TaskInfo)\n\n"
 	        "A Mesos executor for one task, configured entirely by environment variables:\n"
 	        "the Mesos agent sets the MESOS_* ones; the rest are optional.\n\n");
 	for (const struct setting *s = settings; s->name; s++)
@@ -301,6 +303,17 @@ void ex_config_help(FILE *out)
 		        h->def ? h->def : "", h->def ? "]" : "");
 	fprintf(out, "\nDurations: Go syntax (5s, 1m30s) for ALLEGRO_EXECUTOR_*, Mesos syntax "
 	             "(5secs, 15mins) for MESOS_*.\n");
+}
+
+enum ex_cli ex_config_cli(int argc, char *const *argv)
+{
+	if (argc != 2)
+		return EX_CLI_RUN;
+	if (strcmp(argv[1], "--help") == 0)
+		return EX_CLI_HELP;
+	if (strcmp(argv[1], "--version") == 0)
+		return EX_CLI_VERSION;
+	return EX_CLI_RUN;
 }
 
 bool ex_config_is_secret_env(const char *entry)
