@@ -153,7 +153,10 @@ static int exec_handle(struct hook *h, const struct hook_call *call, struct hook
 	char line[256];
 	int ret = 0;
 	first_line(out, line, sizeof(line));
-	if (ws < 0) {
+	if (ws < 0 && err == ETIMEDOUT) {
+		ret = hook_fail(res, "exec hook for %s timed out after %lldms%s%s", ev,
+		                (long long)st->timeout_ms, line[0] ? ": " : "", line);
+	} else if (ws < 0) {
 		ret = hook_fail(res, "exec hook for %s: cannot run the command: %s", ev,
 		                strerror(err));
 	} else if (WIFSIGNALED(ws)) {

@@ -60,7 +60,8 @@ struct hook_env {
 	/* Runs argv (argv[0] searched in PATH) with `envp` (NULL: the task's
 	 * environment), `input` on stdin, in the sandbox, in its own process
 	 * group; kills the group after timeout_ms. Returns the wait status, or
-	 * -1 with errno set; output (if non-NULL) gets up to out_len-1 bytes of
+	 * -1 with errno set (ETIMEDOUT: the timeout killed it); output (if
+	 * non-NULL) gets up to out_len-1 bytes of
 	 * stdout. Safe to call from a hook (it cooperates with the executor's
 	 * reaper). */
 	int (*run)(char *const argv[], char *const envp[], const char *input, char *output,
