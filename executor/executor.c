@@ -23,6 +23,35 @@ const char *ex_phase_name(enum ex_phase p)
 	return p <= EX_DONE ? n[p] : "?";
 }
 
+const char *ex_cause_text(enum ex_cause c)
+{
+	switch (c) {
+	case EX_CAUSE_NONE:
+		return "no cause";
+	case EX_CAUSE_EXITED:
+		return "the command ended";
+	case EX_CAUSE_KILLED:
+		return "KILL from the agent";
+	case EX_CAUSE_SHUTDOWN:
+		return "SHUTDOWN from the agent";
+	case EX_CAUSE_SIGTERM:
+		return "the executor received SIGTERM";
+	case EX_CAUSE_HEALTH:
+		return "health checks failed";
+	case EX_CAUSE_MAX_COMPLETION:
+		return "max_completion_time reached";
+	case EX_CAUSE_HOOK_FAILED:
+		return "a hook failed";
+	case EX_CAUSE_LAUNCH_FAILED:
+		return "the command could not start";
+	case EX_CAUSE_AGENT_LOST:
+		return "agent lost";
+	case EX_CAUSE_EXPIRED:
+		return "the certificate expires";
+	}
+	return "?";
+}
+
 void ex_init(struct executor *ex, const struct ex_config *cfg, const struct ex_effects *fx)
 {
 	memset(ex, 0, sizeof(*ex));
@@ -359,15 +388,11 @@ static void begin_termination(struct executor *ex, enum ex_cause cause, int64_t 
 	ex->grace_ns = grace;
 	if (message)
 		snprintf(ex->cause_message, sizeof(ex->cause_message), "%s", message);
-	log_info("terminating the task (%s), grace %s",
-	         message                            ? message
-	         : cause == EX_CAUSE_EXITED         ? "the command ended"
-	         : cause == EX_CAUSE_KILLED         ? "KILL from the agent"
-	         : cause == EX_CAUSE_SHUTDOWN       ? "SHUTDOWN from the agent"
-	         : cause == EX_CAUSE_SIGTERM        ? "the executor received SIGTERM"
-	         : cause == EX_CAUSE_MAX_COMPLETION ? "max_completion_time reached"
-	                                            : "agent lost",
-	         g);
+	if (message)
+		log_info("terminating the task (%s: %s), grace %s", ex_cause_text(cause), message,
+		         g);
+	else
+		log_info("terminating the task (%s), grace %s", ex_cause_text(cause), g);
 	if (prev == EX_RUNNING)
 		ex->fx.health(ex->fx.ctx, false, ex->task);
 	timer(ex, EX_TIMER_MAX_COMPLETION, -1);
@@ -867,7 +892,8 @@ void ex_hooks_done(struct executor *ex, enum hook_event ev, const char *error, c
 		break;
 	case HOOK_BEFORE_TERMINATE:
 		if (error)
-			log_warn("%s (the task is stopped anyway)", msg);
+			log_warn("BeforeTerminate hook failed: %s (the task is stopped anyway)",
+			         error);
 		if (ex->phase == EX_STOPPING)
 			enter_signalled(ex);
 		break;

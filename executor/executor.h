@@ -151,6 +151,9 @@ uint8_t *ex_update_body(const struct executor *ex, const Mesos__V1__TaskStatus *
 
 /* Pure helpers, exposed for tests. */
 const char *ex_phase_name(enum ex_phase p);
+/* The words that name a cause in "terminating the task (<words>), ..." (each
+ * cause its own; docs/troubleshooting.md lists them). A static string. */
+const char *ex_cause_text(enum ex_cause c);
 /* "Command exited with status 3" / "Command terminated with signal Killed". */
 void ex_describe_exit(int wait_status, char *buf, size_t len);
 /* The command a TaskInfo runs: TaskInfo.command, or ExecutorInfo.command with

@@ -152,8 +152,10 @@ static int fx_launch(void *ctx, const Mesos__V1__TaskInfo *task, char *const *ex
 static void fx_signal_tree(void *ctx, int sig)
 {
 	size_t n = proc_signal_tree(sig);
-	log_info("%s sent to %zu process%s of the task", sig == SIGKILL ? "SIGKILL" : "SIGTERM", n,
-	         n == 1 ? "" : "es");
+	if (sig == SIGKILL)
+		log_info("SIGKILL sent to %zu process%s of the task", n, n == 1 ? "" : "es");
+	else
+		log_info("SIGTERM sent to %zu process%s of the task", n, n == 1 ? "" : "es");
 	check_tree(ctx);
 }
 
@@ -397,7 +399,10 @@ static const char *env_get(const char *name)
 static void on_signal(uv_signal_t *s, int sig)
 {
 	struct runtime *rt = s->loop->data;
-	log_info("received %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	if (sig == SIGTERM)
+		log_info("received SIGTERM");
+	else
+		log_info("received SIGINT");
 	ex_sigterm(&rt->ex);
 }
 
