@@ -1,8 +1,13 @@
 /* The hooks compiled into the executor, in the order they run (VaaS before
  * Consul, as the Go executor ran them), and the settings each one reads, for
  * `executor --help` and the docs. Keep hook_settings in step with the
- * init() functions of vaas.c, consul.c and exec.c. */
+ * init() functions of vaas.c, consul.c and exec.c; their duration defaults
+ * are read from here (hook_setting_duration), so --help cannot disagree. */
 #include "hook.h"
+
+#include "common/duration.h"
+
+#include <string.h>
 
 extern struct hook hook_vaas, hook_consul, hook_exec;
 
@@ -19,9 +24,10 @@ const struct hook_setting hook_settings[] = {
     {"ALLEGRO_EXECUTOR_VAAS_TOKEN", "",
      "VaaS API key, sent only as 'Authorization: ApiKey user:key', never logged (also "
      "VAAS_TOKEN)"},
-    {"ALLEGRO_EXECUTOR_VAAS_TIMEOUT", "5s", "Timeout of each VaaS request (4 tries at most)"},
-    {"ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT", "90s",
-     "How long to wait for VaaS to apply a backend it accepted with 202"},
+    {"ALLEGRO_EXECUTOR_VAAS_TIMEOUT", "10s", "Timeout of each VaaS request (4 tries at most)"},
+    {"ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT", "5m",
+     "How long to wait for VaaS to apply a backend it accepted with 202 (a VCL reload; VaaS's "
+     "Celery soft limit is 300s)"},
     {"CLOUD_DC", "", "VaaS datacenter symbol (required for VaaS)"},
     {"VAAS_INITIAL_WEIGHT", "",
      "In the TASK's environment: backend weight 0-100, over a 'weight:N'='tag' label"},
@@ -52,3 +58,12 @@ const struct hook_setting hook_settings[] = {
      "The exec hook command is killed (with its process group) after this"},
     {0},
 };
+
+int64_t hook_setting_duration(const char *name)
+{
+	int64_t ns = 0;
+	for (const struct hook_setting *h = hook_settings; h->name; h++)
+		if (strcmp(h->name, name) == 0 && h->def && duration_parse(h->def, &ns) == 0)
+			return ns;
+	return 0;
+}

@@ -20,10 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONSUL_ATTEMPTS        4
-#define CONSUL_BACKOFF_MS      250
-#define CONSUL_DEFAULT_ADDR    "127.0.0.1:8500"
-#define CONSUL_DEFAULT_TIMEOUT (5 * DURATION_NS_PER_SEC)
+#define CONSUL_ATTEMPTS     4
+#define CONSUL_BACKOFF_MS   250
+#define CONSUL_DEFAULT_ADDR "127.0.0.1:8500"
 
 struct consul_state {
 	char *base;           /* "http://127.0.0.1:8500", no trailing slash (owned) */
@@ -125,7 +124,8 @@ static int consul_init(struct hook *h, struct envcfg *cfg)
 	st->initial_status = strdup(v ? v : "passing");
 
 	v = envcfg_allegro(cfg, "CONSUL_TIMEOUT", &used);
-	int64_t timeout = envcfg_duration(cfg, used, v, CONSUL_DEFAULT_TIMEOUT);
+	int64_t timeout =
+	    envcfg_duration(cfg, used, v, hook_setting_duration("ALLEGRO_EXECUTOR_CONSUL_TIMEOUT"));
 	if (timeout < DURATION_NS_PER_MS)
 		envcfg_fail(cfg, "%s: expected a duration of at least 1ms, got '%s'", used, v);
 	st->timeout_ms = timeout / DURATION_NS_PER_MS;

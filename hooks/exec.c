@@ -27,8 +27,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#define EXEC_DEFAULT_TIMEOUT (30 * DURATION_NS_PER_SEC)
-#define EXEC_OUTPUT_MAX      (64 * 1024)
+#define EXEC_OUTPUT_MAX (64 * 1024)
 
 struct exec_state {
 	char *command; /* the shell command (owned) */
@@ -42,8 +41,8 @@ static int exec_init(struct hook *h, struct envcfg *cfg)
 	if (!cmd || !*cmd)
 		return 0;
 	int errors = cfg->nerrors;
-	int64_t t =
-	    envcfg_duration(cfg, "ALLEGRO_EXECUTOR_EXEC_HOOK_TIMEOUT", tv, EXEC_DEFAULT_TIMEOUT);
+	int64_t t = envcfg_duration(cfg, "ALLEGRO_EXECUTOR_EXEC_HOOK_TIMEOUT", tv,
+	                            hook_setting_duration("ALLEGRO_EXECUTOR_EXEC_HOOK_TIMEOUT"));
 	if (t < DURATION_NS_PER_MS)
 		envcfg_fail(cfg,
 		            "ALLEGRO_EXECUTOR_EXEC_HOOK_TIMEOUT: expected a duration of at least "

@@ -121,5 +121,8 @@ struct hook_setting {
 extern struct hook *const hook_builtin[];
 /* Settings of every built-in hook, ended by {NULL}. */
 extern const struct hook_setting hook_settings[];
+/* The default of a duration in hook_settings (the one table that --help and
+ * the hooks share), in nanoseconds; 0 when the name is not there. */
+int64_t hook_setting_duration(const char *name);
 
 #endif

@@ -6,7 +6,8 @@
  *   GET  /api/v0.1/director/?name=<director>      (exact name, following pages)
  *   POST /api/v0.1/backend/   Prefer: respond-async
  *        201 -> done; 202 + Location -> poll the task until SUCCESS/FAILURE
- *        or ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT
+ *        or ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT (5m: a VCL reload can take
+ *        30 s and more, and VaaS's Celery soft limit is 300 s)
  *   DELETE /api/v0.1/backend/<id>/                (204, 202 or 404: done)
  *
  * The body comes from vaas_map.c. Unlike the Go executor: credentials travel
@@ -26,13 +27,11 @@
 #include <string.h>
 #include <time.h>
 
-#define VAAS_ATTEMPTS              4
-#define VAAS_BACKOFF_MS            250
-#define VAAS_MAX_PAGES             100
-#define VAAS_POLL_FIRST_MS         250
-#define VAAS_POLL_MAX_MS           2000
-#define VAAS_DEFAULT_TIMEOUT       (10 * DURATION_NS_PER_SEC)
-#define VAAS_DEFAULT_ASYNC_TIMEOUT (90 * DURATION_NS_PER_SEC)
+#define VAAS_ATTEMPTS      4
+#define VAAS_BACKOFF_MS    250
+#define VAAS_MAX_PAGES     100
+#define VAAS_POLL_FIRST_MS 250
+#define VAAS_POLL_MAX_MS   2000
 
 struct vaas_state {
 	char *host;        /* base URL without a trailing slash, or NULL (owned) */
@@ -104,13 +103,16 @@ static int vaas_init(struct hook *h, struct envcfg *cfg)
 		st->auth_header = NULL;
 
 	v = envcfg_allegro(cfg, "VAAS_TIMEOUT", &used);
-	int64_t t = envcfg_duration(cfg, used, v, VAAS_DEFAULT_TIMEOUT);
+	int64_t t =
+	    envcfg_duration(cfg, used, v, hook_setting_duration("ALLEGRO_EXECUTOR_VAAS_TIMEOUT"));
 	if (t < DURATION_NS_PER_MS)
 		envcfg_fail(cfg, "%s: expected a duration of at least 1ms, got '%s'", used, v);
 	st->timeout_ms = t / DURATION_NS_PER_MS;
 	v = envcfg_allegro(cfg, "VAAS_ASYNC_TIMEOUT", &used);
 	st->async_timeout_ms =
-	    envcfg_duration(cfg, used, v, VAAS_DEFAULT_ASYNC_TIMEOUT) / DURATION_NS_PER_MS;
+	    envcfg_duration(cfg, used, v,
+	                    hook_setting_duration("ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT")) /
+	    DURATION_NS_PER_MS;
 
 	st->dc_symbol = dup_or_null(envcfg_get(cfg, "CLOUD_DC"));
 	st->public_ip = dup_or_null(envcfg_get(cfg, "CLOUD_PUBLIC_IP"));
