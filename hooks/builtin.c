@@ -48,8 +48,8 @@ const struct hook_setting hook_settings[] = {
     {"ALLEGRO_EXECUTOR_CONSUL_TIMEOUT", "5s", "Timeout of each Consul request (4 tries at most)"},
     /* Both */
     {"CLOUD_PUBLIC_IP", "",
-     "Address of the services; else the agent host's IPv4, else MESOS_AGENT_ENDPOINT's, else "
-     "127.0.0.1"},
+     "Address of the services, as given; else a routable guess, never loopback: the agent "
+     "hostname's IPv4, MESOS_AGENT_ENDPOINT's, the default route's source address"},
     /* exec */
     {"ALLEGRO_EXECUTOR_EXEC_HOOK", "",
      "Shell command run for every hook event with the event and task as JSON on stdin; on "

@@ -4,8 +4,9 @@
  * file reads the settings and talks to the agent (PUT
  * /v1/agent/service/register, PUT /v1/agent/service/deregister/<id>).
  *
- * Unlike the Go executor: the address is never "<nil>" (CLOUD_PUBLIC_IP, the
- * agent host's address, MESOS_AGENT_ENDPOINT's, 127.0.0.1), every service
+ * Unlike the Go executor: the address is never "<nil>" nor a guessed
+ * loopback (CLOUD_PUBLIC_IP, else a routable address: hookhttp_local_address;
+ * registration fails naming CLOUD_PUBLIC_IP when there is none), every service
  * carries `marathon-task:<taskId>`, requests have timeouts and bounded
  * retries, and the token travels only in the X-Consul-Token header and is
  * registered as a log secret. */
@@ -187,10 +188,12 @@ static int remember(struct consul_state *st, const char *id)
 static int do_register(struct consul_state *st, const struct hook_call *call,
                        struct hook_result *res)
 {
-	char addr[64], err[256];
+	char addr[64], err[512];
 	const char *source;
-	hookhttp_local_address(st->public_ip, 1, call->env ? call->env->agent_hostname : NULL,
-	                       st->agent_endpoint, addr, sizeof(addr), &source);
+	if (hookhttp_local_address(st->public_ip, 1, call->env ? call->env->agent_hostname : NULL,
+	                           st->agent_endpoint, addr, sizeof(addr), &source, err,
+	                           sizeof(err)) < 0)
+		return hook_fail(res, "cannot register in Consul: %s", err);
 	struct consul_map_settings s = {
 	    .global_tag = st->global_tag, .initial_status = st->initial_status, .address = addr};
 	struct consul_regs regs;

@@ -13,8 +13,9 @@
  * The body comes from vaas_map.c. Unlike the Go executor: credentials travel
  * only in `Authorization: ApiKey user:key` (never in a URL) and the key is a
  * log secret; requests have timeouts and bounded retries; the DELETE is sent
- * once; the address is never "<nil>". A POST that VaaS rejects as a duplicate
- * (after a retry whose first try did arrive) adopts the existing backend. */
+ * once; the address is never "<nil>" nor a guessed loopback. A POST that
+ * VaaS rejects as a duplicate (after a retry whose first try did arrive)
+ * adopts the existing backend. */
 #include "common/duration.h"
 #include "common/log.h"
 #include "hook.h"
@@ -335,11 +336,13 @@ static int do_register(struct vaas_state *st, const struct hook_call *call, stru
 		                 "task asks for VaaS (director '%s') but these are not set: %s",
 		                 director, missing);
 	const char *source;
-	hookhttp_local_address(st->public_ip, 0, call->env ? call->env->agent_hostname : NULL,
-	                       st->agent_endpoint, addr, sizeof(addr), &source);
 	if (st->public_ip && hookhttp_ip_family(st->public_ip) != 4)
 		return hook_fail(res, "CLOUD_PUBLIC_IP: VaaS needs an IPv4 address, got '%s'",
 		                 st->public_ip);
+	if (hookhttp_local_address(st->public_ip, 0, call->env ? call->env->agent_hostname : NULL,
+	                           st->agent_endpoint, addr, sizeof(addr), &source, err,
+	                           sizeof(err)) < 0)
+		return hook_fail(res, "cannot register in VaaS: %s", err);
 	uint32_t port;
 	bool labelled;
 	if (vaas_map_port(call->task, director, &port, &labelled, err, sizeof(err)) < 0)
