@@ -687,6 +687,7 @@ static void on_subscribed(struct executor *ex, Mesos__V1__Executor__Event__Subsc
 	ex->agent_id = s->agent_info->id ? strdup(s->agent_info->id->value) : NULL;
 	ex->agent_hostname = strdup(s->agent_info->hostname);
 	ex->subscribed = true;
+	ex->answered = false;
 	if (ex->recovery_armed) {
 		timer(ex, EX_TIMER_RECOVERY, -1);
 		ex->recovery_armed = false;
@@ -758,6 +759,18 @@ void ex_event(struct executor *ex, mesos_event *ev)
 
 /* ------------------------------------------------------------ other inputs */
 
+void ex_connected(struct executor *ex)
+{
+	if (ex->exited || !ex->cfg->checkpoint)
+		return;
+	ex->answered = true;
+	if (!ex->recovery_armed)
+		return;
+	timer(ex, EX_TIMER_RECOVERY, -1);
+	ex->recovery_armed = false;
+	log_info("the agent answers again: recovery timer stopped");
+}
+
 void ex_disconnected(struct executor *ex)
 {
 	bool was = ex->subscribed;
@@ -778,6 +791,10 @@ void ex_disconnected(struct executor *ex)
 			do_exit(ex, EX_EXIT_AGENT_LOST);
 		return;
 	}
+	bool refused = ex->answered && !was;
+	ex->answered = false;
+	if (refused) /* reachable, recovering: no timer until it is unreachable */
+		return;
 	if (!ex->recovery_armed) {
 		/* Before the first subscription, allow the agent a minute like its
 		 * registration timeout; after, the recovery timeout. */

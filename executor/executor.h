@@ -88,6 +88,7 @@ struct executor {
 	char *agent_id, *agent_hostname;     /* owned, from SUBSCRIBED */
 	bool subscribed;
 	bool recovery_armed;
+	bool answered; /* the agent answered the last SUBSCRIBE without subscribing us */
 
 	Mesos__V1__TaskInfo *task; /* owned, from LAUNCH */
 	enum ex_phase phase;
@@ -124,7 +125,14 @@ void ex_free(struct executor *ex);
 /* --- inputs */
 /* Takes ownership of the event. */
 void ex_event(struct executor *ex, mesos_event *ev);
-/* The event stream broke (EOF, error, bad record). */
+/* The agent answered a SUBSCRIBE (any status, 503 included): it can be
+ * reached. With checkpointing the recovery timer stops, as the executor
+ * library cancels it once it is connected again: an agent that answers 503
+ * while it recovers is retried (with backoff) for as long as it takes, and
+ * the timer starts afresh only once the agent cannot be reached at all. */
+void ex_connected(struct executor *ex);
+/* The event stream broke (EOF, error, bad record), or a SUBSCRIBE failed
+ * (refused after ex_connected, or no answer). */
 void ex_disconnected(struct executor *ex);
 void ex_task_exited(struct executor *ex, int wait_status);
 /* After the task's main process is gone: no descendant is left. */

@@ -302,6 +302,12 @@ static void on_event(void *data, mesos_event *ev)
 	ex_event(&rt->ex, ev);
 }
 
+static void on_connected(void *data)
+{
+	struct runtime *rt = data;
+	ex_connected(&rt->ex);
+}
+
 static void on_disconnected(void *data)
 {
 	struct runtime *rt = data;
@@ -508,6 +514,7 @@ int runtime_run(const struct ex_config *cfg)
 	ex_init(&rt.ex, cfg, &fx);
 	rt.agent = agent_new(&loop, rt.http, cfg,
 	                     &(struct agent_cbs){.on_event = on_event,
+	                                         .on_connected = on_connected,
 	                                         .on_disconnected = on_disconnected,
 	                                         .subscribe_body = subscribe_body,
 	                                         .data = &rt});

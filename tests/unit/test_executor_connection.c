@@ -364,6 +364,35 @@ static void test_reconnect_before_the_recovery_timeout_keeps_the_task(void **sta
 	assert_int_equal(f->r.timer_delay[EX_TIMER_RECOVERY], f->cfg.recovery_timeout_ns);
 }
 
+/* As the executor library: once the agent can be reached again (it answers
+ * SUBSCRIBE, if only with 503 while it recovers) the recovery timer stops,
+ * however long the recovery takes; it starts afresh when the agent cannot
+ * be reached at all. */
+static void test_agent_answering_503_stops_the_recovery_timer_until_it_is_unreachable(void **state)
+{
+	struct fix *f = *state;
+	f->cfg.checkpoint = true;
+	run_task(f, false, NULL);
+	ex_disconnected(&f->ex); /* the stream is cut */
+	advance(f, SEC);
+	for (int i = 0; i < 10; i++) { /* 503 to every SUBSCRIBE */
+		ex_connected(&f->ex);
+		ex_disconnected(&f->ex);
+		assert_true(f->r.timer_due[EX_TIMER_RECOVERY] < 0);
+		advance(f, f->cfg.recovery_timeout_ns);
+	}
+	assert_int_equal(f->ex.phase, EX_RUNNING);
+	assert_int_equal(f->r.nsignals, 0);
+	assert_int_equal(count_hooks(f, HOOK_BEFORE_TERMINATE), 0);
+
+	/* Then nothing answers (connection refused): a whole timeout, from now. */
+	ex_disconnected(&f->ex);
+	assert_int_equal(f->r.timer_delay[EX_TIMER_RECOVERY], f->cfg.recovery_timeout_ns);
+	advance(f, f->cfg.recovery_timeout_ns);
+	assert_true(f->r.hook_pending);
+	assert_int_equal(f->r.pending, HOOK_BEFORE_TERMINATE);
+}
+
 static void test_recovery_timeout_stops_the_task_and_exits_agent_lost(void **state)
 {
 	struct fix *f = *state;
@@ -445,6 +474,7 @@ int main(void)
 	    T(test_first_connection_failure_waits_for_the_agent),
 	    T(test_disconnect_with_checkpointing_keeps_the_task_and_arms_the_recovery_timer),
 	    T(test_reconnect_before_the_recovery_timeout_keeps_the_task),
+	    T(test_agent_answering_503_stops_the_recovery_timer_until_it_is_unreachable),
 	    T(test_recovery_timeout_stops_the_task_and_exits_agent_lost),
 	    T(test_recovery_timeout_during_a_kill_exits_once_the_task_is_gone),
 	    T(test_recovery_timeout_while_the_terminal_update_waits_exits_agent_lost),
