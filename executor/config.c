@@ -89,8 +89,9 @@ static const struct setting settings[] = {
      "most status updates kept unacknowledged"},
     {"ALLEGRO_EXECUTOR_STATE_UPDATE_WAIT_TIMEOUT", K_DURATION, F(update_wait_ns), "5s",
      "how long to wait for the acknowledgement of the terminal update before exiting"},
-    {"ALLEGRO_EXECUTOR_HOOK_TIMEOUT", K_DURATION, F(hook_timeout_ns), "2m",
-     "longest a hook may take for one event"},
+    {"ALLEGRO_EXECUTOR_HOOK_TIMEOUT", K_DURATION, F(hook_timeout_ns), "10m",
+     "longest the whole chain of hooks may take for one event (more than the built-in hooks' "
+     "own limits add up to)"},
     {"ALLEGRO_EXECUTOR_SIGTERM_EXCLUDE_PROCESSES", K_STR, F(sigterm_exclude), NULL,
      "comma-separated process names that get no SIGTERM (they still get SIGKILL)"},
     /* Log shipping for tasks labelled log-scraping=logstash. */

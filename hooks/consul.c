@@ -33,6 +33,7 @@ struct consul_state {
 	char *public_ip;      /* CLOUD_PUBLIC_IP or NULL (owned) */
 	char *agent_endpoint; /* MESOS_AGENT_ENDPOINT or NULL (owned) */
 	int64_t timeout_ms;   /* per request attempt */
+	int64_t deadline_ms;  /* the running chain's (hook_call.deadline_ms) */
 	char **registered;    /* IDs of the services registered so far (owned) */
 	size_t nregistered;
 };
@@ -166,7 +167,8 @@ static int put(struct consul_state *st, const char *url, const char *body, struc
 	                                          .body_len = body ? strlen(body) : 0,
 	                                          .timeout_ms = st->timeout_ms,
 	                                          .attempts = CONSUL_ATTEMPTS,
-	                                          .backoff_ms = CONSUL_BACKOFF_MS},
+	                                          .backoff_ms = CONSUL_BACKOFF_MS,
+	                                          .deadline_ms = st->deadline_ms},
 	                   res);
 }
 
@@ -278,6 +280,7 @@ static int do_deregister(struct consul_state *st, struct hook_result *res)
 static int consul_handle(struct hook *h, const struct hook_call *call, struct hook_result *res)
 {
 	struct consul_state *st = h->state;
+	st->deadline_ms = call->deadline_ms;
 	switch (call->event) {
 	case HOOK_AFTER_TASK_HEALTHY:
 		return do_register(st, call, res);

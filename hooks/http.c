@@ -78,10 +78,35 @@ static void sleep_ms(int64_t ms)
 		;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The request's timeout_ms, or less when the chain's deadline is nearer;
+ * 0 when the deadline has passed. */
+static int64_t time_left(const struct hookhttp_req *req, int64_t want)
+{
+	if (req->deadline_ms <= 0)
+		return want;
+	int64_t left = req->deadline_ms - now_ms();
+	return left <= 0 ? 0 : left < want ? left : want;
+}
+
 /* One try. Returns 0 with res->status set, or -1 with res->error. */
 static int attempt(const struct hookhttp_req *req, struct curl_slist *hdrs,
                    struct hookhttp_res *res)
 {
+	int64_t timeout = time_left(req, req->timeout_ms);
+	if (timeout <= 0) {
+		res->status = 0;
+		snprintf(res->error, sizeof(res->error),
+		         "no time left before the hook chain's deadline "
+		         "(ALLEGRO_EXECUTOR_HOOK_TIMEOUT)");
+		return -1;
+	}
 	struct sink s = {0};
 	char curlerr[CURL_ERROR_SIZE] = "";
 	CURL *c = curl_easy_init();
@@ -92,8 +117,8 @@ static int attempt(const struct hookhttp_req *req, struct curl_slist *hdrs,
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)req->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curlerr);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
@@ -166,8 +191,8 @@ int hookhttp_do(const struct hookhttp_req *req, struct hookhttp_res *res)
 		bool retry = ret < 0 || res->status >= 500;
 		if (ret == 0)
 			log_debug("%s %s -> %ld", req->method, req->url, res->status);
-		if (!retry || i == tries)
-			break;
+		if (!retry || i == tries || time_left(req, backoff) < backoff)
+			break; /* done, or no time for the pause and another try */
 		if (ret < 0)
 			log_warn("%s %s failed (%s); retrying in %lldms (attempt %d of %d)",
 			         req->method, req->url, res->error, (long long)backoff, i + 1,

@@ -37,6 +37,9 @@ struct hookhttp_req {
 	int64_t timeout_ms; /* for each attempt, connection included; >0 */
 	int attempts;       /* tries in all; <1 counts as 1 */
 	int64_t backoff_ms; /* pause before the second try; doubles after */
+	/* The hook chain's deadline (hook_call.deadline_ms; 0: none): no try
+	 * lasts past it and none starts after it. */
+	int64_t deadline_ms;
 };
 
 struct hookhttp_res {

@@ -43,7 +43,8 @@ struct vaas_state {
 	char *agent_endpoint; /* MESOS_AGENT_ENDPOINT or NULL (owned) */
 	int64_t timeout_ms;   /* per request attempt */
 	int64_t async_timeout_ms;
-	long backend_id; /* the registered backend, or -1 */
+	int64_t deadline_ms; /* the running chain's (hook_call.deadline_ms) */
+	long backend_id;     /* the registered backend, or -1 */
 };
 
 static char *dup_or_null(const char *s)
@@ -151,7 +152,8 @@ static int request(struct vaas_state *st, const char *method, const char *path, 
 	                                            .body_len = body ? strlen(body) : 0,
 	                                            .timeout_ms = st->timeout_ms,
 	                                            .attempts = VAAS_ATTEMPTS,
-	                                            .backoff_ms = VAAS_BACKOFF_MS},
+	                                            .backoff_ms = VAAS_BACKOFF_MS,
+	                                            .deadline_ms = st->deadline_ms},
 	                     res);
 	free(url);
 	return rc;
@@ -260,6 +262,8 @@ static int wait_task(struct vaas_state *st, const char *location, char *err, siz
 		return -1;
 	}
 	int64_t deadline = now_ms() + st->async_timeout_ms;
+	if (st->deadline_ms > 0 && st->deadline_ms < deadline)
+		deadline = st->deadline_ms; /* the chain's time ends first */
 	int64_t pause = VAAS_POLL_FIRST_MS;
 	for (;;) {
 		struct hookhttp_res hr;
@@ -457,6 +461,7 @@ static int do_deregister(struct vaas_state *st, struct hook_result *res)
 static int vaas_handle(struct hook *h, const struct hook_call *call, struct hook_result *res)
 {
 	struct vaas_state *st = h->state;
+	st->deadline_ms = call->deadline_ms;
 	switch (call->event) {
 	case HOOK_AFTER_TASK_HEALTHY:
 		return do_register(st, call, res);
