@@ -45,7 +45,8 @@ static const struct setting settings[] = {
     {"MESOS_CHECKPOINT", K_CHECKPOINT, F(checkpoint), "0",
      "1 when the framework checkpoints: survive agent restarts"},
     {"MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", K_MESOS_DURATION, F(shutdown_grace_ns), "5secs",
-     "time the agent gives the executor to shut down; the task gets this minus 2secs"},
+     "time the agent gives the executor to shut down: SIGKILL by this minus 2secs, "
+     "BeforeTerminate hooks cut short to leave the task its share"},
     {"MESOS_RECOVERY_TIMEOUT", K_MESOS_DURATION, F(recovery_timeout_ns), "15mins",
      "with checkpointing (required then): how long to wait for a restarted agent"},
     {"MESOS_SUBSCRIPTION_BACKOFF_MAX", K_MESOS_DURATION, F(backoff_max_ns), "2secs",

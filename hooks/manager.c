@@ -180,17 +180,39 @@ static void maybe_free_manager(struct hook_manager *m)
 	free(m);
 }
 
+/* "hooks did not finish <Event> within <d> (<what limited it>)" */
+static void out_of_time(const struct job *j, char *buf, size_t len)
+{
+	char limit[32];
+	duration_format_go(j->limit_ms * DURATION_NS_PER_MS, limit, sizeof(limit));
+	snprintf(buf, len, "hooks did not finish %s within %s (%s)", hook_event_name(j->ev), limit,
+	         j->capped ? "ALLEGRO_EXECUTOR_HOOK_TIMEOUT" : "the hooks' own time limits");
+}
+
+/* Hooks cut their waits at the deadline, so a chain may fail at the very
+ * moment the watchdog would fire: said the same way, with the hook's error. */
+#define DEADLINE_SLACK_MS 50
+
 static void report(struct job *j)
 {
 	struct hook_manager *m = j->m;
 	char **env = j->env;
 	size_t nenv = j->nenv;
+	char msg[sizeof(j->error) + 200];
 	j->env = NULL;
 	j->nenv = 0;
 	m->running = NULL;
 	uv_timer_stop(&m->watchdog);
+	const char *error = j->error[0] ? j->error : NULL;
+	if (error && j->limit_ms > 0 && now_ms() + DEADLINE_SLACK_MS >= j->deadline_ms) {
+		out_of_time(j, msg, 200);
+		size_t n = strlen(msg);
+		snprintf(msg + n, sizeof(msg) - n, ": %s", j->error);
+		log_error("%s", msg);
+		error = msg;
+	}
 	if (!m->closing)
-		j->cb(j->data, j->ev, j->error[0] ? j->error : NULL, env, nenv);
+		j->cb(j->data, j->ev, error, env, nenv);
 	else
 		free_env(env, nenv);
 }
@@ -224,10 +246,8 @@ static void on_watchdog(uv_timer_t *t)
 	if (!j)
 		return;
 	/* The worker still owns j->error and j->env until after_chain. */
-	char msg[200], limit[32];
-	duration_format_go(j->limit_ms * DURATION_NS_PER_MS, limit, sizeof(limit));
-	snprintf(msg, sizeof(msg), "hooks did not finish %s within %s (%s)", hook_event_name(j->ev),
-	         limit, j->capped ? "ALLEGRO_EXECUTOR_HOOK_TIMEOUT" : "the hooks' own time limits");
+	char msg[200];
+	out_of_time(j, msg, sizeof(msg));
 	m->running = NULL;
 	log_error("%s", msg);
 	if (m->waiting == j) { /* never started: nothing will report it */
