@@ -320,12 +320,10 @@ enum ex_cli ex_config_cli(int argc, char *const *argv)
 
 bool ex_config_is_secret_env(const char *entry)
 {
-	static const char *names[] = {"CONSUL_TOKEN=",
-	                              "CONSUL_HTTP_TOKEN=",
-	                              "VAAS_TOKEN=",
-	                              "VAAS_USERNAME=",
-	                              "MESOS_EXECUTOR_AUTHENTICATION_TOKEN=",
-	                              "SENTRY_DSN="};
+	static const char *names[] = {
+	    "CONSUL_TOKEN=", "CONSUL_HTTP_TOKEN=", "CONSUL_HTTP_AUTH=",
+	    "VAAS_TOKEN=",   "VAAS_USERNAME=",     "MESOS_EXECUTOR_AUTHENTICATION_TOKEN=",
+	    "SENTRY_DSN="};
 	if (strncmp(entry, "ALLEGRO_EXECUTOR", 16) == 0)
 		return true;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

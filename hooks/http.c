@@ -126,6 +126,30 @@ static int attempt(const struct hookhttp_req *req, struct curl_slist *hdrs,
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
 	if (hdrs)
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	struct curl_slist *connect_to = NULL;
+	const struct hookhttp_conn *cn = req->conn;
+	if (cn) {
+		if (cn->unix_socket)
+			curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, cn->unix_socket);
+		if (cn->userpwd) {
+			curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+			curl_easy_setopt(c, CURLOPT_USERPWD, cn->userpwd);
+		}
+		if (cn->ca_file)
+			curl_easy_setopt(c, CURLOPT_CAINFO, cn->ca_file);
+		if (cn->ca_path)
+			curl_easy_setopt(c, CURLOPT_CAPATH, cn->ca_path);
+		if (cn->client_cert)
+			curl_easy_setopt(c, CURLOPT_SSLCERT, cn->client_cert);
+		if (cn->client_key)
+			curl_easy_setopt(c, CURLOPT_SSLKEY, cn->client_key);
+		if (cn->insecure) {
+			curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+			curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+		}
+		if (cn->connect_to && (connect_to = curl_slist_append(NULL, cn->connect_to)))
+			curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
+	}
 	if (strcmp(req->method, "GET") != 0)
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
 	if (req->body) {
@@ -159,6 +183,7 @@ static int attempt(const struct hookhttp_req *req, struct curl_slist *hdrs,
 	}
 	free(s.buf);
 	curl_easy_cleanup(c);
+	curl_slist_free_all(connect_to);
 	return ret;
 }
 

@@ -17,16 +17,28 @@
  * 5xx answer is tried again after backoff_ms, doubling each time, until
  * `attempts` tries were made. Any other answer is returned at once.
  *
- * Credentials belong in headers only. This module logs methods, URLs and
- * statuses (at debug, retries at warn), never headers or bodies, so a URL
- * must not carry a secret. */
+ * Credentials belong in headers (or conn->userpwd) only. This module logs
+ * methods, URLs and statuses (at debug, retries at warn), never headers or
+ * bodies, so a URL must not carry a secret. */
 #ifndef HOOKHTTP_H
 #define HOOKHTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define HOOKHTTP_MAX_BODY (1u << 20) /* longer response bodies are an error */
+
+/* How to connect, beyond the URL (any field NULL/false: libcurl's default). */
+struct hookhttp_conn {
+	const char *unix_socket;              /* connect through this Unix socket */
+	const char *userpwd;                  /* "user:password": basic authentication */
+	const char *ca_file, *ca_path;        /* verify the server with these CAs */
+	const char *client_cert, *client_key; /* present this certificate (PEM) */
+	const char *connect_to; /* "name:port:host:port": the URL names `name` (SNI and
+	                         * verification), the connection goes to host:port */
+	bool insecure;          /* do not verify the server's certificate */
+};
 
 struct hookhttp_req {
 	const char *method;         /* "GET", "PUT", "POST", "DELETE" */
@@ -40,6 +52,7 @@ struct hookhttp_req {
 	/* The hook chain's deadline (hook_call.deadline_ms; 0: none): no try
 	 * lasts past it and none starts after it. */
 	int64_t deadline_ms;
+	const struct hookhttp_conn *conn; /* NULL: plain defaults */
 };
 
 struct hookhttp_res {

@@ -7,7 +7,6 @@
 
 #include "common/log.h"
 #include "hooks/hook.h"
-#include "proto/pbjson.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
@@ -81,16 +80,6 @@ static void init_hook(void)
 	ts_hook_init(hook());
 }
 
-static Mesos__V1__TaskInfo *task_from_json(const char *json)
-{
-	char err[256] = "";
-	ProtobufCMessage *m =
-	    pbjson_decode(&mesos__v1__task_info__descriptor, json, strlen(json), err, sizeof(err));
-	if (!m)
-		fail_msg("bad test TaskInfo: %s", err);
-	return (Mesos__V1__TaskInfo *)m;
-}
-
 /* A task named `web` (label consul=web) on ports 31000 and 31001, with an
  * HTTP health check against fakeconsul itself so that Consul's check passes;
  * `port_labels` go on the first port. */
@@ -109,7 +98,7 @@ static Mesos__V1__TaskInfo *web_task(const char *port_labels)
 	         "\"health_check\":{\"type\":\"HTTP\",\"http\":{\"port\":%s,\"path\":"
 	         "\"/v1/status/leader\"},\"interval_seconds\":60,\"timeout_seconds\":20}}",
 	         port_labels ? port_labels : "", colon ? colon + 1 : "0");
-	return task_from_json(json);
+	return ts_task_from_json(json);
 }
 
 static const struct hook_env env = {
@@ -284,7 +273,7 @@ static void test_task_without_consul_label_talks_to_nobody(void **state)
 {
 	NEED_CONSUL();
 	init_hook();
-	Mesos__V1__TaskInfo *t = task_from_json(
+	Mesos__V1__TaskInfo *t = ts_task_from_json(
 	    "{\"name\":\"q\",\"task_id\":{\"value\":\"q.1\"},\"agent_id\":{\"value\":\"a\"},"
 	    "\"discovery\":{\"visibility\":\"FRAMEWORK\",\"ports\":{\"ports\":[{\"number\":1}]}}}");
 	struct hook_result res;
@@ -450,11 +439,11 @@ static void test_address_without_cloud_public_ip_is_never_a_guessed_loopback(voi
 	ts_fakeenv_set("MESOS_AGENT_ENDPOINT", "127.0.0.3:5051");
 	init_hook();
 	Mesos__V1__TaskInfo *t =
-	    task_from_json("{\"name\":\"web\",\"task_id\":{\"value\":\"" TID "\"},"
-	                   "\"agent_id\":{\"value\":\"agent-1\"},"
-	                   "\"labels\":{\"labels\":[{\"key\":\"consul\",\"value\":\"web\"}]},"
-	                   "\"discovery\":{\"visibility\":\"FRAMEWORK\",\"ports\":{\"ports\":["
-	                   "{\"number\":31000,\"name\":\"http\"}]}}}");
+	    ts_task_from_json("{\"name\":\"web\",\"task_id\":{\"value\":\"" TID "\"},"
+	                      "\"agent_id\":{\"value\":\"agent-1\"},"
+	                      "\"labels\":{\"labels\":[{\"key\":\"consul\",\"value\":\"web\"}]},"
+	                      "\"discovery\":{\"visibility\":\"FRAMEWORK\",\"ports\":{\"ports\":["
+	                      "{\"number\":31000,\"name\":\"http\"}]}}}");
 	struct hook_result res;
 	int rc = call(t, HOOK_AFTER_TASK_HEALTHY, &res);
 	cJSON *all = services();
@@ -476,7 +465,7 @@ static void test_address_without_cloud_public_ip_is_never_a_guessed_loopback(voi
 
 static void test_bad_settings_are_reported_by_name(void **state)
 {
-	ts_fakeenv_set("CONSUL_HTTP_ADDR", "unix:///var/run/consul.sock");
+	ts_fakeenv_set("CONSUL_HTTP_ADDR", "tcp://127.0.0.1:8500"); /* api.go: unknown scheme */
 	ts_fakeenv_set("ALLEGRO_EXECUTOR_INITIAL_HEALTH_CHECK_STATUS", "green");
 	ts_fakeenv_set("CLOUD_PUBLIC_IP", "ten.one.two.three");
 	struct envcfg cfg = {.lookup = ts_fakeenv_lookup};

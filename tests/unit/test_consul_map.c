@@ -4,7 +4,6 @@
 
 #include "hooks/consul_map.h"
 #include "hooks/http.h"
-#include "proto/pbjson.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -12,16 +11,6 @@
 #include <string.h>
 
 #define TID "cool-test-python-1.instance-6e2b1c3a-1111-11e9-915b-c610fee06dff._app.1"
-
-static Mesos__V1__TaskInfo *task_from_json(const char *json)
-{
-	char err[256] = "";
-	ProtobufCMessage *m =
-	    pbjson_decode(&mesos__v1__task_info__descriptor, json, strlen(json), err, sizeof(err));
-	if (!m)
-		fail_msg("bad test TaskInfo: %s", err);
-	return (Mesos__V1__TaskInfo *)m;
-}
 
 static void task_free(Mesos__V1__TaskInfo *t)
 {
@@ -36,7 +25,7 @@ static void map(const char *json, const struct consul_map_settings *s, struct co
                 size_t want)
 {
 	char err[256] = "";
-	Mesos__V1__TaskInfo *t = task_from_json(json);
+	Mesos__V1__TaskInfo *t = ts_task_from_json(json);
 	int rc = consul_map(t, s, regs, err, sizeof(err));
 	task_free(t);
 	if (rc != 0)
@@ -304,7 +293,7 @@ static void test_command_check_gives_no_consul_check(void **state)
 
 static void test_consul_label_on_task_without_ports_is_an_error(void **state)
 {
-	Mesos__V1__TaskInfo *t = task_from_json(
+	Mesos__V1__TaskInfo *t = ts_task_from_json(
 	    "{\"name\":\"x\",\"task_id\":{\"value\":\"t5\"},\"agent_id\":{\"value\":"
 	    "\"ag\"},\"labels\":{\"labels\":[{\"key\":\"consul\",\"value\":\"s\"}]}}");
 	struct consul_regs regs;
