@@ -532,6 +532,7 @@ int runtime_run(const struct ex_config *cfg)
 	ex_free(&rt.ex);
 	task_env_free(rt.task_env);
 	task_env_free(rt.pre_env);
+	logship_config_free(&rt.logship_cfg);
 	free(rt.agent_hostname);
 	free(rt.agent_id);
 	the_rt = NULL;

@@ -29,6 +29,21 @@ void consul_client_free(struct consul_client *c)
 	memset(c, 0, sizeof(*c));
 }
 
+int consul_client_copy(struct consul_client *dst, const struct consul_client *src)
+{
+	*dst = *src;
+	char **fields[] = {&dst->base,        &dst->token_header, &dst->unix_socket,
+	                   &dst->userpwd,     &dst->ca_file,      &dst->ca_path,
+	                   &dst->client_cert, &dst->client_key,   &dst->connect_to};
+	bool ok = true;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (*fields[i] && !(*fields[i] = strdup(*fields[i])))
+			ok = false;
+	if (!ok)
+		consul_client_free(dst);
+	return ok ? 0 : -1;
+}
+
 struct hookhttp_conn consul_client_conn(const struct consul_client *c)
 {
 	return (struct hookhttp_conn){.unix_socket = c->unix_socket,

@@ -50,6 +50,9 @@ struct consul_client {
  * then freed). */
 int consul_client_load(struct consul_client *c, struct envcfg *cfg);
 void consul_client_free(struct consul_client *c);
+/* A deep copy into dst (freed with consul_client_free). 0, or -1 when out of
+ * memory (dst is then empty). */
+int consul_client_copy(struct consul_client *dst, const struct consul_client *src);
 /* The connection settings for a hookhttp request (borrowing c's strings). */
 struct hookhttp_conn consul_client_conn(const struct consul_client *c);
 
