@@ -6,6 +6,9 @@
 
 #include "log.h"
 
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +68,65 @@ int fakectl_parse_arg(struct fakectl_opts *o, int argc, char **argv, int *i, cha
 		o->listen = argv[++*i];
 		return 1;
 	}
+	static const struct {
+		const char *name;
+		size_t offset;
+	} files[] = {{"--tls-cert", offsetof(struct fakectl_opts, tls_cert_file)},
+	             {"--tls-key", offsetof(struct fakectl_opts, tls_key_file)},
+	             {"--unix-socket", offsetof(struct fakectl_opts, unix_socket)}};
+	for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
+		size_t n = strlen(files[k].name);
+		const char **field = (const char **)((char *)o + files[k].offset);
+		if (strncmp(a, files[k].name, n) == 0 && a[n] == '=') {
+			*field = a + n + 1;
+			return 1;
+		}
+		if (strcmp(a, files[k].name) == 0) {
+			if (*i + 1 >= argc) {
+				snprintf(err, errlen, "%s needs a value (a path)", files[k].name);
+				return -1;
+			}
+			*field = argv[++*i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A whole PEM file as a string (malloc'd), or NULL with err. */
+static char *read_pem(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+	if (f) {
+		FILE *m = open_memstream(&buf, &len);
+		char chunk[4096];
+		size_t n;
+		while (m && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			fwrite(chunk, 1, n, m);
+		if (m)
+			fclose(m);
+		fclose(f);
+	}
+	if (!buf)
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+	return buf;
+}
+
+/* --tls-cert and --tls-key read (both malloc'd; NULL without them). */
+static int load_tls(const struct fakectl_opts *o, char **cert, char **key, char *err, size_t errlen)
+{
+	*cert = *key = NULL;
+	if (!o->tls_cert_file != !o->tls_key_file) {
+		snprintf(err, errlen, "--tls-cert and --tls-key go together");
+		return -1;
+	}
+	if (!o->tls_cert_file)
+		return 0;
+	if (!(*cert = read_pem(o->tls_cert_file, err, errlen)) ||
+	    !(*key = read_pem(o->tls_key_file, err, errlen)))
+		return -1;
 	return 0;
 }
 
@@ -423,6 +485,7 @@ int fakectl_serve(uv_loop_t *loop, const struct fakectl_server *s)
 	struct httpd_config cfg = {
 	    .name = s->name,
 	    .listen = s->opts->listen ? s->opts->listen : s->default_listen,
+	    .unix_socket = s->opts->unix_socket,
 	    .allow_non_loopback = s->opts->allow_remote,
 	    .routes = s->routes,
 	    .fallback = s->fallback,
@@ -430,6 +493,7 @@ int fakectl_serve(uv_loop_t *loop, const struct fakectl_server *s)
 	};
 	char err[256];
 	int rc = 0;
+	char *cert = NULL, *key = NULL;
 
 	sv.c = fakectl_new(loop);
 	if (!sv.c) {
@@ -437,7 +501,13 @@ int fakectl_serve(uv_loop_t *loop, const struct fakectl_server *s)
 		return 1;
 	}
 	fakectl_attach(sv.c, &cfg);
-	sv.d = httpd_start(loop, &cfg, err, sizeof(err));
+	if (load_tls(s->opts, &cert, &key, err, sizeof(err)) == 0) {
+		cfg.tls_cert = cert; /* copied */
+		cfg.tls_key = key;
+		sv.d = httpd_start(loop, &cfg, err, sizeof(err));
+	}
+	free(cert);
+	free(key);
 	if (!sv.d) {
 		log_error("%s: %s", s->name, err);
 		fakectl_close(sv.c);
@@ -448,7 +518,8 @@ int fakectl_serve(uv_loop_t *loop, const struct fakectl_server *s)
 		/* Signals first: whoever reads the announcement may stop us at once. */
 		httpd_stop_on_signals(loop, on_stop_signal, &sv);
 		httpd_announce(sv.d);
-		log_info("%s: listening on http://%s", s->name, httpd_address(sv.d));
+		log_info("%s: listening on %s://%s", s->name, cfg.tls_cert ? "https" : "http",
+		         httpd_address(sv.d));
 	}
 	uv_run(loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(loop) != 0)

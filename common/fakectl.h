@@ -30,9 +30,14 @@
 struct fakectl_opts {
 	const char *listen; /* --listen HOST:PORT (points into argv) */
 	bool allow_remote;  /* --allow-remote */
+	/* --tls-cert FILE --tls-key FILE (PEM): serve HTTPS on --listen;
+	 * --unix-socket PATH: also serve (plain HTTP) on that socket. For
+	 * clients' TLS and Unix socket settings (Consul's CONSUL_CACERT, ...). */
+	const char *tls_cert_file, *tls_key_file, *unix_socket;
 };
 
-/* Takes argv[*i] (and its value) when it is a common option, advancing *i
+/* Takes argv[*i] (and its value) when it is a common option (--listen,
+ * --allow-remote, --tls-cert, --tls-key, --unix-socket), advancing *i
  * past it. Returns 1 when taken, 0 when it is not a common option, -1 with
  * err filled when its value is missing. */
 int fakectl_parse_arg(struct fakectl_opts *o, int argc, char **argv, int *i, char *err,

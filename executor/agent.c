@@ -62,11 +62,13 @@ static void on_retry(uv_timer_t *t)
 	subscribe(t->data);
 }
 
-static void schedule_retry(struct agent *a)
+/* at_once: the first attempt after losing a subscribed stream goes out now,
+ * as the executor library's backoff() connects before it waits. */
+static void schedule_retry(struct agent *a, bool at_once)
 {
 	if (!a->reconnect || a->closing)
 		return;
-	unsigned ms = backoff_ms(a);
+	unsigned ms = at_once ? MIN_BACKOFF_MS : backoff_ms(a);
 	log_debug("re-SUBSCRIBE in %u ms", ms);
 	uv_timer_start(&a->retry_timer, on_retry, ms, 0);
 }
@@ -86,7 +88,7 @@ static void stream_lost(struct agent *a, const char *why)
 	a->stats.reconnects++;
 	if (a->cbs.on_disconnected)
 		a->cbs.on_disconnected(a->cbs.data);
-	schedule_retry(a);
+	schedule_retry(a, was);
 }
 
 static int on_record(void *data, const uint8_t *rec, size_t len)
@@ -112,6 +114,8 @@ static int stream_response(void *data, long status, const char *ct)
 {
 	struct agent *a = data;
 	uv_timer_stop(&a->response_timer);
+	if (a->cbs.on_connected)
+		a->cbs.on_connected(a->cbs.data);
 	if (status != 200) {
 		snprintf(a->stream_error, sizeof(a->stream_error), "agent answered %ld%s", status,
 		         status == 503   ? " (recovering)"
@@ -170,7 +174,7 @@ static void subscribe(struct agent *a)
 	body = a->cbs.subscribe_body(a->cbs.data, a->cfg->encoding, &len);
 	if (!body) {
 		log_error("cannot build SUBSCRIBE: out of memory");
-		schedule_retry(a);
+		schedule_retry(a, false);
 		return;
 	}
 	a->got_200 = false;
@@ -196,7 +200,7 @@ static void subscribe(struct agent *a)
 	free(body);
 	if (!a->stream) {
 		log_error("cannot start SUBSCRIBE request");
-		schedule_retry(a);
+		schedule_retry(a, false);
 		return;
 	}
 	/* This timer bounds the connection and the answer together; a curl

@@ -3,8 +3,10 @@
  * multi handle on the loop. RecordIO is decoded as bytes arrive and each
  * Event handed over; a broken stream (EOF, transport error, malformed or
  * oversized record) is reported as a disconnection, and re-SUBSCRIBE attempts
- * follow with a random backoff in [0, MESOS_SUBSCRIPTION_BACKOFF_MAX], as the
- * official library does. Calls are sent one at a time, in order. */
+ * follow, the first at once, then each after a random backoff in
+ * [0, MESOS_SUBSCRIPTION_BACKOFF_MAX], as the official library does; an
+ * answer that refuses SUBSCRIBE (503 while the agent recovers) is retried the
+ * same way. Calls are sent one at a time, in order. */
 #ifndef AGENT_H
 #define AGENT_H
 
@@ -20,6 +22,9 @@
 struct agent_cbs {
 	/* Takes ownership of ev. */
 	void (*on_event)(void *data, mesos_event *ev);
+	/* The agent answered a SUBSCRIBE, whatever the status (a 503 while it
+	 * recovers included): it is reachable again. May be NULL. */
+	void (*on_connected)(void *data);
 	/* The stream ended, or a SUBSCRIBE attempt failed. */
 	void (*on_disconnected)(void *data);
 	/* The body of the next SUBSCRIBE (malloc'd; the agent frees it). */

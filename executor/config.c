@@ -45,7 +45,8 @@ static const struct setting settings[] = {
     {"MESOS_CHECKPOINT", K_CHECKPOINT, F(checkpoint), "0",
      "1 when the framework checkpoints: survive agent restarts"},
     {"MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", K_MESOS_DURATION, F(shutdown_grace_ns), "5secs",
-     "time the agent gives the executor to shut down; the task gets this minus 2secs"},
+     "time the agent gives the executor to shut down: SIGKILL by this minus 2secs, "
+     "BeforeTerminate hooks cut short to leave the task its share"},
     {"MESOS_RECOVERY_TIMEOUT", K_MESOS_DURATION, F(recovery_timeout_ns), "15mins",
      "with checkpointing (required then): how long to wait for a restarted agent"},
     {"MESOS_SUBSCRIPTION_BACKOFF_MAX", K_MESOS_DURATION, F(backoff_max_ns), "2secs",
@@ -89,8 +90,9 @@ static const struct setting settings[] = {
      "most status updates kept unacknowledged"},
     {"ALLEGRO_EXECUTOR_STATE_UPDATE_WAIT_TIMEOUT", K_DURATION, F(update_wait_ns), "5s",
      "how long to wait for the acknowledgement of the terminal update before exiting"},
-    {"ALLEGRO_EXECUTOR_HOOK_TIMEOUT", K_DURATION, F(hook_timeout_ns), "2m",
-     "longest a hook may take for one event"},
+    {"ALLEGRO_EXECUTOR_HOOK_TIMEOUT", K_DURATION, F(hook_timeout_ns), "10m",
+     "longest the whole chain of hooks may take for one event (more than the built-in hooks' "
+     "own limits add up to)"},
     {"ALLEGRO_EXECUTOR_SIGTERM_EXCLUDE_PROCESSES", K_STR, F(sigterm_exclude), NULL,
      "comma-separated process names that get no SIGTERM (they still get SIGKILL)"},
     /* Log shipping for tasks labelled log-scraping=logstash. */
@@ -289,7 +291,9 @@ void ex_config_free(struct ex_config *c)
 void ex_config_help(FILE *out)
 {
 	fprintf(out,
-	        "Usage: executor [--help | --version]\n\n"
+	        "Usage: executor [--help | --version]\n"
+	        "(any other arguments are the task's command line, as Marathon passes it; the\n"
+	        "command is taken from the TaskInfo)\n\n"
 	        "A Mesos executor for one task, configured entirely by environment variables:\n"
 	        "the Mesos agent sets the MESOS_* ones; the rest are optional.\n\n");
 	for (const struct setting *s = settings; s->name; s++)
@@ -303,14 +307,23 @@ void ex_config_help(FILE *out)
 	             "(5secs, 15mins) for MESOS_*.\n");
 }
 
+enum ex_cli ex_config_cli(int argc, char *const *argv)
+{
+	if (argc != 2)
+		return EX_CLI_RUN;
+	if (strcmp(argv[1], "--help") == 0)
+		return EX_CLI_HELP;
+	if (strcmp(argv[1], "--version") == 0)
+		return EX_CLI_VERSION;
+	return EX_CLI_RUN;
+}
+
 bool ex_config_is_secret_env(const char *entry)
 {
-	static const char *names[] = {"CONSUL_TOKEN=",
-	                              "CONSUL_HTTP_TOKEN=",
-	                              "VAAS_TOKEN=",
-	                              "VAAS_USERNAME=",
-	                              "MESOS_EXECUTOR_AUTHENTICATION_TOKEN=",
-	                              "SENTRY_DSN="};
+	static const char *names[] = {
+	    "CONSUL_TOKEN=", "CONSUL_HTTP_TOKEN=", "CONSUL_HTTP_AUTH=",
+	    "VAAS_TOKEN=",   "VAAS_USERNAME=",     "MESOS_EXECUTOR_AUTHENTICATION_TOKEN=",
+	    "SENTRY_DSN="};
 	if (strncmp(entry, "ALLEGRO_EXECUTOR", 16) == 0)
 		return true;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

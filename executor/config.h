@@ -73,6 +73,14 @@ void ex_config_free(struct ex_config *c);
 /* Prints every variable with its default and meaning. */
 void ex_config_help(FILE *out);
 
+/* What the command line asks for. Marathon's custom-executor form
+ * (`exec '<executor>' <cmd>`) passes the app's command line as the
+ * executor's arguments, so only a sole `--help` or `--version` changes what
+ * the executor does; any other arguments are the task's and ignored (the
+ * command is taken from the TaskInfo). */
+enum ex_cli { EX_CLI_RUN, EX_CLI_HELP, EX_CLI_VERSION };
+enum ex_cli ex_config_cli(int argc, char *const *argv);
+
 /* Whether an environment entry ("NAME=value") must never reach the task:
  * ALLEGRO_EXECUTOR_*, tokens and keys of the executor. */
 bool ex_config_is_secret_env(const char *entry);

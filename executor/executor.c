@@ -13,6 +13,9 @@
 #include <sys/wait.h>
 
 #define NS_PER_SEC 1000000000LL
+/* Of the agent's shutdown grace, kept for SIGKILL, reaping and the terminal
+ * update (Mesos' command executor: MAX_REAP_INTERVAL + 1 s). */
+#define SHUTDOWN_RESERVE_NS (2 * NS_PER_SEC)
 
 static void pump_hooks(struct executor *ex);
 static void finish(struct executor *ex);
@@ -23,12 +26,42 @@ const char *ex_phase_name(enum ex_phase p)
 	return p <= EX_DONE ? n[p] : "?";
 }
 
+const char *ex_cause_text(enum ex_cause c)
+{
+	switch (c) {
+	case EX_CAUSE_NONE:
+		return "no cause";
+	case EX_CAUSE_EXITED:
+		return "the command ended";
+	case EX_CAUSE_KILLED:
+		return "KILL from the agent";
+	case EX_CAUSE_SHUTDOWN:
+		return "SHUTDOWN from the agent";
+	case EX_CAUSE_SIGTERM:
+		return "the executor received SIGTERM";
+	case EX_CAUSE_HEALTH:
+		return "health checks failed";
+	case EX_CAUSE_MAX_COMPLETION:
+		return "max_completion_time reached";
+	case EX_CAUSE_HOOK_FAILED:
+		return "a hook failed";
+	case EX_CAUSE_LAUNCH_FAILED:
+		return "the command could not start";
+	case EX_CAUSE_AGENT_LOST:
+		return "agent lost";
+	case EX_CAUSE_EXPIRED:
+		return "the certificate expires";
+	}
+	return "?";
+}
+
 void ex_init(struct executor *ex, const struct ex_config *cfg, const struct ex_effects *fx)
 {
 	memset(ex, 0, sizeof(*ex));
 	ex->cfg = cfg;
 	ex->fx = *fx;
 	ex->exit_code_pending = -1;
+	ex->shutdown_kill_by_ns = -1;
 	ledger_init(&ex->ledger, (size_t)cfg->update_buffer);
 }
 
@@ -359,15 +392,11 @@ static void begin_termination(struct executor *ex, enum ex_cause cause, int64_t 
 	ex->grace_ns = grace;
 	if (message)
 		snprintf(ex->cause_message, sizeof(ex->cause_message), "%s", message);
-	log_info("terminating the task (%s), grace %s",
-	         message                            ? message
-	         : cause == EX_CAUSE_EXITED         ? "the command ended"
-	         : cause == EX_CAUSE_KILLED         ? "KILL from the agent"
-	         : cause == EX_CAUSE_SHUTDOWN       ? "SHUTDOWN from the agent"
-	         : cause == EX_CAUSE_SIGTERM        ? "the executor received SIGTERM"
-	         : cause == EX_CAUSE_MAX_COMPLETION ? "max_completion_time reached"
-	                                            : "agent lost",
-	         g);
+	if (message)
+		log_info("terminating the task (%s: %s), grace %s", ex_cause_text(cause), message,
+		         g);
+	else
+		log_info("terminating the task (%s), grace %s", ex_cause_text(cause), g);
 	if (prev == EX_RUNNING)
 		ex->fx.health(ex->fx.ctx, false, ex->task);
 	timer(ex, EX_TIMER_MAX_COMPLETION, -1);
@@ -383,18 +412,55 @@ static void begin_termination(struct executor *ex, enum ex_cause cause, int64_t 
 	queue_hook(ex, HOOK_BEFORE_TERMINATE);
 }
 
-/* BeforeTerminate hooks are done: now the signals. */
+/* BeforeTerminate hooks are done (or cut short): now the signals. */
 static void enter_signalled(struct executor *ex)
 {
 	ex->phase = EX_SIGNALLED;
+	timer(ex, EX_TIMER_HOOKS, -1);
 	if (ex->main_exited && ex->tree_gone) {
 		finish(ex);
 		return;
 	}
 	ex->kill_started_ns = now(ex);
+	if (ex->shutdown_kill_by_ns >= 0) { /* SIGKILL by the shutdown's deadline */
+		int64_t left = ex->shutdown_kill_by_ns - ex->kill_started_ns;
+		left = left < 0 ? 0 : left;
+		if (left < ex->grace_ns)
+			ex->grace_ns = left;
+	}
 	ex->deadline_ns = ex->kill_started_ns + ex->grace_ns;
 	ex->fx.signal_tree(ex->fx.ctx, SIGTERM);
 	timer(ex, EX_TIMER_GRACE, ex->grace_ns);
+}
+
+/* SHUTDOWN, or the agent lost: stop the task within the agent's shutdown
+ * grace, hooks or not (the budget is in executor.h). */
+static void begin_shutdown(struct executor *ex, enum ex_cause cause)
+{
+	int64_t t0 = now(ex);
+	int64_t w = ex->cfg->shutdown_grace_ns - SHUTDOWN_RESERVE_NS;
+	w = w < 0 ? 0 : w;
+	int64_t task_share = task_grace(ex) < w / 2 ? task_grace(ex) : w / 2;
+	int64_t hooks = w - task_share;
+	if (ex->shutdown_kill_by_ns >= 0 && ex->shutdown_kill_by_ns <= t0 + w)
+		return; /* an earlier shutdown's budget stands */
+	ex->shutdown_kill_by_ns = t0 + w;
+	if (ex->phase < EX_STOPPING) {
+		begin_termination(ex, cause, w, NULL);
+	} else if (ex->phase == EX_SIGNALLED) { /* a kill under way: SIGKILL by then */
+		shorten_grace(ex, ex->shutdown_kill_by_ns - ex->kill_started_ns);
+		return;
+	}
+	if (ex->phase != EX_STOPPING)
+		return; /* nothing to wait for (the command never started, ...) */
+	ex->hooks_budget_ns = hooks;
+	char h[32], k[32];
+	duration_format_mesos(hooks, h, sizeof(h));
+	duration_format_mesos(w, k, sizeof(k));
+	log_info("shutdown: BeforeTerminate hooks get %s at most, SIGKILL by %s from now, so that "
+	         "the terminal update goes out within MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD",
+	         h, k);
+	timer(ex, EX_TIMER_HOOKS, hooks);
 }
 
 static void terminal_fields(struct executor *ex, struct status_spec *s, char *buf, size_t len)
@@ -646,9 +712,7 @@ static void on_shutdown(struct executor *ex)
 	}
 	if (ex->phase == EX_DONE)
 		return; /* waiting for the terminal acknowledgement already */
-	/* Mesos' command executor leaves itself 2 s of the agent's grace. */
-	int64_t grace = ex->cfg->shutdown_grace_ns - 2 * NS_PER_SEC;
-	begin_termination(ex, EX_CAUSE_SHUTDOWN, grace < 0 ? 0 : grace, NULL);
+	begin_shutdown(ex, EX_CAUSE_SHUTDOWN);
 }
 
 static void on_subscribed(struct executor *ex, Mesos__V1__Executor__Event__Subscribed *s)
@@ -662,6 +726,7 @@ static void on_subscribed(struct executor *ex, Mesos__V1__Executor__Event__Subsc
 	ex->agent_id = s->agent_info->id ? strdup(s->agent_info->id->value) : NULL;
 	ex->agent_hostname = strdup(s->agent_info->hostname);
 	ex->subscribed = true;
+	ex->answered = false;
 	if (ex->recovery_armed) {
 		timer(ex, EX_TIMER_RECOVERY, -1);
 		ex->recovery_armed = false;
@@ -733,6 +798,33 @@ void ex_event(struct executor *ex, mesos_event *ev)
 
 /* ------------------------------------------------------------ other inputs */
 
+/* The agent is gone for good (no checkpointing, or the recovery timeout):
+ * as the executor library, a SHUTDOWN, and after the whole shutdown grace
+ * the task's processes are killed and the executor exits, whatever is still
+ * pending. */
+static void agent_lost(struct executor *ex)
+{
+	ex->exit_code_pending = EX_EXIT_AGENT_LOST;
+	if (!ex->task || ex->phase == EX_IDLE || ex->phase == EX_DONE) {
+		do_exit(ex, EX_EXIT_AGENT_LOST);
+		return;
+	}
+	begin_shutdown(ex, EX_CAUSE_AGENT_LOST);
+	timer(ex, EX_TIMER_SHUTDOWN, ex->cfg->shutdown_grace_ns);
+}
+
+void ex_connected(struct executor *ex)
+{
+	if (ex->exited || !ex->cfg->checkpoint)
+		return;
+	ex->answered = true;
+	if (!ex->recovery_armed)
+		return;
+	timer(ex, EX_TIMER_RECOVERY, -1);
+	ex->recovery_armed = false;
+	log_info("the agent answers again: recovery timer stopped");
+}
+
 void ex_disconnected(struct executor *ex)
 {
 	bool was = ex->subscribed;
@@ -746,13 +838,13 @@ void ex_disconnected(struct executor *ex)
 	if (!ex->cfg->checkpoint && (was || ex->framework)) {
 		log_error("the framework does not checkpoint, so the agent will not take this "
 		          "executor back: stopping the task");
-		ex->exit_code_pending = EX_EXIT_AGENT_LOST;
-		if (ex->task && ex->phase < EX_STOPPING && ex->phase > EX_IDLE)
-			begin_termination(ex, EX_CAUSE_AGENT_LOST, task_grace(ex), NULL);
-		else if (!ex->task || ex->phase == EX_DONE)
-			do_exit(ex, EX_EXIT_AGENT_LOST);
+		agent_lost(ex);
 		return;
 	}
+	bool refused = ex->answered && !was;
+	ex->answered = false;
+	if (refused) /* reachable, recovering: no timer until it is unreachable */
+		return;
 	if (!ex->recovery_armed) {
 		/* Before the first subscription, allow the agent a minute like its
 		 * registration timeout; after, the recovery timeout. */
@@ -866,8 +958,14 @@ void ex_hooks_done(struct executor *ex, enum hook_event ev, const char *error, c
 		}
 		break;
 	case HOOK_BEFORE_TERMINATE:
-		if (error)
-			log_warn("%s (the task is stopped anyway)", msg);
+		if (error && ex->hooks_cut)
+			log_warn("BeforeTerminate hooks finished after they were cut short: %s",
+			         error);
+		else if (error)
+			log_warn("BeforeTerminate hook failed: %s (the task is stopped anyway)",
+			         error);
+		else if (ex->hooks_cut)
+			log_info("BeforeTerminate hooks finished after they were cut short");
 		if (ex->phase == EX_STOPPING)
 			enter_signalled(ex);
 		break;
@@ -904,16 +1002,32 @@ void ex_timer_fired(struct executor *ex, enum ex_timer t)
 		if (ex->phase == EX_RUNNING)
 			begin_termination(ex, EX_CAUSE_MAX_COMPLETION, 0, NULL);
 		break;
+	case EX_TIMER_HOOKS: {
+		if (ex->phase != EX_STOPPING)
+			break;
+		char h[32], g[32];
+		duration_format_mesos(ex->hooks_budget_ns, h, sizeof(h));
+		duration_format_mesos(ex->cfg->shutdown_grace_ns, g, sizeof(g));
+		log_warn(
+		    "hooks cut short after %s: SIGTERM now, so that the task is stopped within "
+		    "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD (%s); the hooks go on meanwhile",
+		    h, g);
+		ex->hooks_cut = true;
+		enter_signalled(ex);
+		break;
+	}
+	case EX_TIMER_SHUTDOWN:
+		log_error("the shutdown grace is over and the agent is gone: SIGKILL to whatever "
+		          "is left of the task, exiting");
+		ex->fx.signal_tree(ex->fx.ctx, SIGKILL);
+		do_exit(ex, EX_EXIT_AGENT_LOST);
+		break;
 	case EX_TIMER_RECOVERY:
 		ex->recovery_armed = false;
 		if (ex->subscribed)
 			break;
 		log_error("the agent did not come back in time: stopping the task");
-		ex->exit_code_pending = EX_EXIT_AGENT_LOST;
-		if (ex->task && ex->phase > EX_IDLE && ex->phase < EX_STOPPING)
-			begin_termination(ex, EX_CAUSE_AGENT_LOST, task_grace(ex), NULL);
-		else if (!ex->task || ex->phase == EX_DONE)
-			do_exit(ex, EX_EXIT_AGENT_LOST);
+		agent_lost(ex);
 		break;
 	case EX_TIMER_ACK:
 		if (!ex->subscribed)

@@ -12,7 +12,22 @@
  *        STOPPING ([TASK_KILLING], BeforeTerminate hooks)
  *        --hooks done--> SIGNALLED (SIGTERM to the tree, grace timer; SIGKILL
  *        when it fires) --main exited and tree gone--> DONE (terminal update)
- *        --terminal update acknowledged--> exit 0 */
+ *        --terminal update acknowledged--> exit 0
+ *
+ * SHUTDOWN (and losing the agent, which the executor library turns into a
+ * SHUTDOWN) has a deadline: the agent destroys the container
+ * MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD after it sent SHUTDOWN. The budget,
+ * from SHUTDOWN on (G = the grace, W = G - 2 s, at least 0):
+ *   SIGKILL goes out by W at the latest; the last 2 s are left for SIGKILL,
+ *     reaping and the terminal update (Mesos' command executor leaves the
+ *     same: its reap interval and 1 s);
+ *   BeforeTerminate hooks get W minus the task's own grace, and at least
+ *     half of W: past that they are cut short (logged), SIGTERM goes out and
+ *     the hooks go on meanwhile (deregistration is still attempted);
+ *   the task gets whatever is left until W (at least half of it);
+ *   losing the agent also arms the library's own deadline: at G the tree is
+ *     SIGKILLed and the executor exits 3, whatever is still pending.
+ * KILL has no agent deadline: the hooks' own time, then the kill policy. */
 #ifndef EXECUTOR_H
 #define EXECUTOR_H
 
@@ -32,6 +47,8 @@ enum ex_timer {
 	EX_TIMER_RECOVERY,       /* agent gone for MESOS_RECOVERY_TIMEOUT */
 	EX_TIMER_ACK,            /* terminal update not acknowledged */
 	EX_TIMER_RESEND,         /* next unacknowledged update to resend */
+	EX_TIMER_HOOKS,          /* on shutdown: BeforeTerminate hooks' share is over */
+	EX_TIMER_SHUTDOWN,       /* the agent lost: the whole shutdown grace is over */
 	EX_TIMER_COUNT
 };
 
@@ -88,6 +105,7 @@ struct executor {
 	char *agent_id, *agent_hostname;     /* owned, from SUBSCRIBED */
 	bool subscribed;
 	bool recovery_armed;
+	bool answered; /* the agent answered the last SUBSCRIBE without subscribing us */
 
 	Mesos__V1__TaskInfo *task; /* owned, from LAUNCH */
 	enum ex_phase phase;
@@ -95,6 +113,12 @@ struct executor {
 	char cause_message[512]; /* hook or launch failure, expiry */
 	int64_t grace_ns;        /* for the coming SIGTERM */
 	int64_t kill_started_ns, deadline_ns;
+	/* On shutdown (SHUTDOWN, the agent lost): SIGKILL goes out by then
+	 * (monotonic ns), so that the terminal update beats the agent's
+	 * MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD; -1 otherwise. */
+	int64_t shutdown_kill_by_ns;
+	int64_t hooks_budget_ns; /* the hooks' share of it */
+	bool hooks_cut;          /* BeforeTerminate hooks were cut short and still run */
 	bool main_exited, tree_gone;
 	int main_status; /* wait status */
 	bool health_kill_healthy_false;
@@ -124,7 +148,14 @@ void ex_free(struct executor *ex);
 /* --- inputs */
 /* Takes ownership of the event. */
 void ex_event(struct executor *ex, mesos_event *ev);
-/* The event stream broke (EOF, error, bad record). */
+/* The agent answered a SUBSCRIBE (any status, 503 included): it can be
+ * reached. With checkpointing the recovery timer stops, as the executor
+ * library cancels it once it is connected again: an agent that answers 503
+ * while it recovers is retried (with backoff) for as long as it takes, and
+ * the timer starts afresh only once the agent cannot be reached at all. */
+void ex_connected(struct executor *ex);
+/* The event stream broke (EOF, error, bad record), or a SUBSCRIBE failed
+ * (refused after ex_connected, or no answer). */
 void ex_disconnected(struct executor *ex);
 void ex_task_exited(struct executor *ex, int wait_status);
 /* After the task's main process is gone: no descendant is left. */
@@ -151,6 +182,9 @@ uint8_t *ex_update_body(const struct executor *ex, const Mesos__V1__TaskStatus *
 
 /* Pure helpers, exposed for tests. */
 const char *ex_phase_name(enum ex_phase p);
+/* The words that name a cause in "terminating the task (<words>), ..." (each
+ * cause its own; docs/troubleshooting.md lists them). A static string. */
+const char *ex_cause_text(enum ex_cause c);
 /* "Command exited with status 3" / "Command terminated with signal Killed". */
 void ex_describe_exit(int wait_status, char *buf, size_t len);
 /* The command a TaskInfo runs: TaskInfo.command, or ExecutorInfo.command with

@@ -85,25 +85,17 @@ void logship_config_init(struct logship_config *lc, const struct ex_config *cfg)
 	lc->stdout_copy_fd = STDOUT_FILENO;
 	lc->stderr_copy_fd = STDERR_FILENO;
 
-	/* the Consul agent, as the Consul hook and Go's api.DefaultConfig see it */
-	const char *addr = env_nonempty("CONSUL_HTTP_ADDR");
-	const char *ssl = env_nonempty("CONSUL_HTTP_SSL");
-	bool https = ssl && (strcmp(ssl, "true") == 0 || strcmp(ssl, "1") == 0);
-	if (!addr)
-		addr = "127.0.0.1:8500";
-	if (strncmp(addr, "http://", 7) == 0 || strncmp(addr, "https://", 8) == 0)
-		snprintf(lc->consul_url_buf, sizeof(lc->consul_url_buf), "%s", addr);
-	else
-		snprintf(lc->consul_url_buf, sizeof(lc->consul_url_buf), "%s://%s",
-		         https ? "https" : "http", addr);
-	size_t n = strlen(lc->consul_url_buf);
-	while (n && lc->consul_url_buf[n - 1] == '/')
-		lc->consul_url_buf[--n] = '\0';
-	lc->consul_url = lc->consul_url_buf;
-	static const char *const tokens[] = {"ALLEGRO_EXECUTOR_CONSUL_TOKEN", "CONSUL_TOKEN",
-	                                     "CONSUL_HTTP_TOKEN"};
-	for (size_t i = 0; i < 3 && !lc->consul_token; i++)
-		lc->consul_token = env_nonempty(tokens[i]);
+	/* the Consul agent, as the Consul hook (and Go's api.DefaultConfig) reach it;
+	 * a bad setting fails discovery only, when a task asks for it */
+	struct envcfg e = {0};
+	if (consul_client_load(&lc->consul, &e) < 0)
+		snprintf(lc->consul_error, sizeof(lc->consul_error), "%.480s",
+		         e.nerrors ? e.errors : "out of memory");
+}
+
+void logship_config_free(struct logship_config *lc)
+{
+	consul_client_free(&lc->consul);
 }
 
 /* ------------------------------------------------------------ the sandbox copy */
@@ -311,6 +303,10 @@ static int check_transport(const struct logship_config *c, bool *udp, char *err,
 		return -1;
 	}
 	*udp = strcmp(proto, "udp") == 0;
+	if (c->service && *c->service && c->consul_error[0]) {
+		snprintf(err, errlen, "log shipping: Consul discovery: %s", c->consul_error);
+		return -1;
+	}
 	if (c->service && *c->service)
 		return 0;
 	if (!c->address || !*c->address) {
@@ -479,8 +475,8 @@ int logship_start(uv_loop_t *loop, const struct logship_config *cfg,
 		goto fail;
 
 	if (cfg->service && *cfg->service) {
-		ls->consul = logship_consul_start(loop, cfg->consul_url, cfg->consul_token,
-		                                  cfg->service, cfg->refresh_ns, on_targets, ls);
+		ls->consul = logship_consul_start(loop, &cfg->consul, cfg->service, cfg->refresh_ns,
+		                                  on_targets, ls);
 		if (!ls->consul) {
 			snprintf(err, errlen, "log shipping: cannot start Consul discovery");
 			goto fail;

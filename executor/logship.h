@@ -35,6 +35,7 @@
 #define LOGSHIP_H
 
 #include "executor/config.h"
+#include "hooks/consul_client.h"
 #include "executor/metrics.h"
 #include "proto/mesos.h"
 
@@ -66,20 +67,23 @@ struct logship_config {
 	const char *executor_id;   /* instance-id */
 	const char *hostname;      /* srchost; NULL: runenv_hostname() */
 	const char *region, *zone; /* CLOUD_REGION, CLOUD_AVAILABILITY_ZONE */
-	const char *consul_url;    /* "http://127.0.0.1:8500" */
-	const char *consul_token;  /* X-Consul-Token, or NULL */
-	int stdout_copy_fd;        /* where the sandbox copy goes: 1 */
-	int stderr_copy_fd;        /* 2 */
-	struct metrics *metrics;   /* optional: counters published as logship.* */
+	/* The Consul agent for discovery, as the Consul hook reaches it
+	 * (hooks/consul_client.h; owned by logship_config_init's caller, who
+	 * frees it with logship_config_free). */
+	struct consul_client consul;
+	char consul_error[512];  /* why the Consul settings are unusable, or "" */
+	int stdout_copy_fd;      /* where the sandbox copy goes: 1 */
+	int stderr_copy_fd;      /* 2 */
+	struct metrics *metrics; /* optional: counters published as logship.* */
 	/* storage for logship_config_init */
-	char consul_url_buf[300];
 	char hostname_buf[256];
 };
 
 /* Fills lc from the executor's configuration and environment (CLOUD_*,
- * MESOS_HOSTNAME, CONSUL_HTTP_ADDR, CONSUL_HTTP_SSL, the Consul token
- * variables). lc borrows cfg's strings and the environment's. */
+ * MESOS_HOSTNAME, Consul's client settings). lc borrows cfg's strings and
+ * the environment's; free it with logship_config_free. */
 void logship_config_init(struct logship_config *lc, const struct ex_config *cfg);
+void logship_config_free(struct logship_config *lc);
 
 struct logship;
 

@@ -8,6 +8,7 @@
  * shipper without targets. */
 #include "logship_parts.h"
 
+#include "common/base64.h"
 #include "common/httpc.h"
 #include "common/log.h"
 
@@ -24,8 +25,9 @@ struct logship_consul {
 	struct httpc *http; /* owned */
 	struct httpc_req *req;
 	uv_timer_t timer;
-	char *url;          /* owned */
-	char *token_header; /* owned, or NULL */
+	struct consul_client cc; /* a copy (owned) */
+	char *url;               /* owned */
+	char *auth_header;       /* "Authorization: Basic ..." or NULL (owned) */
 	uint64_t refresh_ms;
 	logship_targets_fn fn;
 	void *data;
@@ -166,39 +168,71 @@ static void on_answer(void *data, const struct httpc_result *res)
 static void on_tick(uv_timer_t *t)
 {
 	struct logship_consul *c = t->data;
-	const char *headers[] = {c->token_header, NULL};
+	const char *headers[3];
+	size_t n = 0;
+	if (c->cc.token_header)
+		headers[n++] = c->cc.token_header;
+	if (c->auth_header)
+		headers[n++] = c->auth_header;
+	headers[n] = NULL;
 	c->req = httpc_start(c->http, &(struct httpc_opts){.url = c->url,
+	                                                   .unix_socket = c->cc.unix_socket,
 	                                                   .headers = headers,
 	                                                   .timeout_ms = REQUEST_TIMEOUT_MS,
+	                                                   .insecure = c->cc.insecure,
+	                                                   .ca_file = c->cc.ca_file,
+	                                                   .ca_dir = c->cc.ca_path,
+	                                                   .client_cert = c->cc.client_cert,
+	                                                   .client_key = c->cc.client_key,
 	                                                   .on_done = on_answer,
 	                                                   .data = c});
 	if (!c->req) /* try again later */
 		uv_timer_start(&c->timer, on_tick, c->refresh_ms, 0);
 }
 
-struct logship_consul *logship_consul_start(uv_loop_t *loop, const char *consul_url,
-                                            const char *token, const char *service,
-                                            int64_t refresh_ns, logship_targets_fn fn, void *data)
+/* "Authorization: Basic <base64(user:password)>" for CONSUL_HTTP_AUTH
+ * (malloc'd; NULL without it). -1 when out of memory. */
+static int basic_auth_header(const char *userpwd, char **out)
+{
+	*out = NULL;
+	if (!userpwd)
+		return 0;
+	char *b64 = b64_encode((const uint8_t *)userpwd, strlen(userpwd));
+	if (!b64 || asprintf(out, "Authorization: Basic %s", b64) < 0)
+		*out = NULL;
+	if (b64)
+		log_add_secret(b64);
+	free(b64);
+	return *out ? 0 : -1;
+}
+
+struct logship_consul *logship_consul_start(uv_loop_t *loop, const struct consul_client *cc,
+                                            const char *service, int64_t refresh_ns,
+                                            logship_targets_fn fn, void *data)
 {
 	struct logship_consul *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	char *esc = curl_easy_escape(NULL, service, 0);
 	c->http = httpc_new(loop);
-	if (!esc || !c->http ||
-	    asprintf(&c->url, "%s/v1/health/service/%s?passing&stale", consul_url, esc) < 0 ||
-	    (token && *token && asprintf(&c->token_header, "X-Consul-Token: %s", token) < 0)) {
+	if (!esc || !c->http || consul_client_copy(&c->cc, cc) < 0 ||
+	    asprintf(&c->url, "%s/v1/health/service/%s?passing&stale", cc->base, esc) < 0 ||
+	    basic_auth_header(cc->userpwd, &c->auth_header) < 0) {
 		curl_free(esc);
 		if (c->http)
 			httpc_close(c->http, NULL, NULL);
 		free(c->url);
-		free(c->token_header);
+		free(c->auth_header);
+		consul_client_free(&c->cc);
 		free(c);
 		return NULL;
 	}
 	curl_free(esc);
-	if (token && *token)
-		log_add_secret(token);
+	if (cc->connect_to)
+		log_warn(
+		    "log shipping: CONSUL_TLS_SERVER_NAME is not applied to Logstash discovery: "
+		    "Consul is asked at %s",
+		    cc->base);
 	c->loop = loop;
 	c->refresh_ms = refresh_ns > 1000000 ? (uint64_t)(refresh_ns / 1000000) : 1;
 	c->fn = fn;
@@ -214,7 +248,8 @@ static void consul_freed(void *data)
 	struct logship_consul *c = data;
 	logship_addrs_free(c->last, c->nlast);
 	free(c->url);
-	free(c->token_header);
+	free(c->auth_header);
+	consul_client_free(&c->cc);
 	free(c);
 }
 

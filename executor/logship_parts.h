@@ -8,6 +8,8 @@
 #ifndef LOGSHIP_PARTS_H
 #define LOGSHIP_PARTS_H
 
+#include "hooks/consul_client.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -121,12 +123,12 @@ typedef void (*logship_targets_fn)(void *data, const char *const *addrs, size_t 
 
 struct logship_consul;
 
-/* Asks <consul_url>/v1/health/service/<service>?passing at once and every
- * refresh_ns after each answer; fn gets every non-empty list that differs
- * from the last one. */
-struct logship_consul *logship_consul_start(uv_loop_t *loop, const char *consul_url,
-                                            const char *token, const char *service,
-                                            int64_t refresh_ns, logship_targets_fn fn, void *data);
+/* Asks the Consul agent `cc` (copied) for
+ * /v1/health/service/<service>?passing at once and every refresh_ns after
+ * each answer; fn gets every non-empty list that differs from the last one. */
+struct logship_consul *logship_consul_start(uv_loop_t *loop, const struct consul_client *cc,
+                                            const char *service, int64_t refresh_ns,
+                                            logship_targets_fn fn, void *data);
 void logship_consul_stop(struct logship_consul *c);
 /* The "host:port" of every instance whose checks all pass, sorted, no
  * duplicates; *addrs and its strings malloc'd (free with

@@ -1,5 +1,7 @@
 /* The executor's entry point: configuration from the environment, then the
- * loop. Nothing on the command line is required; the agent passes none. */
+ * loop. Nothing on the command line is required; Marathon passes the app's
+ * command line, which never changes what the executor does (only a sole
+ * --help or --version does: ex_config_cli). */
 #include "common/log.h"
 #include "executor/config.h"
 #include "executor/executor.h"
@@ -11,17 +13,15 @@
 
 int main(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			ex_config_help(stdout);
-			return 0;
-		}
-		if (strcmp(argv[i], "--version") == 0) {
-			printf("executor %s\n", EXECUTOR_VERSION);
-			return 0;
-		}
-		/* Marathon's command form passes the task's command line after the
-		 * executor; it is taken from the TaskInfo instead. */
+	switch (ex_config_cli(argc, argv)) {
+	case EX_CLI_HELP:
+		ex_config_help(stdout);
+		return 0;
+	case EX_CLI_VERSION:
+		printf("executor %s\n", EXECUTOR_VERSION);
+		return 0;
+	case EX_CLI_RUN:
+		break;
 	}
 
 	struct ex_config cfg;

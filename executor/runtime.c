@@ -49,6 +49,9 @@ struct runtime {
 	pid_t task_pid;
 	bool main_exited, tree_reported;
 	char **task_env; /* owned */
+	/* The task's environment before BeforeTaskStart hooks added to it, for
+	 * hook commands that run before task_env exists (owned). */
+	char **pre_env;
 	int exit_code;
 	bool exiting;
 };
@@ -149,8 +152,10 @@ static int fx_launch(void *ctx, const Mesos__V1__TaskInfo *task, char *const *ex
 static void fx_signal_tree(void *ctx, int sig)
 {
 	size_t n = proc_signal_tree(sig);
-	log_info("%s sent to %zu process%s of the task", sig == SIGKILL ? "SIGKILL" : "SIGTERM", n,
-	         n == 1 ? "" : "es");
+	if (sig == SIGKILL)
+		log_info("SIGKILL sent to %zu process%s of the task", n, n == 1 ? "" : "es");
+	else
+		log_info("SIGTERM sent to %zu process%s of the task", n, n == 1 ? "" : "es");
 	check_tree(ctx);
 }
 
@@ -200,6 +205,8 @@ static void fx_run_hooks(void *ctx, enum hook_event ev, const Mesos__V1__TaskInf
 		rt->agent_id = strdup(rt->ex.agent_id);
 		rt->henv.agent_id = rt->agent_id;
 	}
+	if (!rt->task_env && !rt->pre_env && task)
+		rt->pre_env = task_environment(task, NULL); /* NULL: hook_run's fallback */
 	rt->hook_started_ns = uv_hrtime();
 	hooks_run(rt->hooks, ev, task, rt->task_env, on_hooks_done, rt);
 }
@@ -295,6 +302,12 @@ static void on_event(void *data, mesos_event *ev)
 	ex_event(&rt->ex, ev);
 }
 
+static void on_connected(void *data)
+{
+	struct runtime *rt = data;
+	ex_connected(&rt->ex);
+}
+
 static void on_disconnected(void *data)
 {
 	struct runtime *rt = data;
@@ -342,17 +355,20 @@ static int hook_run(char *const argv[], char *const envp[], const char *input, c
 	int in = memfd_create("hook-stdin", MFD_CLOEXEC);
 	int out = output ? memfd_create("hook-stdout", MFD_CLOEXEC) : -1;
 	char err[256];
-	int rc = -1;
+	int rc = -1, saved = 0;
 
 	if (in < 0 || (output && out < 0))
 		goto done;
 	if (input && write(in, input, strlen(input)) < 0)
 		goto done;
 	lseek(in, 0, SEEK_SET);
-	char *const *env = envp;
-	char **fallback = NULL;
-	if (!env)
-		env = rt->task_env;
+	/* Never the executor's own environment (its settings and secrets): the
+	 * task's, or what it will be before BeforeTaskStart completes. */
+	static char *const bare[] = {"PATH=/usr/local/bin:/usr/bin:/bin", NULL};
+	char *const *env = envp           ? envp
+	                   : rt->task_env ? rt->task_env
+	                   : rt->pre_env  ? rt->pre_env
+	                                  : bare;
 	struct proc_spec spec = {.argv = argv,
 	                         .envp = env,
 	                         .cwd = rt->cfg->sandbox,
@@ -361,18 +377,21 @@ static int hook_run(char *const argv[], char *const envp[], const char *input, c
 	                         .stdout_fd = out,
 	                         .stderr_fd = -1};
 	rc = proc_run_blocking(&spec, timeout_ms, err, sizeof(err));
+	saved = errno;
 	if (rc < 0)
 		log_warn("hook command %s: %s", argv[0], err);
 	if (output && out_len) {
 		ssize_t n = pread(out, output, out_len - 1, 0);
 		output[n > 0 ? n : 0] = '\0';
 	}
-	free(fallback);
 done:
+	if (rc < 0 && !saved)
+		saved = errno;
 	if (in >= 0)
 		close(in);
 	if (out >= 0)
 		close(out);
+	errno = saved; /* the caller tells a timeout (ETIMEDOUT) from the rest */
 	return rc;
 }
 
@@ -386,7 +405,10 @@ static const char *env_get(const char *name)
 static void on_signal(uv_signal_t *s, int sig)
 {
 	struct runtime *rt = s->loop->data;
-	log_info("received %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	if (sig == SIGTERM)
+		log_info("received SIGTERM");
+	else
+		log_info("received SIGINT");
 	ex_sigterm(&rt->ex);
 }
 
@@ -492,6 +514,7 @@ int runtime_run(const struct ex_config *cfg)
 	ex_init(&rt.ex, cfg, &fx);
 	rt.agent = agent_new(&loop, rt.http, cfg,
 	                     &(struct agent_cbs){.on_event = on_event,
+	                                         .on_connected = on_connected,
 	                                         .on_disconnected = on_disconnected,
 	                                         .subscribe_body = subscribe_body,
 	                                         .data = &rt});
@@ -508,6 +531,8 @@ int runtime_run(const struct ex_config *cfg)
 		log_debug("event loop closed with handles still open");
 	ex_free(&rt.ex);
 	task_env_free(rt.task_env);
+	task_env_free(rt.pre_env);
+	logship_config_free(&rt.logship_cfg);
 	free(rt.agent_hostname);
 	free(rt.agent_id);
 	the_rt = NULL;

@@ -48,14 +48,28 @@ static int envb_put(struct envb *b, const char *kv)
 	return 0;
 }
 
-static int envb_put2(struct envb *b, const char *k, const char *v)
+/* Adds kv unless it is one of the executor's settings or secrets, whichever
+ * source it comes from (the executor's environment, a CommandInfo, a hook):
+ * Marathon puts the app's `env` both in the executor's environment and in
+ * ExecutorInfo.command.environment. */
+static int envb_put_allowed(struct envb *b, const char *kv)
+{
+	if (ex_config_is_secret_env(kv)) {
+		log_debug("%.*s kept out of the task's environment", (int)key_len(kv), kv);
+		return 0;
+	}
+	return envb_put(b, kv);
+}
+
+/* Adds k=v; with `filter`, only when envb_put_allowed would. */
+static int envb_put2(struct envb *b, const char *k, const char *v, bool filter)
 {
 	size_t n = strlen(k) + strlen(v) + 2;
 	char *kv = malloc(n);
 	if (!kv)
 		return -1;
 	snprintf(kv, n, "%s=%s", k, v);
-	int rc = envb_put(b, kv);
+	int rc = filter ? envb_put_allowed(b, kv) : envb_put(b, kv);
 	free(kv);
 	return rc;
 }
@@ -86,32 +100,34 @@ char **task_environment(const Mesos__V1__TaskInfo *task, char *const *extra)
 	if (owned)
 		free((char *)value);
 	for (char **e = environ; e && *e; e++)
-		if (!ex_config_is_secret_env(*e) && envb_put(&b, *e) < 0)
+		if (envb_put_allowed(&b, *e) < 0)
 			goto oom;
 	/* The role the task's resources were allocated to, as Mesos sets it. */
 	for (size_t i = 0; i < task->n_resources; i++) {
 		const Mesos__V1__Resource *r = task->resources[i];
 		if (r->allocation_info && r->allocation_info->role) {
-			if (envb_put2(&b, "MESOS_ALLOCATION_ROLE", r->allocation_info->role) < 0)
+			if (envb_put2(&b, "MESOS_ALLOCATION_ROLE", r->allocation_info->role,
+			              false) < 0)
 				goto oom;
 			break;
 		}
 	}
-	if (envb_put2(&b, "MESOS_TASK_ID", task->task_id->value) < 0)
+	if (envb_put2(&b, "MESOS_TASK_ID", task->task_id->value, false) < 0)
 		goto oom;
 	const Mesos__V1__Environment *env = cmd ? cmd->environment : NULL;
 	for (size_t i = 0; env && i < env->n_variables; i++) {
 		const Mesos__V1__Environment__Variable *v = env->variables[i];
 		if (v->has_type && v->type == MESOS__V1__ENVIRONMENT__VARIABLE__TYPE__SECRET)
 			continue; /* secrets are resolved by the agent, not by executors */
-		if (envb_put2(&b, v->name, v->value ? v->value : "") < 0)
+		if (envb_put2(&b, v->name, v->value ? v->value : "", true) < 0)
 			goto oom;
 	}
 	for (char *const *e = extra; e && *e; e++)
-		if (envb_put(&b, *e) < 0)
+		if (envb_put_allowed(&b, *e) < 0)
 			goto oom;
 	/* The agent defaults PATH for executors (spec §7); do the same for the task. */
-	if (!task_env_get(b.v, "PATH") && envb_put2(&b, "PATH", "/usr/local/bin:/usr/bin:/bin") < 0)
+	if (!task_env_get(b.v, "PATH") &&
+	    envb_put2(&b, "PATH", "/usr/local/bin:/usr/bin:/bin", false) < 0)
 		goto oom;
 	return b.v;
 oom:

@@ -1,7 +1,8 @@
 /* What the task runs and with which environment, from its TaskInfo: the
  * command (shell or exec form, Marathon's custom-executor prefix removed),
- * the environment (the executor's, minus its own settings and secrets, then
- * CommandInfo.environment, then what BeforeTaskStart hooks added), the
+ * the environment (the executor's, then CommandInfo.environment, then what
+ * BeforeTaskStart hooks added, each without the executor's own settings and
+ * secrets: ex_config_is_secret_env), the
  * sandbox as working directory, and CommandInfo.user. */
 #ifndef TASK_H
 #define TASK_H
@@ -13,7 +14,7 @@
 #include <sys/types.h>
 
 /* The task's environment: a malloc'd NULL-terminated array of malloc'd
- * "KEY=VALUE" strings (free with task_env_free). */
+ * "KEY=VALUE" strings (free with task_env_free). `extra` may be NULL. */
 char **task_environment(const Mesos__V1__TaskInfo *task, char *const *extra);
 void task_env_free(char **env);
 /* Looks a name up in such an array. */

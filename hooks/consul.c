@@ -2,15 +2,19 @@
  * once the task is healthy, and deregisters every one of them before the task
  * receives SIGTERM. What gets registered is consul_map.c's business; this
  * file reads the settings and talks to the agent (PUT
- * /v1/agent/service/register, PUT /v1/agent/service/deregister/<id>).
+ * /v1/agent/service/register, PUT /v1/agent/service/deregister/<id>),
+ * reached as Consul's own client reaches it (consul_client.h: address, Unix
+ * socket, TLS, basic auth, token).
  *
- * Unlike the Go executor: the address is never "<nil>" (CLOUD_PUBLIC_IP, the
- * agent host's address, MESOS_AGENT_ENDPOINT's, 127.0.0.1), every service
+ * Unlike the Go executor: the address is never "<nil>" nor a guessed
+ * loopback (CLOUD_PUBLIC_IP, else a routable address: hookhttp_local_address;
+ * registration fails naming CLOUD_PUBLIC_IP when there is none), every service
  * carries `marathon-task:<taskId>`, requests have timeouts and bounded
  * retries, and the token travels only in the X-Consul-Token header and is
  * registered as a log secret. */
 #include "common/duration.h"
 #include "common/log.h"
+#include "consul_client.h"
 #include "consul_map.h"
 #include "hook.h"
 #include "http.h"
@@ -20,20 +24,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONSUL_ATTEMPTS        4
-#define CONSUL_BACKOFF_MS      250
-#define CONSUL_DEFAULT_ADDR    "127.0.0.1:8500"
-#define CONSUL_DEFAULT_TIMEOUT (5 * DURATION_NS_PER_SEC)
+#define CONSUL_ATTEMPTS     4
+#define CONSUL_BACKOFF_MS   250
 
 struct consul_state {
-	char *base;           /* "http://127.0.0.1:8500", no trailing slash (owned) */
-	char *token_header;   /* "X-Consul-Token: ..." or NULL (owned) */
-	char *global_tag;     /* (owned) */
-	char *initial_status; /* (owned) */
-	char *public_ip;      /* CLOUD_PUBLIC_IP or NULL (owned) */
-	char *agent_endpoint; /* MESOS_AGENT_ENDPOINT or NULL (owned) */
-	int64_t timeout_ms;   /* per request attempt */
-	char **registered;    /* IDs of the services registered so far (owned) */
+	struct consul_client client; /* the agent's address, token, TLS (owned) */
+	struct hookhttp_conn conn;   /* borrows client's strings */
+	char *global_tag;            /* (owned) */
+	char *initial_status;        /* (owned) */
+	char *public_ip;             /* CLOUD_PUBLIC_IP or NULL (owned) */
+	char *agent_endpoint;        /* MESOS_AGENT_ENDPOINT or NULL (owned) */
+	int64_t timeout_ms;          /* per request attempt */
+	int64_t deadline_ms;         /* the running chain's (hook_call.deadline_ms) */
+	char **registered;           /* IDs of the services registered so far (owned) */
 	size_t nregistered;
 };
 
@@ -46,8 +49,7 @@ static void state_free(struct consul_state *st)
 {
 	if (!st)
 		return;
-	free(st->base);
-	free(st->token_header);
+	consul_client_free(&st->client);
 	free(st->global_tag);
 	free(st->initial_status);
 	free(st->public_ip);
@@ -56,36 +58,6 @@ static void state_free(struct consul_state *st)
 		free(st->registered[i]);
 	free(st->registered);
 	free(st);
-}
-
-/* CONSUL_HTTP_ADDR ("host:port", "http://host:port" or "https://...") as a
- * base URL; NULL (with an envcfg error) when it cannot be used. */
-static char *agent_base(struct envcfg *cfg, const char *addr, bool ssl)
-{
-	const char *name = "CONSUL_HTTP_ADDR";
-	const char *rest = addr;
-	const char *scheme = ssl ? "https" : "http";
-	if (strncmp(addr, "http://", 7) == 0) {
-		scheme = "http";
-		rest = addr + 7;
-	} else if (strncmp(addr, "https://", 8) == 0) {
-		scheme = "https";
-		rest = addr + 8;
-	}
-	size_t n = strlen(rest);
-	while (n && rest[n - 1] == '/')
-		n--;
-	if (n == 0 || strstr(rest, "://") || memchr(rest, '@', n) || strcspn(rest, " \t/") < n) {
-		envcfg_fail(cfg,
-		            "%s: expected host:port or http(s)://host:port (a token belongs in "
-		            "CONSUL_HTTP_TOKEN), got '%s'",
-		            name, strchr(addr, '@') ? "[redacted]" : addr);
-		return NULL;
-	}
-	char *base;
-	if (asprintf(&base, "%s://%.*s", scheme, (int)n, rest) < 0)
-		return NULL;
-	return base;
 }
 
 static int consul_init(struct hook *h, struct envcfg *cfg)
@@ -103,17 +75,8 @@ static int consul_init(struct hook *h, struct envcfg *cfg)
 		return 0;
 	}
 
-	/* The first token that is set and non-empty. */
-	static const char *const token_vars[] = {"ALLEGRO_EXECUTOR_CONSUL_TOKEN", "CONSUL_TOKEN",
-	                                         "CONSUL_HTTP_TOKEN"};
-	for (size_t i = 0; i < 3 && !st->token_header; i++) {
-		const char *tok = envcfg_get(cfg, token_vars[i]);
-		if (tok && *tok) {
-			log_add_secret(tok);
-			if (asprintf(&st->token_header, "X-Consul-Token: %s", tok) < 0)
-				st->token_header = NULL;
-		}
-	}
+	if (consul_client_load(&st->client, cfg) == 0)
+		st->conn = consul_client_conn(&st->client);
 
 	v = envcfg_allegro(cfg, "CONSUL_GLOBAL_TAG", NULL);
 	st->global_tag = strdup(v ? v : "marathon");
@@ -125,14 +88,11 @@ static int consul_init(struct hook *h, struct envcfg *cfg)
 	st->initial_status = strdup(v ? v : "passing");
 
 	v = envcfg_allegro(cfg, "CONSUL_TIMEOUT", &used);
-	int64_t timeout = envcfg_duration(cfg, used, v, CONSUL_DEFAULT_TIMEOUT);
+	int64_t timeout =
+	    envcfg_duration(cfg, used, v, hook_setting_duration("ALLEGRO_EXECUTOR_CONSUL_TIMEOUT"));
 	if (timeout < DURATION_NS_PER_MS)
 		envcfg_fail(cfg, "%s: expected a duration of at least 1ms, got '%s'", used, v);
 	st->timeout_ms = timeout / DURATION_NS_PER_MS;
-
-	bool ssl = envcfg_bool(cfg, "CONSUL_HTTP_SSL", envcfg_get(cfg, "CONSUL_HTTP_SSL"), false);
-	v = envcfg_get(cfg, "CONSUL_HTTP_ADDR");
-	st->base = agent_base(cfg, v && *v ? v : CONSUL_DEFAULT_ADDR, ssl);
 
 	v = envcfg_get(cfg, "CLOUD_PUBLIC_IP");
 	if (v && *v && !hookhttp_ip_family(v))
@@ -140,7 +100,7 @@ static int consul_init(struct hook *h, struct envcfg *cfg)
 	st->public_ip = dup_or_null(v);
 	st->agent_endpoint = dup_or_null(envcfg_get(cfg, "MESOS_AGENT_ENDPOINT"));
 
-	if (cfg->nerrors > errors || !st->base || !st->global_tag || !st->initial_status) {
+	if (cfg->nerrors > errors || !st->client.base || !st->global_tag || !st->initial_status) {
 		if (cfg->nerrors == errors)
 			envcfg_fail(cfg, "consul hook: out of memory");
 		state_free(st);
@@ -157,7 +117,7 @@ static int consul_init(struct hook *h, struct envcfg *cfg)
 
 static int put(struct consul_state *st, const char *url, const char *body, struct hookhttp_res *res)
 {
-	const char *headers[] = {"Content-Type: application/json", st->token_header, NULL};
+	const char *headers[] = {"Content-Type: application/json", st->client.token_header, NULL};
 	return hookhttp_do(&(struct hookhttp_req){.method = "PUT",
 	                                          .url = url,
 	                                          .headers = headers,
@@ -165,7 +125,9 @@ static int put(struct consul_state *st, const char *url, const char *body, struc
 	                                          .body_len = body ? strlen(body) : 0,
 	                                          .timeout_ms = st->timeout_ms,
 	                                          .attempts = CONSUL_ATTEMPTS,
-	                                          .backoff_ms = CONSUL_BACKOFF_MS},
+	                                          .backoff_ms = CONSUL_BACKOFF_MS,
+	                                          .deadline_ms = st->deadline_ms,
+	                                          .conn = &st->conn},
 	                   res);
 }
 
@@ -187,10 +149,12 @@ static int remember(struct consul_state *st, const char *id)
 static int do_register(struct consul_state *st, const struct hook_call *call,
                        struct hook_result *res)
 {
-	char addr[64], err[256];
+	char addr[64], err[512];
 	const char *source;
-	hookhttp_local_address(st->public_ip, 1, call->env ? call->env->agent_hostname : NULL,
-	                       st->agent_endpoint, addr, sizeof(addr), &source);
+	if (hookhttp_local_address(st->public_ip, 1, call->env ? call->env->agent_hostname : NULL,
+	                           st->agent_endpoint, addr, sizeof(addr), &source, err,
+	                           sizeof(err)) < 0)
+		return hook_fail(res, "cannot register in Consul: %s", err);
 	struct consul_map_settings s = {
 	    .global_tag = st->global_tag, .initial_status = st->initial_status, .address = addr};
 	struct consul_regs regs;
@@ -202,7 +166,7 @@ static int do_register(struct consul_state *st, const struct hook_call *call,
 	}
 
 	char *url;
-	if (asprintf(&url, "%s/v1/agent/service/register", st->base) < 0) {
+	if (asprintf(&url, "%s/v1/agent/service/register", st->client.base) < 0) {
 		consul_regs_free(&regs);
 		return hook_fail(res, "out of memory");
 	}
@@ -222,9 +186,9 @@ static int do_register(struct consul_state *st, const struct hook_call *call,
 			char why[256];
 			hookhttp_describe(&hr, why, sizeof(why));
 			log_fields(LOG_ERROR, "Consul registration failed", "service_id", r->id,
-			           "agent", st->base, "error", why, NULL);
+			           "agent", st->client.base, "error", why, NULL);
 			ret = hook_fail(res, "registering service ID %s in Consul at %s: %s", r->id,
-			                st->base, why);
+			                st->client.base, why);
 		}
 		hookhttp_res_free(&hr);
 	}
@@ -242,7 +206,8 @@ static int do_deregister(struct consul_state *st, struct hook_result *res)
 		char *esc = hookhttp_escape(id), *url = NULL;
 		struct hookhttp_res hr = {0};
 		int rc = -1;
-		if (esc && asprintf(&url, "%s/v1/agent/service/deregister/%s", st->base, esc) >= 0)
+		if (esc &&
+		    asprintf(&url, "%s/v1/agent/service/deregister/%s", st->client.base, esc) >= 0)
 			rc = put(st, url, NULL, &hr);
 		else
 			url = NULL, snprintf(hr.error, sizeof(hr.error), "out of memory");
@@ -258,7 +223,7 @@ static int do_deregister(struct consul_state *st, struct hook_result *res)
 			char why[256];
 			hookhttp_describe(&hr, why, sizeof(why));
 			log_fields(LOG_ERROR, "Consul deregistration failed", "service_id", id,
-			           "agent", st->base, "error", why, NULL);
+			           "agent", st->client.base, "error", why, NULL);
 			if (!failed++)
 				snprintf(first, sizeof(first), "%s: %s", id, why);
 			st->registered[kept++] = id; /* kept for another try */
@@ -268,13 +233,14 @@ static int do_deregister(struct consul_state *st, struct hook_result *res)
 	st->nregistered = kept;
 	if (failed)
 		return hook_fail(res, "deregistering %zu service(s) from Consul at %s failed: %s",
-		                 failed, st->base, first);
+		                 failed, st->client.base, first);
 	return 0;
 }
 
 static int consul_handle(struct hook *h, const struct hook_call *call, struct hook_result *res)
 {
 	struct consul_state *st = h->state;
+	st->deadline_ms = call->deadline_ms;
 	switch (call->event) {
 	case HOOK_AFTER_TASK_HEALTHY:
 		return do_register(st, call, res);

@@ -27,8 +27,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#define EXEC_DEFAULT_TIMEOUT (30 * DURATION_NS_PER_SEC)
-#define EXEC_OUTPUT_MAX      (64 * 1024)
+#define EXEC_OUTPUT_MAX (64 * 1024)
 
 struct exec_state {
 	char *command; /* the shell command (owned) */
@@ -42,8 +41,8 @@ static int exec_init(struct hook *h, struct envcfg *cfg)
 	if (!cmd || !*cmd)
 		return 0;
 	int errors = cfg->nerrors;
-	int64_t t =
-	    envcfg_duration(cfg, "ALLEGRO_EXECUTOR_EXEC_HOOK_TIMEOUT", tv, EXEC_DEFAULT_TIMEOUT);
+	int64_t t = envcfg_duration(cfg, "ALLEGRO_EXECUTOR_EXEC_HOOK_TIMEOUT", tv,
+	                            hook_setting_duration("ALLEGRO_EXECUTOR_EXEC_HOOK_TIMEOUT"));
 	if (t < DURATION_NS_PER_MS)
 		envcfg_fail(cfg,
 		            "ALLEGRO_EXECUTOR_EXEC_HOOK_TIMEOUT: expected a duration of at least "
@@ -144,8 +143,15 @@ static int exec_handle(struct hook *h, const struct hook_call *call, struct hook
 		return hook_fail(res, "exec hook: out of memory");
 	}
 	char *const argv[] = {"/bin/sh", "-c", st->command, NULL};
+	int64_t timeout = hook_ms_left(call, st->timeout_ms); /* the chain's time may end first */
+	if (timeout <= 0) {
+		free(input);
+		free(out);
+		return hook_fail(
+		    res, "exec hook for %s: no time left (ALLEGRO_EXECUTOR_HOOK_TIMEOUT)", ev);
+	}
 	int64_t start = now_ms();
-	int ws = call->env->run(argv, NULL, input, out, EXEC_OUTPUT_MAX, st->timeout_ms);
+	int ws = call->env->run(argv, NULL, input, out, EXEC_OUTPUT_MAX, timeout);
 	int64_t took = now_ms() - start;
 	int err = errno;
 	free(input);
@@ -153,15 +159,18 @@ static int exec_handle(struct hook *h, const struct hook_call *call, struct hook
 	char line[256];
 	int ret = 0;
 	first_line(out, line, sizeof(line));
-	if (ws < 0) {
+	if (ws < 0 && err == ETIMEDOUT) {
+		ret = hook_fail(res, "exec hook for %s timed out after %lldms%s%s", ev,
+		                (long long)timeout, line[0] ? ": " : "", line);
+	} else if (ws < 0) {
 		ret = hook_fail(res, "exec hook for %s: cannot run the command: %s", ev,
 		                strerror(err));
 	} else if (WIFSIGNALED(ws)) {
 		int sig = WTERMSIG(ws);
-		if (took >= st->timeout_ms)
+		if (took >= timeout)
 			ret = hook_fail(
 			    res, "exec hook for %s timed out after %lldms (killed by %s)%s%s", ev,
-			    (long long)st->timeout_ms, sigdescr_np(sig), line[0] ? ": " : "", line);
+			    (long long)timeout, sigdescr_np(sig), line[0] ? ": " : "", line);
 		else
 			ret = hook_fail(res, "exec hook for %s was killed by signal %d (%s)%s%s",
 			                ev, sig, sigdescr_np(sig), line[0] ? ": " : "", line);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const char *hook_event_name(enum hook_event ev)
 {
@@ -49,4 +50,16 @@ int hook_setenv(struct hook_result *res, const char *kv)
 		return hook_fail(res, "out of memory");
 	res->nsetenv++;
 	return 0;
+}
+
+int64_t hook_ms_left(const struct hook_call *call, int64_t limit)
+{
+	if (!call || call->deadline_ms <= 0)
+		return limit;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t left = call->deadline_ms - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	if (left < 0)
+		left = 0;
+	return left < limit ? left : limit;
 }

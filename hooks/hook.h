@@ -60,7 +60,8 @@ struct hook_env {
 	/* Runs argv (argv[0] searched in PATH) with `envp` (NULL: the task's
 	 * environment), `input` on stdin, in the sandbox, in its own process
 	 * group; kills the group after timeout_ms. Returns the wait status, or
-	 * -1 with errno set; output (if non-NULL) gets up to out_len-1 bytes of
+	 * -1 with errno set (ETIMEDOUT: the timeout killed it); output (if
+	 * non-NULL) gets up to out_len-1 bytes of
 	 * stdout. Safe to call from a hook (it cooperates with the executor's
 	 * reaper). */
 	int (*run)(char *const argv[], char *const envp[], const char *input, char *output,
@@ -74,7 +75,16 @@ struct hook_call {
 	 * NULL before HOOK_BEFORE_TASK_START has completed. */
 	char *const *task_env;
 	const struct hook_env *env;
+	/* When the whole chain for this event must be done (CLOCK_MONOTONIC,
+	 * milliseconds; 0: no deadline). Past it the event has failed and the
+	 * result is ignored: a hook should stop waiting by then (the built-in
+	 * ones cap every request and wait at it; hook_ms_left). */
+	int64_t deadline_ms;
 };
+
+/* Milliseconds left until call->deadline_ms (at most `limit`; `limit` when
+ * there is no deadline); 0 when it has passed. */
+int64_t hook_ms_left(const struct hook_call *call, int64_t limit);
 
 /* Filled by a hook; owned by the manager. */
 struct hook_result {
@@ -97,7 +107,8 @@ struct hook {
 	bool (*applies)(struct hook *h, const struct hook_call *call);
 	/* Frees the hook's state. */
 	void (*destroy)(struct hook *h);
-	/* Longest a whole call may take; 0 means the manager's default. */
+	/* Longest a whole call may take; 0: no limit of its own (the chain's,
+	 * ALLEGRO_EXECUTOR_HOOK_TIMEOUT, still applies). */
 	int64_t timeout_ms;
 	void *state; /* the hook's own */
 };
@@ -120,5 +131,8 @@ struct hook_setting {
 extern struct hook *const hook_builtin[];
 /* Settings of every built-in hook, ended by {NULL}. */
 extern const struct hook_setting hook_settings[];
+/* The default of a duration in hook_settings (the one table that --help and
+ * the hooks share), in nanoseconds; 0 when the name is not there. */
+int64_t hook_setting_duration(const char *name);
 
 #endif

@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The answer being read. */
 struct sink {
@@ -76,10 +78,35 @@ static void sleep_ms(int64_t ms)
 		;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The request's timeout_ms, or less when the chain's deadline is nearer;
+ * 0 when the deadline has passed. */
+static int64_t time_left(const struct hookhttp_req *req, int64_t want)
+{
+	if (req->deadline_ms <= 0)
+		return want;
+	int64_t left = req->deadline_ms - now_ms();
+	return left <= 0 ? 0 : left < want ? left : want;
+}
+
 /* One try. Returns 0 with res->status set, or -1 with res->error. */
 static int attempt(const struct hookhttp_req *req, struct curl_slist *hdrs,
                    struct hookhttp_res *res)
 {
+	int64_t timeout = time_left(req, req->timeout_ms);
+	if (timeout <= 0) {
+		res->status = 0;
+		snprintf(res->error, sizeof(res->error),
+		         "no time left before the hook chain's deadline "
+		         "(ALLEGRO_EXECUTOR_HOOK_TIMEOUT)");
+		return -1;
+	}
 	struct sink s = {0};
 	char curlerr[CURL_ERROR_SIZE] = "";
 	CURL *c = curl_easy_init();
@@ -90,8 +117,8 @@ static int attempt(const struct hookhttp_req *req, struct curl_slist *hdrs,
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)req->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curlerr);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
@@ -99,6 +126,30 @@ static int attempt(const struct hookhttp_req *req, struct curl_slist *hdrs,
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
 	if (hdrs)
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	struct curl_slist *connect_to = NULL;
+	const struct hookhttp_conn *cn = req->conn;
+	if (cn) {
+		if (cn->unix_socket)
+			curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, cn->unix_socket);
+		if (cn->userpwd) {
+			curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+			curl_easy_setopt(c, CURLOPT_USERPWD, cn->userpwd);
+		}
+		if (cn->ca_file)
+			curl_easy_setopt(c, CURLOPT_CAINFO, cn->ca_file);
+		if (cn->ca_path)
+			curl_easy_setopt(c, CURLOPT_CAPATH, cn->ca_path);
+		if (cn->client_cert)
+			curl_easy_setopt(c, CURLOPT_SSLCERT, cn->client_cert);
+		if (cn->client_key)
+			curl_easy_setopt(c, CURLOPT_SSLKEY, cn->client_key);
+		if (cn->insecure) {
+			curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+			curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+		}
+		if (cn->connect_to && (connect_to = curl_slist_append(NULL, cn->connect_to)))
+			curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
+	}
 	if (strcmp(req->method, "GET") != 0)
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
 	if (req->body) {
@@ -132,6 +183,7 @@ static int attempt(const struct hookhttp_req *req, struct curl_slist *hdrs,
 	}
 	free(s.buf);
 	curl_easy_cleanup(c);
+	curl_slist_free_all(connect_to);
 	return ret;
 }
 
@@ -164,8 +216,8 @@ int hookhttp_do(const struct hookhttp_req *req, struct hookhttp_res *res)
 		bool retry = ret < 0 || res->status >= 500;
 		if (ret == 0)
 			log_debug("%s %s -> %ld", req->method, req->url, res->status);
-		if (!retry || i == tries)
-			break;
+		if (!retry || i == tries || time_left(req, backoff) < backoff)
+			break; /* done, or no time for the pause and another try */
 		if (ret < 0)
 			log_warn("%s %s failed (%s); retrying in %lldms (attempt %d of %d)",
 			         req->method, req->url, res->error, (long long)backoff, i + 1,
@@ -246,52 +298,128 @@ int hookhttp_ip_family(const char *s)
 	return 0;
 }
 
-/* The first IPv4 address of host, or -1. */
-static int resolve_ipv4(const char *host, char *out, size_t len)
+/* Whether an IPv4 literal is loopback (127.0.0.0/8) or unspecified. */
+static bool ipv4_unroutable(const char *ip)
+{
+	struct in_addr a;
+	if (inet_pton(AF_INET, ip, &a) != 1)
+		return true;
+	uint32_t h = ntohl(a.s_addr);
+	return (h >> 24) == 127 || h == 0;
+}
+
+/* Up to max-1 IPv4 addresses of host, as strings in v (NULL-ended; free
+ * each). Returns how many. */
+static size_t resolve_ipv4(const char *host, char **v, size_t max)
 {
 	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
 	struct addrinfo *ai = NULL;
+	size_t n = 0;
+	v[0] = NULL;
 	int rc = getaddrinfo(host, NULL, &hints, &ai);
 	if (rc != 0) {
 		log_debug("resolving agent hostname %s: %s", host, gai_strerror(rc));
-		return -1;
+		return 0;
 	}
-	int ret = -1;
-	if (ai && ai->ai_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)ai->ai_addr;
-		if (inet_ntop(AF_INET, &sin->sin_addr, out, (socklen_t)len))
-			ret = 0;
+	for (struct addrinfo *p = ai; p && n + 1 < max; p = p->ai_next) {
+		char buf[INET_ADDRSTRLEN];
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)p->ai_addr;
+		if (p->ai_family == AF_INET &&
+		    inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf)) && (v[n] = strdup(buf)))
+			v[++n] = NULL;
 	}
 	freeaddrinfo(ai);
-	return ret;
+	return n;
 }
 
-void hookhttp_local_address(const char *public_ip, int allow_ipv6, const char *agent_hostname,
-                            const char *agent_endpoint, char *out, size_t len, const char **source)
+/* The source address of the route to another network (the default route):
+ * a UDP socket "connected" to a documentation address (TEST-NET-2) makes
+ * the kernel choose it; nothing is sent. -1 without such a route. */
+static int route_source(char *out, size_t len)
 {
-	const char *src = "the default 127.0.0.1";
-	int fam = hookhttp_ip_family(public_ip);
-	if (fam == 4 || (fam == 6 && allow_ipv6)) {
-		snprintf(out, len, "%s", public_ip);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9)};
+	struct sockaddr_in me;
+	socklen_t mlen = sizeof(me);
+	inet_pton(AF_INET, "198.51.100.1", &to.sin_addr);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int rc = -1;
+	if (connect(fd, (struct sockaddr *)&to, sizeof(to)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&me, &mlen) == 0 &&
+	    inet_ntop(AF_INET, &me.sin_addr, out, (socklen_t)len))
+		rc = 0;
+	else
+		log_debug("no default route to take this host's address from: %s", strerror(errno));
+	close(fd);
+	return rc;
+}
+
+int hookhttp_pick_address(const struct hookhttp_addr_facts *f, char *out, size_t len,
+                          const char **source, char *err, size_t errlen)
+{
+	const char *src = NULL;
+	int fam = hookhttp_ip_family(f->public_ip);
+	char host[64] = "";
+	const char *colon = f->agent_endpoint ? strrchr(f->agent_endpoint, ':') : NULL;
+	size_t n = colon ? (size_t)(colon - f->agent_endpoint) : 0;
+	if (n && n < sizeof(host)) {
+		memcpy(host, f->agent_endpoint, n);
+		host[n] = '\0';
+	}
+	if (fam == 4 || (fam == 6 && f->allow_ipv6)) {
+		snprintf(out, len, "%s", f->public_ip);
 		src = "CLOUD_PUBLIC_IP";
-	} else if (agent_hostname && *agent_hostname &&
-	           resolve_ipv4(agent_hostname, out, len) == 0) {
-		src = "the agent's hostname";
-	} else {
-		char host[64] = "";
-		const char *colon = agent_endpoint ? strrchr(agent_endpoint, ':') : NULL;
-		size_t n = colon ? (size_t)(colon - agent_endpoint) : 0;
-		if (n && n < sizeof(host)) {
-			memcpy(host, agent_endpoint, n);
-			host[n] = '\0';
+	}
+	for (const char *const *a = f->hostname_ipv4; !src && a && *a; a++)
+		if (!ipv4_unroutable(*a)) {
+			snprintf(out, len, "%s", *a);
+			src = "the agent's hostname";
 		}
-		if (hookhttp_ip_family(host) == 4 && strcmp(host, "0.0.0.0") != 0) {
-			snprintf(out, len, "%s", host);
-			src = "MESOS_AGENT_ENDPOINT";
-		} else {
-			snprintf(out, len, "127.0.0.1");
-		}
+	if (!src && hookhttp_ip_family(host) == 4 && !ipv4_unroutable(host)) {
+		snprintf(out, len, "%s", host);
+		src = "MESOS_AGENT_ENDPOINT";
+	}
+	if (!src && f->route_source && hookhttp_ip_family(f->route_source) == 4 &&
+	    !ipv4_unroutable(f->route_source)) {
+		snprintf(out, len, "%s", f->route_source);
+		src = "the default route's source address";
 	}
 	if (source)
 		*source = src;
+	if (src)
+		return 0;
+	out[0] = '\0';
+	snprintf(err, errlen,
+	         "no routable address of this host to register: the agent's hostname (%s) "
+	         "resolves to none but loopback, MESOS_AGENT_ENDPOINT (%s) is loopback or unset, "
+	         "and there is no default route; set CLOUD_PUBLIC_IP to the address its services "
+	         "are reached at",
+	         f->agent_hostname && *f->agent_hostname ? f->agent_hostname : "unknown",
+	         f->agent_endpoint && *f->agent_endpoint ? f->agent_endpoint : "unset");
+	return -1;
+}
+
+int hookhttp_local_address(const char *public_ip, int allow_ipv6, const char *agent_hostname,
+                           const char *agent_endpoint, char *out, size_t len, const char **source,
+                           char *err, size_t errlen)
+{
+	char *addrs[9] = {NULL};
+	char route[INET_ADDRSTRLEN];
+	struct hookhttp_addr_facts f = {.public_ip = public_ip,
+	                                .allow_ipv6 = allow_ipv6,
+	                                .agent_hostname = agent_hostname,
+	                                .agent_endpoint = agent_endpoint};
+	int fam = hookhttp_ip_family(public_ip);
+	if (!(fam == 4 || (fam == 6 && allow_ipv6))) { /* a guess: gather the facts */
+		if (agent_hostname && *agent_hostname)
+			resolve_ipv4(agent_hostname, addrs, 9);
+		f.hostname_ipv4 = (const char *const *)addrs;
+		if (route_source(route, sizeof(route)) == 0)
+			f.route_source = route;
+	}
+	int rc = hookhttp_pick_address(&f, out, len, source, err, errlen);
+	for (size_t i = 0; addrs[i]; i++)
+		free(addrs[i]);
+	return rc;
 }

@@ -17,16 +17,28 @@
  * 5xx answer is tried again after backoff_ms, doubling each time, until
  * `attempts` tries were made. Any other answer is returned at once.
  *
- * Credentials belong in headers only. This module logs methods, URLs and
- * statuses (at debug, retries at warn), never headers or bodies, so a URL
- * must not carry a secret. */
+ * Credentials belong in headers (or conn->userpwd) only. This module logs
+ * methods, URLs and statuses (at debug, retries at warn), never headers or
+ * bodies, so a URL must not carry a secret. */
 #ifndef HOOKHTTP_H
 #define HOOKHTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define HOOKHTTP_MAX_BODY (1u << 20) /* longer response bodies are an error */
+
+/* How to connect, beyond the URL (any field NULL/false: libcurl's default). */
+struct hookhttp_conn {
+	const char *unix_socket;              /* connect through this Unix socket */
+	const char *userpwd;                  /* "user:password": basic authentication */
+	const char *ca_file, *ca_path;        /* verify the server with these CAs */
+	const char *client_cert, *client_key; /* present this certificate (PEM) */
+	const char *connect_to; /* "name:port:host:port": the URL names `name` (SNI and
+	                         * verification), the connection goes to host:port */
+	bool insecure;          /* do not verify the server's certificate */
+};
 
 struct hookhttp_req {
 	const char *method;         /* "GET", "PUT", "POST", "DELETE" */
@@ -37,6 +49,10 @@ struct hookhttp_req {
 	int64_t timeout_ms; /* for each attempt, connection included; >0 */
 	int attempts;       /* tries in all; <1 counts as 1 */
 	int64_t backoff_ms; /* pause before the second try; doubles after */
+	/* The hook chain's deadline (hook_call.deadline_ms; 0: none): no try
+	 * lasts past it and none starts after it. */
+	int64_t deadline_ms;
+	const struct hookhttp_conn *conn; /* NULL: plain defaults */
 };
 
 struct hookhttp_res {
@@ -66,15 +82,38 @@ void hookhttp_describe(const struct hookhttp_res *res, char *buf, size_t len);
  * NULL when out of memory. */
 char *hookhttp_escape(const char *s);
 
-/* The address services on this host are reached at, the first of:
- *   public_ip        CLOUD_PUBLIC_IP (IPv4, or IPv6 when allow_ipv6)
- *   agent_hostname   its first IPv4 address (getaddrinfo)
- *   agent_endpoint   the IPv4 literal of MESOS_AGENT_ENDPOINT ("ip:port")
- *   127.0.0.1
- * Any argument may be NULL or "". *source (if set) gets a static phrase
- * naming where the address came from, for logs. */
-void hookhttp_local_address(const char *public_ip, int allow_ipv6, const char *agent_hostname,
-                            const char *agent_endpoint, char *out, size_t len, const char **source);
+/* The address services on this host are registered at (Consul, VaaS),
+ * the first of:
+ *   public_ip        CLOUD_PUBLIC_IP as given (IPv4, or IPv6 when
+ *                    allow_ipv6), loopback included: an explicit choice
+ *   agent_hostname   its first IPv4 address that is not loopback
+ *                    (getaddrinfo; the name the agent advertises)
+ *   agent_endpoint   the IPv4 literal of MESOS_AGENT_ENDPOINT ("ip:port"),
+ *                    unless loopback or 0.0.0.0 (the agent listens there)
+ *   the default route's source address: the address the kernel would send
+ *                    from to another network (a UDP socket connected, no
+ *                    packet sent), i.e. the interface other hosts reach
+ *                    this one through, whatever order interfaces come in
+ * A guessed address is never loopback: Debian resolves the host name to
+ * 127.0.1.1, and nothing could reach a service registered there. Returns 0,
+ * or -1 with err naming CLOUD_PUBLIC_IP when nothing routable is found. Any
+ * argument may be NULL or "". *source (if set) gets a static phrase naming
+ * where the address came from, for logs. */
+int hookhttp_local_address(const char *public_ip, int allow_ipv6, const char *agent_hostname,
+                           const char *agent_endpoint, char *out, size_t len, const char **source,
+                           char *err, size_t errlen);
+
+/* What hookhttp_local_address found out, and its choice (pure, for tests). */
+struct hookhttp_addr_facts {
+	const char *public_ip;
+	int allow_ipv6;
+	const char *agent_hostname;
+	const char *const *hostname_ipv4; /* its IPv4 addresses, resolver order, NULL-ended */
+	const char *agent_endpoint;
+	const char *route_source; /* the default route's source IPv4, or NULL */
+};
+int hookhttp_pick_address(const struct hookhttp_addr_facts *f, char *out, size_t len,
+                          const char **source, char *err, size_t errlen);
 
 /* Whether s is an IP literal: 4 for IPv4, 6 for IPv6, 0 otherwise. */
 int hookhttp_ip_family(const char *s);

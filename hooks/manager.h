@@ -2,8 +2,10 @@
  * reports back on the loop. Hooks run in order, one at a time; for
  * BeforeTaskStart, AfterTaskStart and AfterTaskHealthy the chain stops at
  * the first failure; for BeforeTerminate every hook runs and failures are
- * only logged. A chain that outlives its timeout is reported as failed and
- * its late result ignored. When no enabled hook applies to an event (see
+ * only logged. A chain that outlives its time (ALLEGRO_EXECUTOR_HOOK_TIMEOUT
+ * for the whole chain, or the hooks' own limits added up when every hook has
+ * one and they come to less) is reported as failed and its late result
+ * ignored; the next chain waits for it to end. When no enabled hook applies to an event (see
  * struct hook's `applies`), it completes on the next loop iteration without
  * touching the thread pool, so a task no hook cares about runs with one
  * thread. */
@@ -21,9 +23,11 @@ typedef void (*hooks_done_cb)(void *data, enum hook_event ev, const char *error,
 
 struct hook_manager;
 
-/* `env` is borrowed for the manager's lifetime. */
-struct hook_manager *hooks_new(uv_loop_t *loop, const struct hook_env *env,
-                               int64_t default_timeout_ms);
+#define HOOKS_DEFAULT_CAP_MS (10 * 60 * 1000) /* ALLEGRO_EXECUTOR_HOOK_TIMEOUT's default */
+
+/* `env` is borrowed for the manager's lifetime. cap_ms: the longest the
+ * whole chain of one event may take (<= 0: HOOKS_DEFAULT_CAP_MS). */
+struct hook_manager *hooks_new(uv_loop_t *loop, const struct hook_env *env, int64_t cap_ms);
 /* Initialises the given hooks (NULL-terminated) and keeps the enabled ones;
  * their settings' errors land in cfg. */
 void hooks_load(struct hook_manager *m, struct hook *const *hooks, struct envcfg *cfg);

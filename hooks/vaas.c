@@ -6,14 +6,16 @@
  *   GET  /api/v0.1/director/?name=<director>      (exact name, following pages)
  *   POST /api/v0.1/backend/   Prefer: respond-async
  *        201 -> done; 202 + Location -> poll the task until SUCCESS/FAILURE
- *        or ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT
+ *        or ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT (5m: a VCL reload can take
+ *        30 s and more, and VaaS's Celery soft limit is 300 s)
  *   DELETE /api/v0.1/backend/<id>/                (204, 202 or 404: done)
  *
  * The body comes from vaas_map.c. Unlike the Go executor: credentials travel
  * only in `Authorization: ApiKey user:key` (never in a URL) and the key is a
  * log secret; requests have timeouts and bounded retries; the DELETE is sent
- * once; the address is never "<nil>". A POST that VaaS rejects as a duplicate
- * (after a retry whose first try did arrive) adopts the existing backend. */
+ * once; the address is never "<nil>" nor a guessed loopback. A POST that
+ * VaaS rejects as a duplicate (after a retry whose first try did arrive)
+ * adopts the existing backend. */
 #include "common/duration.h"
 #include "common/log.h"
 #include "hook.h"
@@ -26,13 +28,11 @@
 #include <string.h>
 #include <time.h>
 
-#define VAAS_ATTEMPTS              4
-#define VAAS_BACKOFF_MS            250
-#define VAAS_MAX_PAGES             100
-#define VAAS_POLL_FIRST_MS         250
-#define VAAS_POLL_MAX_MS           2000
-#define VAAS_DEFAULT_TIMEOUT       (10 * DURATION_NS_PER_SEC)
-#define VAAS_DEFAULT_ASYNC_TIMEOUT (90 * DURATION_NS_PER_SEC)
+#define VAAS_ATTEMPTS      4
+#define VAAS_BACKOFF_MS    250
+#define VAAS_MAX_PAGES     100
+#define VAAS_POLL_FIRST_MS 250
+#define VAAS_POLL_MAX_MS   2000
 
 struct vaas_state {
 	char *host;        /* base URL without a trailing slash, or NULL (owned) */
@@ -43,7 +43,8 @@ struct vaas_state {
 	char *agent_endpoint; /* MESOS_AGENT_ENDPOINT or NULL (owned) */
 	int64_t timeout_ms;   /* per request attempt */
 	int64_t async_timeout_ms;
-	long backend_id; /* the registered backend, or -1 */
+	int64_t deadline_ms; /* the running chain's (hook_call.deadline_ms) */
+	long backend_id;     /* the registered backend, or -1 */
 };
 
 static char *dup_or_null(const char *s)
@@ -104,13 +105,16 @@ static int vaas_init(struct hook *h, struct envcfg *cfg)
 		st->auth_header = NULL;
 
 	v = envcfg_allegro(cfg, "VAAS_TIMEOUT", &used);
-	int64_t t = envcfg_duration(cfg, used, v, VAAS_DEFAULT_TIMEOUT);
+	int64_t t =
+	    envcfg_duration(cfg, used, v, hook_setting_duration("ALLEGRO_EXECUTOR_VAAS_TIMEOUT"));
 	if (t < DURATION_NS_PER_MS)
 		envcfg_fail(cfg, "%s: expected a duration of at least 1ms, got '%s'", used, v);
 	st->timeout_ms = t / DURATION_NS_PER_MS;
 	v = envcfg_allegro(cfg, "VAAS_ASYNC_TIMEOUT", &used);
 	st->async_timeout_ms =
-	    envcfg_duration(cfg, used, v, VAAS_DEFAULT_ASYNC_TIMEOUT) / DURATION_NS_PER_MS;
+	    envcfg_duration(cfg, used, v,
+	                    hook_setting_duration("ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT")) /
+	    DURATION_NS_PER_MS;
 
 	st->dc_symbol = dup_or_null(envcfg_get(cfg, "CLOUD_DC"));
 	st->public_ip = dup_or_null(envcfg_get(cfg, "CLOUD_PUBLIC_IP"));
@@ -148,7 +152,8 @@ static int request(struct vaas_state *st, const char *method, const char *path, 
 	                                            .body_len = body ? strlen(body) : 0,
 	                                            .timeout_ms = st->timeout_ms,
 	                                            .attempts = VAAS_ATTEMPTS,
-	                                            .backoff_ms = VAAS_BACKOFF_MS},
+	                                            .backoff_ms = VAAS_BACKOFF_MS,
+	                                            .deadline_ms = st->deadline_ms},
 	                     res);
 	free(url);
 	return rc;
@@ -257,6 +262,8 @@ static int wait_task(struct vaas_state *st, const char *location, char *err, siz
 		return -1;
 	}
 	int64_t deadline = now_ms() + st->async_timeout_ms;
+	if (st->deadline_ms > 0 && st->deadline_ms < deadline)
+		deadline = st->deadline_ms; /* the chain's time ends first */
 	int64_t pause = VAAS_POLL_FIRST_MS;
 	for (;;) {
 		struct hookhttp_res hr;
@@ -333,11 +340,13 @@ static int do_register(struct vaas_state *st, const struct hook_call *call, stru
 		                 "task asks for VaaS (director '%s') but these are not set: %s",
 		                 director, missing);
 	const char *source;
-	hookhttp_local_address(st->public_ip, 0, call->env ? call->env->agent_hostname : NULL,
-	                       st->agent_endpoint, addr, sizeof(addr), &source);
 	if (st->public_ip && hookhttp_ip_family(st->public_ip) != 4)
 		return hook_fail(res, "CLOUD_PUBLIC_IP: VaaS needs an IPv4 address, got '%s'",
 		                 st->public_ip);
+	if (hookhttp_local_address(st->public_ip, 0, call->env ? call->env->agent_hostname : NULL,
+	                           st->agent_endpoint, addr, sizeof(addr), &source, err,
+	                           sizeof(err)) < 0)
+		return hook_fail(res, "cannot register in VaaS: %s", err);
 	uint32_t port;
 	bool labelled;
 	if (vaas_map_port(call->task, director, &port, &labelled, err, sizeof(err)) < 0)
@@ -452,6 +461,7 @@ static int do_deregister(struct vaas_state *st, struct hook_result *res)
 static int vaas_handle(struct hook *h, const struct hook_call *call, struct hook_result *res)
 {
 	struct vaas_state *st = h->state;
+	st->deadline_ms = call->deadline_ms;
 	switch (call->event) {
 	case HOOK_AFTER_TASK_HEALTHY:
 		return do_register(st, call, res);

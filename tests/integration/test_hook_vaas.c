@@ -9,7 +9,6 @@
 
 #include "common/log.h"
 #include "hooks/hook.h"
-#include "proto/pbjson.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
@@ -116,7 +115,7 @@ static void init_hook(void)
  * frontend-sync:<director>), weight:30=tag, canary. */
 static Mesos__V1__TaskInfo *task_for(const char *director)
 {
-	char json[2048], err[256] = "";
+	char json[2048];
 	snprintf(
 	    json, sizeof(json),
 	    "{\"name\":\"web\",\"task_id\":{\"value\":\"web.1\"},\"agent_id\":{\"value\":"
@@ -126,11 +125,7 @@ static Mesos__V1__TaskInfo *task_for(const char *director)
 	    "{\"number\":31000},{\"number\":31001,\"labels\":{\"labels\":[{\"key\":"
 	    "\"frontend-sync:%s\"}]}}]}}}",
 	    director, director);
-	ProtobufCMessage *m =
-	    pbjson_decode(&mesos__v1__task_info__descriptor, json, strlen(json), err, sizeof(err));
-	if (!m)
-		fail_msg("bad test TaskInfo: %s", err);
-	return (Mesos__V1__TaskInfo *)m;
+	return ts_task_from_json(json);
 }
 
 static void free_task(Mesos__V1__TaskInfo *t)

@@ -2,8 +2,8 @@
  * sink answering /v1/health/service/<name> as Consul does), and over UDP:
  * only passing instances get lines, lines are spread round-robin, the list
  * is refreshed (a new list moves the lines, an empty or failed answer keeps
- * the old one), the token goes in X-Consul-Token, and UDP sends one
- * datagram per entry. */
+ * the old one), the token goes in X-Consul-Token (and CONSUL_HTTP_AUTH in
+ * Authorization), and UDP sends one datagram per entry. */
 #include "logship_fixture.h"
 
 struct fx {
@@ -75,8 +75,9 @@ static void start(bool udp)
 {
 	struct logship_config c = lf_config(NULL, F.devnull, F.devnull);
 	c.service = "logstash";
-	c.consul_url = F.consul_url;
-	c.consul_token = "consul-secret";
+	c.consul.base = F.consul_url; /* borrowed: never freed here */
+	c.consul.token_header = "X-Consul-Token: consul-secret";
+	c.consul.userpwd = "mesos:pw"; /* CONSUL_HTTP_AUTH */
 	c.refresh_ns = 50000000; /* 50ms */
 	c.protocol = udp ? "udp" : "tcp";
 	char err[512] = "";
@@ -169,6 +170,8 @@ static void test_lines_go_round_robin_to_the_passing_instances(void **state)
 	char tok[64];
 	assert_true(http_sink_header(&r, "X-Consul-Token", tok, sizeof(tok)));
 	assert_string_equal(tok, "consul-secret");
+	assert_true(http_sink_header(&r, "Authorization", tok, sizeof(tok)));
+	assert_string_equal(tok, "Basic bWVzb3M6cHc="); /* base64("mesos:pw") */
 	http_sink_req_free(&r);
 }
 

@@ -3,6 +3,7 @@
 
 #include "common/log.h"
 #include "hooks/hook.h"
+#include "proto/pbjson.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -115,9 +116,12 @@ int ts_spawn(struct ts_proc *p, char *const argv[], char *const envp[], bool wai
 	char line[512];
 	ts_read_stdout(p, line, sizeof(line), 10000);
 	const char *at = strstr(line, "listening on http://");
-	if (!at)
+	if (at)
+		at += strlen("listening on http://");
+	else if ((at = strstr(line, "listening on https://"))) /* a fake with --tls-cert */
+		at += strlen("listening on https://");
+	else
 		return -1;
-	at += strlen("listening on http://");
 	size_t i = 0;
 	while (at[i] && at[i] != '\n' && at[i] != '\r' && i + 1 < sizeof(p->addr)) {
 		p->addr[i] = at[i];
@@ -356,6 +360,16 @@ const char *ts_logs(void)
 }
 
 /* ------------------------------------------------------------ hooks */
+
+Mesos__V1__TaskInfo *ts_task_from_json(const char *json)
+{
+	char err[256] = "";
+	ProtobufCMessage *m =
+	    pbjson_decode(&mesos__v1__task_info__descriptor, json, strlen(json), err, sizeof(err));
+	if (!m)
+		fail_msg("bad test TaskInfo: %s", err);
+	return (Mesos__V1__TaskInfo *)m;
+}
 
 struct hook *ts_builtin_hook(const char *name)
 {

@@ -74,6 +74,11 @@ void ts_logs_capture(void); /* clears the capture and installs the sink */
 void ts_logs_release(void); /* removes the sink */
 const char *ts_logs(void);
 
+/* A TaskInfo from Mesos' JSON (pbjson); fails the test when it is not one.
+ * Free with protobuf_c_message_free_unpacked. */
+struct Mesos__V1__TaskInfo;
+struct Mesos__V1__TaskInfo *ts_task_from_json(const char *json);
+
 struct hook;
 /* The built-in hook with this name (hooks/builtin.c); fails the test if none. */
 struct hook *ts_builtin_hook(const char *name);

@@ -451,10 +451,33 @@ static void test_help_lists_every_variable_with_its_default(void **state)
 	free(text);
 }
 
+/* ------------------------------------------------------------ command line */
+
+static void test_only_a_sole_help_or_version_argument_changes_what_the_executor_does(void **state)
+{
+	char *none[] = {"executor", NULL};
+	char *help[] = {"executor", "--help", NULL};
+	char *version[] = {"executor", "--version", NULL};
+	/* Marathon's `exec './executor' <cmd>`: the app's command line. */
+	char *mysql[] = {"executor", "mysql", "-h", "db", "--version", NULL};
+	char *redis[] = {"executor", "redis-cli", "-h", "cache", NULL};
+	char *first[] = {"executor", "--help", "me", NULL};
+	char *dash_h[] = {"executor", "-h", NULL};
+	assert_int_equal(ex_config_cli(1, none), EX_CLI_RUN);
+	assert_int_equal(ex_config_cli(2, help), EX_CLI_HELP);
+	assert_int_equal(ex_config_cli(2, version), EX_CLI_VERSION);
+	assert_int_equal(ex_config_cli(5, mysql), EX_CLI_RUN);
+	assert_int_equal(ex_config_cli(4, redis), EX_CLI_RUN);
+	assert_int_equal(ex_config_cli(3, first), EX_CLI_RUN);
+	assert_int_equal(ex_config_cli(2, dash_h), EX_CLI_RUN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_minimal_agent_environment_loads_with_the_defaults),
+	    cmocka_unit_test(
+	        test_only_a_sole_help_or_version_argument_changes_what_the_executor_does),
 	    cmocka_unit_test(test_missing_required_variables_give_one_error_naming_each),
 	    cmocka_unit_test(test_empty_ids_count_as_missing),
 	    cmocka_unit_test(test_checkpointing_requires_recovery_timeout_and_backoff_max),

@@ -4,7 +4,6 @@
 
 #include "hooks/consul_map.h"
 #include "hooks/http.h"
-#include "proto/pbjson.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -12,16 +11,6 @@
 #include <string.h>
 
 #define TID "cool-test-python-1.instance-6e2b1c3a-1111-11e9-915b-c610fee06dff._app.1"
-
-static Mesos__V1__TaskInfo *task_from_json(const char *json)
-{
-	char err[256] = "";
-	ProtobufCMessage *m =
-	    pbjson_decode(&mesos__v1__task_info__descriptor, json, strlen(json), err, sizeof(err));
-	if (!m)
-		fail_msg("bad test TaskInfo: %s", err);
-	return (Mesos__V1__TaskInfo *)m;
-}
 
 static void task_free(Mesos__V1__TaskInfo *t)
 {
@@ -36,7 +25,7 @@ static void map(const char *json, const struct consul_map_settings *s, struct co
                 size_t want)
 {
 	char err[256] = "";
-	Mesos__V1__TaskInfo *t = task_from_json(json);
+	Mesos__V1__TaskInfo *t = ts_task_from_json(json);
 	int rc = consul_map(t, s, regs, err, sizeof(err));
 	task_free(t);
 	if (rc != 0)
@@ -304,7 +293,7 @@ static void test_command_check_gives_no_consul_check(void **state)
 
 static void test_consul_label_on_task_without_ports_is_an_error(void **state)
 {
-	Mesos__V1__TaskInfo *t = task_from_json(
+	Mesos__V1__TaskInfo *t = ts_task_from_json(
 	    "{\"name\":\"x\",\"task_id\":{\"value\":\"t5\"},\"agent_id\":{\"value\":"
 	    "\"ag\"},\"labels\":{\"labels\":[{\"key\":\"consul\",\"value\":\"s\"}]}}");
 	struct consul_regs regs;
@@ -316,36 +305,84 @@ static void test_consul_label_on_task_without_ports_is_an_error(void **state)
 	task_free(t);
 }
 
-static void test_address_prefers_cloud_public_ip(void **state)
+static void test_address_prefers_cloud_public_ip_even_loopback(void **state)
 {
-	char out[64];
+	char out[64], err[512];
 	const char *src;
-	hookhttp_local_address("10.9.8.7", 0, "localhost", "10.0.0.7:5051", out, sizeof(out), &src);
+	assert_int_equal(hookhttp_local_address("10.9.8.7", 0, "localhost", "10.0.0.7:5051", out,
+	                                        sizeof(out), &src, err, sizeof(err)),
+	                 0);
 	assert_string_equal(out, "10.9.8.7");
 	assert_string_equal(src, "CLOUD_PUBLIC_IP");
-	hookhttp_local_address("fd00::1", 1, NULL, NULL, out, sizeof(out), &src);
+	assert_int_equal(hookhttp_local_address("fd00::1", 1, NULL, NULL, out, sizeof(out), &src,
+	                                        err, sizeof(err)),
+	                 0);
 	assert_string_equal(out, "fd00::1");
+	/* Given explicitly, loopback is honoured (a one-machine setup). */
+	assert_int_equal(hookhttp_local_address("127.0.0.1", 0, NULL, NULL, out, sizeof(out), &src,
+	                                        err, sizeof(err)),
+	                 0);
+	assert_string_equal(out, "127.0.0.1");
+	assert_string_equal(src, "CLOUD_PUBLIC_IP");
 }
 
-static void test_address_falls_back_to_agent_host_then_endpoint_then_loopback(void **state)
+static int pick(const char *public_ip, const char *const *host_addrs, const char *endpoint,
+                const char *route, char *out, const char **src, char *err)
 {
-	char out[64];
+	struct hookhttp_addr_facts f = {.public_ip = public_ip,
+	                                .agent_hostname = "agent1",
+	                                .hostname_ipv4 = host_addrs,
+	                                .agent_endpoint = endpoint,
+	                                .route_source = route};
+	return hookhttp_pick_address(&f, out, 64, src, err, 512);
+}
+
+static void test_guessed_address_skips_loopback_hostname_then_endpoint_then_route(void **state)
+{
+	char out[64], err[512];
 	const char *src;
-	/* No (or an unusable) CLOUD_PUBLIC_IP: the agent hostname's IPv4. */
-	hookhttp_local_address(NULL, 0, "localhost", "10.0.0.7:5051", out, sizeof(out), &src);
-	assert_string_equal(out, "127.0.0.1");
+	const char *debian[] = {"127.0.1.1", NULL}; /* Debian's /etc/hosts for the host name */
+	const char *both[] = {"127.0.1.1", "10.1.2.3", NULL};
+	/* The agent's hostname: its first address that is not loopback. */
+	assert_int_equal(pick(NULL, both, "10.0.0.7:5051", "10.9.9.9", out, &src, err), 0);
+	assert_string_equal(out, "10.1.2.3");
 	assert_string_equal(src, "the agent's hostname");
-	hookhttp_local_address("fd00::1", 0, "127.0.0.2", NULL, out, sizeof(out), &src);
-	assert_string_equal(out, "127.0.0.2");
-	/* No hostname: MESOS_AGENT_ENDPOINT's IP. */
-	hookhttp_local_address("", 0, NULL, "10.0.0.7:5051", out, sizeof(out), &src);
+	/* Only loopback there: MESOS_AGENT_ENDPOINT's address. */
+	assert_int_equal(pick("", debian, "10.0.0.7:5051", "10.9.9.9", out, &src, err), 0);
 	assert_string_equal(out, "10.0.0.7");
 	assert_string_equal(src, "MESOS_AGENT_ENDPOINT");
-	/* Nothing usable: loopback, never "<nil>". */
-	hookhttp_local_address("not-an-ip", 0, NULL, "agent.example:5051", out, sizeof(out), &src);
-	assert_string_equal(out, "127.0.0.1");
-	hookhttp_local_address(NULL, 0, NULL, NULL, out, sizeof(out), NULL);
-	assert_string_equal(out, "127.0.0.1");
+	/* A loopback or wildcard endpoint: the default route's source address. */
+	assert_int_equal(pick(NULL, debian, "127.0.0.1:5051", "10.9.9.9", out, &src, err), 0);
+	assert_string_equal(out, "10.9.9.9");
+	assert_string_equal(src, "the default route's source address");
+	assert_int_equal(pick("not-an-ip", NULL, "0.0.0.0:5051", "10.9.9.9", out, &src, err), 0);
+	assert_string_equal(out, "10.9.9.9");
+	/* Nothing routable: an error naming CLOUD_PUBLIC_IP, never a loopback guess. */
+	assert_int_equal(pick(NULL, debian, "127.0.0.1:5051", NULL, out, &src, err), -1);
+	assert_non_null(strstr(err, "CLOUD_PUBLIC_IP"));
+	assert_non_null(strstr(err, "agent1"));
+	assert_null(src);
+	assert_int_equal(pick(NULL, NULL, NULL, "127.0.0.1", out, &src, err), -1);
+}
+
+/* On this machine, whatever its network: a host name and an endpoint that
+ * are loopback give a routable address or a clear error, never loopback. */
+static void test_loopback_hostname_and_endpoint_never_give_a_loopback_address(void **state)
+{
+	char out[64] = "", err[512] = "";
+	const char *src = NULL;
+	int rc = hookhttp_local_address(NULL, 0, "localhost", "127.0.0.1:5051", out, sizeof(out),
+	                                &src, err, sizeof(err));
+	if (rc == 0) {
+		assert_int_equal(hookhttp_ip_family(out), 4);
+		if (strncmp(out, "127.", 4) == 0 || strcmp(out, "0.0.0.0") == 0)
+			fail_msg("guessed %s (from %s)", out, src);
+		printf("this host's address: %s (from %s)\n", out, src);
+	} else {
+		assert_int_equal(rc, -1);
+		assert_non_null(strstr(err, "CLOUD_PUBLIC_IP"));
+		printf("no routable address: %s\n", err);
+	}
 }
 
 int main(void)
@@ -365,8 +402,9 @@ int main(void)
 	    cmocka_unit_test(test_ipv6_address_is_bracketed_in_checks),
 	    cmocka_unit_test(test_command_check_gives_no_consul_check),
 	    cmocka_unit_test(test_consul_label_on_task_without_ports_is_an_error),
-	    cmocka_unit_test(test_address_prefers_cloud_public_ip),
-	    cmocka_unit_test(test_address_falls_back_to_agent_host_then_endpoint_then_loopback),
+	    cmocka_unit_test(test_address_prefers_cloud_public_ip_even_loopback),
+	    cmocka_unit_test(test_guessed_address_skips_loopback_hostname_then_endpoint_then_route),
+	    cmocka_unit_test(test_loopback_hostname_and_endpoint_never_give_a_loopback_address),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

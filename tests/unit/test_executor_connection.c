@@ -265,16 +265,46 @@ static void test_disconnect_without_checkpointing_stops_the_task_and_exits_agent
 	assert_before(f, "hooks:BeforeTerminate", "signal:TERM");
 }
 
+/* As the executor library: losing the agent is a SHUTDOWN (SIGKILL by the
+ * shutdown grace minus 2 s, 5 s here), not a kill with the task's own grace
+ * (a minute here). */
 static void test_disconnect_without_checkpointing_escalates_to_sigkill(void **state)
 {
 	struct fix *f = *state;
-	run_task(f, false, ",\"kill_policy\":{\"grace_period\":{\"nanoseconds\":4000000000}}");
+	run_task(f, false, ",\"kill_policy\":{\"grace_period\":{\"nanoseconds\":60000000000}}");
 	ex_disconnected(&f->ex);
 	hook_done(f, HOOK_BEFORE_TERMINATE, NULL);
-	advance(f, 4 * SEC);
+	advance(f, 5 * SEC);
 	assert_int_equal(f->r.signals[1], SIGKILL);
 	task_gone(f, SIGKILL);
 	assert_int_equal(f->r.exit_code, EX_EXIT_AGENT_LOST);
+}
+
+/* ... and its own deadline: after the whole shutdown grace (7 s) the tree
+ * is SIGKILLed and the executor exits 3, hooks hanging and processes that
+ * will not die notwithstanding. */
+static void test_agent_lost_ends_everything_after_the_whole_shutdown_grace(void **state)
+{
+	for (int checkpoint = 0; checkpoint <= 1; checkpoint++) {
+		void *st = NULL;
+		assert_int_equal(fix_setup(&st), 0);
+		struct fix *f = st;
+		f->cfg.checkpoint = checkpoint;
+		run_task(f, false,
+		         ",\"kill_policy\":{\"grace_period\":{\"nanoseconds\":"
+		         "600000000000}}");
+		ex_disconnected(&f->ex);
+		if (checkpoint)
+			advance(f, f->cfg.recovery_timeout_ns);
+		assert_true(f->r.hook_pending); /* and it never ends */
+		advance(f, f->cfg.shutdown_grace_ns - 1);
+		assert_int_equal(f->r.nexits, 0);
+		advance(f, 1);
+		assert_int_equal(f->r.nexits, 1);
+		assert_int_equal(f->r.exit_code, EX_EXIT_AGENT_LOST);
+		assert_int_equal(f->r.signals[f->r.nsignals - 1], SIGKILL);
+		assert_int_equal(fix_teardown(&st), 0);
+	}
 }
 
 static void test_disconnect_without_checkpointing_and_no_task_exits_agent_lost(void **state)
@@ -364,6 +394,35 @@ static void test_reconnect_before_the_recovery_timeout_keeps_the_task(void **sta
 	assert_int_equal(f->r.timer_delay[EX_TIMER_RECOVERY], f->cfg.recovery_timeout_ns);
 }
 
+/* As the executor library: once the agent can be reached again (it answers
+ * SUBSCRIBE, if only with 503 while it recovers) the recovery timer stops,
+ * however long the recovery takes; it starts afresh when the agent cannot
+ * be reached at all. */
+static void test_agent_answering_503_stops_the_recovery_timer_until_it_is_unreachable(void **state)
+{
+	struct fix *f = *state;
+	f->cfg.checkpoint = true;
+	run_task(f, false, NULL);
+	ex_disconnected(&f->ex); /* the stream is cut */
+	advance(f, SEC);
+	for (int i = 0; i < 10; i++) { /* 503 to every SUBSCRIBE */
+		ex_connected(&f->ex);
+		ex_disconnected(&f->ex);
+		assert_true(f->r.timer_due[EX_TIMER_RECOVERY] < 0);
+		advance(f, f->cfg.recovery_timeout_ns);
+	}
+	assert_int_equal(f->ex.phase, EX_RUNNING);
+	assert_int_equal(f->r.nsignals, 0);
+	assert_int_equal(count_hooks(f, HOOK_BEFORE_TERMINATE), 0);
+
+	/* Then nothing answers (connection refused): a whole timeout, from now. */
+	ex_disconnected(&f->ex);
+	assert_int_equal(f->r.timer_delay[EX_TIMER_RECOVERY], f->cfg.recovery_timeout_ns);
+	advance(f, f->cfg.recovery_timeout_ns);
+	assert_true(f->r.hook_pending);
+	assert_int_equal(f->r.pending, HOOK_BEFORE_TERMINATE);
+}
+
 static void test_recovery_timeout_stops_the_task_and_exits_agent_lost(void **state)
 {
 	struct fix *f = *state;
@@ -439,12 +498,14 @@ int main(void)
 	    T(test_terminal_update_never_acknowledged_across_reconnects_exits_no_ack),
 	    T(test_disconnect_without_checkpointing_stops_the_task_and_exits_agent_lost),
 	    T(test_disconnect_without_checkpointing_escalates_to_sigkill),
+	    cmocka_unit_test(test_agent_lost_ends_everything_after_the_whole_shutdown_grace),
 	    T(test_disconnect_without_checkpointing_and_no_task_exits_agent_lost),
 	    T(test_disconnect_without_checkpointing_during_a_kill_exits_once_the_task_is_gone),
 	    T(test_disconnect_without_checkpointing_after_the_terminal_update_exits),
 	    T(test_first_connection_failure_waits_for_the_agent),
 	    T(test_disconnect_with_checkpointing_keeps_the_task_and_arms_the_recovery_timer),
 	    T(test_reconnect_before_the_recovery_timeout_keeps_the_task),
+	    T(test_agent_answering_503_stops_the_recovery_timer_until_it_is_unreachable),
 	    T(test_recovery_timeout_stops_the_task_and_exits_agent_lost),
 	    T(test_recovery_timeout_during_a_kill_exits_once_the_task_is_gone),
 	    T(test_recovery_timeout_while_the_terminal_update_waits_exits_agent_lost),

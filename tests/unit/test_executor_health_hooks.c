@@ -283,15 +283,29 @@ enum way_out {
 	BY_EXPIRY
 };
 
+/* The last "terminating the task" log line. */
+static char terminating[BY_EXPIRY + 1][512];
+static int terminating_way;
+
+static void keep_terminating_line(void *data, enum log_level lvl, const char *line)
+{
+	if (strstr(line, "msg=\"terminating the task"))
+		snprintf(terminating[terminating_way], sizeof(terminating[0]), "%s", line);
+}
+
 static void test_before_terminate_runs_before_sigterm_on_every_way_out(void **state)
 {
 	const char *names[] = {
 	    "kill",    "shutdown",       "health",       "exit",  "agent lost", "recovery timeout",
 	    "sigterm", "max completion", "hook failure", "expiry"};
+	memset(terminating, 0, sizeof(terminating));
 	for (int w = BY_KILL; w <= BY_EXPIRY; w++) {
 		void *st = NULL;
 		assert_int_equal(fix_setup(&st), 0);
 		struct fix *f = st;
+		terminating_way = w;
+		log_set_level(LOG_INFO);
+		log_set_sink(LOG_INFO, keep_terminating_line, NULL);
 		f->cfg.checkpoint = w == BY_RECOVERY_TIMEOUT;
 		subscribed(f, false);
 		launch_task(f, "t1", ",\"max_completion_time\":{\"nanoseconds\":3600000000000}");
@@ -343,7 +357,22 @@ static void test_before_terminate_runs_before_sigterm_on_every_way_out(void **st
 		if (count_hooks(f, HOOK_BEFORE_TERMINATE) != 1)
 			fail_msg("%s: BeforeTerminate ran %d times", names[w],
 			         count_hooks(f, HOOK_BEFORE_TERMINATE));
+		log_set_sink(LOG_INFO, NULL, NULL);
 		assert_int_equal(fix_teardown(&st), 0);
+	}
+	/* Each way out is logged in its own words (the recovery timeout is the
+	 * agent lost, as is a disconnection without checkpointing). */
+	assert_non_null(strstr(terminating[BY_HEALTH], "(health checks failed)"));
+	assert_non_null(strstr(terminating[BY_AGENT_LOST], "(agent lost)"));
+	for (int a = BY_KILL; a <= BY_EXPIRY; a++) {
+		if (!terminating[a][0])
+			fail_msg("%s: no 'terminating the task' line", names[a]);
+		const char *wa = strstr(terminating[a], "(");
+		for (int b = a + 1; b <= BY_EXPIRY; b++) {
+			const char *wb = strstr(terminating[b], "(");
+			if (b != BY_RECOVERY_TIMEOUT && strncmp(wa, wb, 20) == 0)
+				fail_msg("%s and %s are logged alike: %s", names[a], names[b], wa);
+		}
 	}
 }
 

@@ -379,6 +379,77 @@ static void test_shutdown_during_a_kill_only_shortens_it(void **state)
 	assert_int_equal(f->r.nexits, 0);
 }
 
+/* The agent destroys the container MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD
+ * (7 s here) after SHUTDOWN: BeforeTerminate hooks that hang are cut short at
+ * their share (W = 7 - 2 s; W minus the task's 5 s grace, at least half of W:
+ * 2.5 s), SIGTERM follows, SIGKILL by W, and the terminal update goes out
+ * before the agent's deadline. */
+static void test_shutdown_cuts_hanging_hooks_short_so_the_update_beats_the_agent(void **state)
+{
+	struct fix *f = *state;
+	run_task(f, true, TASK_GRACE);
+	shutdown_event(f);
+	assert_true(f->r.hook_pending);
+	assert_int_equal(f->r.pending, HOOK_BEFORE_TERMINATE);
+	advance(f, 2500 * 1000000LL - 1);
+	assert_int_equal(f->r.nsignals, 0); /* the hooks' share is not over yet */
+	advance(f, 1);
+	assert_int_equal(f->r.nsignals, 1);
+	assert_int_equal(f->r.signals[0], SIGTERM);
+	assert_int_equal(f->r.timer_delay[EX_TIMER_GRACE], 2500 * 1000000LL); /* SIGKILL by 5 s */
+	advance(f, 2500 * 1000000LL);
+	assert_int_equal(f->r.signals[1], SIGKILL);
+	task_gone(f, SIGKILL);
+	const Mesos__V1__TaskStatus *st = last_posted(f);
+	assert_state(st, TASK_STATE(KILLED));
+	assert_true(f->r.now_ns < f->cfg.shutdown_grace_ns); /* before the agent destroys it */
+	/* The hooks were not stopped: they end later, and that is all. */
+	assert_true(f->r.hook_pending);
+	hook_done(f, HOOK_BEFORE_TERMINATE, "consul: deregistering ...: timed out");
+	assert_int_equal(f->r.nsignals, 2);
+	assert_int_equal(count_state(f, TASK_STATE(KILLED)), 1);
+	ack(f, st);
+	assert_int_equal(f->r.exit_code, EX_EXIT_OK);
+}
+
+static void test_shutdown_gives_the_task_the_time_its_hooks_left(void **state)
+{
+	struct fix *f = *state;
+	run_task(f, false, ",\"kill_policy\":{\"grace_period\":{\"nanoseconds\":1000000000}}");
+	shutdown_event(f);
+	advance(f, 1 * SEC);
+	hook_done(f, HOOK_BEFORE_TERMINATE, NULL); /* the hooks took 1 s of their 4 */
+	assert_int_equal(f->r.signals[0], SIGTERM);
+	/* SIGKILL still by 5 s from SHUTDOWN: the task gets the other 4 s. */
+	assert_int_equal(f->r.timer_delay[EX_TIMER_GRACE], 4 * SEC);
+}
+
+static void test_shutdown_while_kill_hooks_hang_cuts_them_short_too(void **state)
+{
+	struct fix *f = *state;
+	run_task(f, false, NULL);
+	kill_task(f, "t1", 60 * SEC);
+	advance(f, 100 * SEC); /* KILL: the hooks may take their time */
+	assert_int_equal(f->r.nsignals, 0);
+	shutdown_event(f);
+	advance(f, 5 * SEC); /* at the latest: W */
+	assert_int_equal(f->r.signals[0], SIGTERM);
+	assert_true(f->r.timer_delay[EX_TIMER_GRACE] <= 5 * SEC);
+}
+
+static void test_kill_waits_for_hanging_hooks_as_before(void **state)
+{
+	struct fix *f = *state;
+	run_task(f, false, TASK_GRACE);
+	kill_task(f, "t1", -1);
+	advance(f, 3600 * SEC);
+	assert_int_equal(f->r.nsignals, 0);
+	assert_true(f->r.hook_pending);
+	hook_done(f, HOOK_BEFORE_TERMINATE, NULL);
+	assert_int_equal(f->r.signals[0], SIGTERM);
+	assert_int_equal(f->r.timer_delay[EX_TIMER_GRACE], 5 * SEC);
+}
+
 /* ------------------------------------------------------------ the executor's SIGTERM */
 
 static void test_executor_sigterm_stops_the_task_like_a_kill(void **state)
@@ -450,6 +521,10 @@ int main(void)
 	    T(test_shutdown_with_a_short_grace_kills_at_once),
 	    T(test_shutdown_without_a_task_exits_at_once),
 	    T(test_shutdown_during_a_kill_only_shortens_it),
+	    T(test_shutdown_cuts_hanging_hooks_short_so_the_update_beats_the_agent),
+	    T(test_shutdown_gives_the_task_the_time_its_hooks_left),
+	    T(test_shutdown_while_kill_hooks_hang_cuts_them_short_too),
+	    T(test_kill_waits_for_hanging_hooks_as_before),
 	    T(test_executor_sigterm_stops_the_task_like_a_kill),
 	    T(test_second_executor_sigterm_removes_the_remaining_grace),
 	    T(test_executor_sigterm_without_a_task_exits_at_once),

@@ -1,6 +1,7 @@
 /* The exec hook (hooks/exec.c) with real shell commands: KEY=VALUE output,
  * the JSON on stdin, failures, signals and the timeout. The test supplies its
- * own hook_env.run (fork, exec, waitpid with a timeout) in place of the
+ * own hook_env.run (fork, exec, waitpid with a timeout; -1 with ETIMEDOUT
+ * when the timeout killed the command, as hook.h says) in place of the
  * executor's proc_run_blocking. */
 #include "../support/testsupport.h"
 
@@ -51,11 +52,12 @@ static int test_run(char *const argv[], char *const envp[], const char *input, c
 		close(in[1]), in[1] = -1;
 	int64_t deadline = ts_now_ms() + timeout_ms;
 	int ws = 0;
-	bool reaped = false, eof = false;
+	bool reaped = false, eof = false, timed_out = false;
 	while (!reaped || !eof) {
 		int64_t left = deadline - ts_now_ms();
 		if (left <= 0) {
 			kill(-pid, SIGKILL);
+			timed_out = true;
 			break;
 		}
 		struct pollfd p[2] = {{.fd = eof ? -1 : out[0], .events = POLLIN},
@@ -91,6 +93,10 @@ static int test_run(char *const argv[], char *const envp[], const char *input, c
 	if (in[1] >= 0)
 		close(in[1]);
 	close(out[0]);
+	if (timed_out) { /* as the executor's proc_run_blocking reports it */
+		errno = ETIMEDOUT;
+		return -1;
+	}
 	return ws;
 }
 

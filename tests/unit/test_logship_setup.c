@@ -95,6 +95,31 @@ static void test_shipping_needs_an_address_or_a_service(void **state)
 	assert_non_null(strstr(err, "expected tcp or udp, got 'sctp'"));
 }
 
+/* Discovery asks Consul as the Consul hook does; settings it cannot use
+ * fail the launch of a task that asks for it, naming the variable. */
+static void test_discovery_with_unusable_consul_settings_fails_naming_the_variable(void **state)
+{
+	struct ex_config cfg = {.executor_id = "exec-7", .logstash_service = "logstash"};
+	setenv("CONSUL_HTTP_ADDR", "tcp://127.0.0.1:8500", 1);
+	struct logship_config lc;
+	logship_config_init(&lc, &cfg);
+	char err[512] = "";
+	const char *labels = LOGSTASH ",{\"key\":\"scId\",\"value\":\"1\"}";
+	assert_int_equal(start(labels, &lc, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "CONSUL_HTTP_ADDR"));
+	logship_config_free(&lc);
+
+	setenv("CONSUL_HTTP_ADDR", "unix:///run/consul/http.sock", 1);
+	setenv("CONSUL_HTTP_AUTH", "mesos:pw", 1);
+	logship_config_init(&lc, &cfg);
+	assert_string_equal(lc.consul_error, "");
+	assert_string_equal(lc.consul.unix_socket, "/run/consul/http.sock");
+	assert_string_equal(lc.consul.userpwd, "mesos:pw");
+	logship_config_free(&lc);
+	unsetenv("CONSUL_HTTP_ADDR");
+	unsetenv("CONSUL_HTTP_AUTH");
+}
+
 static void test_addresses_split_into_host_and_port(void **state)
 {
 	char host[64], port[8];
@@ -193,10 +218,11 @@ static void test_settings_come_from_the_config_and_the_environment(void **state)
 	assert_string_equal(lc.hostname, "agent-3-test.dc2");
 	assert_string_equal(lc.region, "eu-west");
 	assert_null(lc.zone);
-	assert_string_equal(lc.consul_url, "https://127.0.0.1:8600");
-	assert_string_equal(lc.consul_token, "tok-123");
+	assert_string_equal(lc.consul.base, "https://127.0.0.1:8600");
+	assert_string_equal(lc.consul.token_header, "X-Consul-Token: tok-123");
 	assert_int_equal(lc.stdout_copy_fd, 1);
 	assert_int_equal(lc.stderr_copy_fd, 2);
+	logship_config_free(&lc);
 }
 
 int main(void)
@@ -205,6 +231,8 @@ int main(void)
 	    cmocka_unit_test(test_only_log_scraping_logstash_asks_for_shipping),
 	    cmocka_unit_test(test_shipping_without_scid_fails_the_launch),
 	    cmocka_unit_test(test_shipping_needs_an_address_or_a_service),
+	    cmocka_unit_test(
+	        test_discovery_with_unusable_consul_settings_fails_naming_the_variable),
 	    cmocka_unit_test(test_addresses_split_into_host_and_port),
 	    cmocka_unit_test(test_the_rate_limit_allows_a_burst_then_the_rate),
 	    cmocka_unit_test(test_consul_answers_give_the_passing_instances_sorted),

@@ -171,6 +171,29 @@ static void test_marathon_custom_executor_takes_the_executor_commands_environmen
 	protobuf_c_message_free_unpacked(&t->base, NULL);
 }
 
+/* Marathon puts the app's `env` in ExecutorInfo.command.environment too: the
+ * executor's settings and tokens there (or from a hook) stay out as well. */
+static void test_secrets_from_the_command_environment_and_hooks_are_removed_too(void **state)
+{
+	Mesos__V1__TaskInfo *t = task_from_json(
+	    TASK_HEAD "\"executor\":{\"executor_id\":{\"value\":\"e\"},\"command\":{\"value\":"
+	              "\"chmod ug+rx 'x' && exec 'x' env\",\"environment\":{\"variables\":["
+	              "{\"name\":\"CONSUL_HTTP_TOKEN\",\"value\":\"t1\"},"
+	              "{\"name\":\"CONSUL_TOKEN\",\"value\":\"t2\"},"
+	              "{\"name\":\"ALLEGRO_EXECUTOR_VAAS_TOKEN\",\"value\":\"t3\"},"
+	              "{\"name\":\"APP\",\"value\":\"kept\"}]}}}}");
+	char *const extra[] = {"VAAS_TOKEN=t4", "HOOKED=yes", NULL};
+	char **env = task_environment(t, extra);
+	assert_null(task_env_get(env, "CONSUL_HTTP_TOKEN"));
+	assert_null(task_env_get(env, "CONSUL_TOKEN"));
+	assert_null(task_env_get(env, "ALLEGRO_EXECUTOR_VAAS_TOKEN"));
+	assert_null(task_env_get(env, "VAAS_TOKEN"));
+	assert_string_equal(task_env_get(env, "APP"), "kept");
+	assert_string_equal(task_env_get(env, "HOOKED"), "yes");
+	task_env_free(env);
+	protobuf_c_message_free_unpacked(&t->base, NULL);
+}
+
 static void test_task_gets_a_path_even_when_the_executor_has_none(void **state)
 {
 	char *empty[] = {NULL};
@@ -206,6 +229,7 @@ int main(void)
 	    cmocka_unit_test(test_task_id_and_allocation_role_are_set),
 	    cmocka_unit_test(test_task_without_allocation_info_gets_no_role),
 	    cmocka_unit_test(test_marathon_custom_executor_takes_the_executor_commands_environment),
+	    cmocka_unit_test(test_secrets_from_the_command_environment_and_hooks_are_removed_too),
 	    cmocka_unit_test(test_task_gets_a_path_even_when_the_executor_has_none),
 	    cmocka_unit_test(test_env_get_matches_whole_names_only),
 	};

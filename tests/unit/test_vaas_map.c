@@ -3,7 +3,6 @@
 #include "../support/testsupport.h"
 
 #include "hooks/vaas_map.h"
-#include "proto/pbjson.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -14,16 +13,6 @@
 	"{\"id\":1,\"name\":\"First datacenter\",\"resource_uri\":\"/api/v0.1/dc/1/\","            \
 	"\"symbol\":\"dc1\",\"extra\":\"dropped\"}"
 
-static Mesos__V1__TaskInfo *task_from_json(const char *json)
-{
-	char err[256] = "";
-	ProtobufCMessage *m =
-	    pbjson_decode(&mesos__v1__task_info__descriptor, json, strlen(json), err, sizeof(err));
-	if (!m)
-		fail_msg("bad test TaskInfo: %s", err);
-	return (Mesos__V1__TaskInfo *)m;
-}
-
 /* A task with the given labels and ports JSON (the inside of the arrays). */
 static Mesos__V1__TaskInfo *task(const char *labels, const char *ports, const char *extra)
 {
@@ -33,7 +22,7 @@ static Mesos__V1__TaskInfo *task(const char *labels, const char *ports, const ch
 	         "\"labels\":{\"labels\":[%s]},\"discovery\":{\"visibility\":\"FRAMEWORK\","
 	         "\"ports\":{\"ports\":[%s]}}%s}",
 	         labels, ports, extra ? extra : "");
-	return task_from_json(json);
+	return ts_task_from_json(json);
 }
 
 static void task_free(Mesos__V1__TaskInfo *t)
