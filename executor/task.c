@@ -2,7 +2,6 @@
 #include "task.h"
 
 #include "common/log.h"
-#include "executor/executor.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -90,12 +89,51 @@ const char *task_env_get(char *const *env, const char *name)
 	return NULL;
 }
 
+const Mesos__V1__CommandInfo *task_command(const Mesos__V1__TaskInfo *task, const char **value,
+                                           bool *owned)
+{
+	*owned = false;
+	*value = NULL;
+	if (task->command) {
+		*value = task->command->value;
+		return task->command;
+	}
+	const Mesos__V1__CommandInfo *c = task->executor ? task->executor->command : NULL;
+	if (!c || !c->value)
+		return c;
+	/* Marathon's custom-executor form: chmod ug+rx 'X' && exec 'X' <cmd> */
+	const char *v = c->value, *p;
+	*value = v;
+	if (strncmp(v, "chmod ug+rx '", 13) != 0)
+		return c;
+	p = strchr(v + 13, '\'');
+	if (!p)
+		return c;
+	size_t plen = (size_t)(p - (v + 13));
+	char prefix[4200];
+	if (plen > 4096)
+		return c;
+	snprintf(prefix, sizeof(prefix), "' && exec '%.*s' ", (int)plen, v + 13);
+	if (strncmp(p, prefix, strlen(prefix)) == 0) {
+		*value = strdup(p + strlen(prefix));
+		*owned = *value != NULL;
+	} else {
+		/* "... && exec 'X'" with nothing after it: no command at all. */
+		snprintf(prefix, sizeof(prefix), "' && exec '%.*s'", (int)plen, v + 13);
+		if (strcmp(p, prefix) == 0) {
+			*value = strdup("");
+			*owned = *value != NULL;
+		}
+	}
+	return c;
+}
+
 char **task_environment(const Mesos__V1__TaskInfo *task, char *const *extra)
 {
 	struct envb b = {0};
 	bool owned;
 	const char *value;
-	const Mesos__V1__CommandInfo *cmd = ex_task_command(task, &value, &owned);
+	const Mesos__V1__CommandInfo *cmd = task_command(task, &value, &owned);
 
 	if (owned)
 		free((char *)value);
@@ -125,7 +163,9 @@ char **task_environment(const Mesos__V1__TaskInfo *task, char *const *extra)
 	for (char *const *e = extra; e && *e; e++)
 		if (envb_put_allowed(&b, *e) < 0)
 			goto oom;
-	/* The agent defaults PATH for executors (spec §7); do the same for the task. */
+	/* The agent defaults PATH for executors (Mesos
+	 * src/slave/containerizer/mesos/launch.cpp, MesosContainerizerLaunch::execute:
+	 * os::host_default_path()); do the same for the task. */
 	if (!task_env_get(b.v, "PATH") &&
 	    envb_put2(&b, "PATH", "/usr/local/bin:/usr/bin:/bin", false) < 0)
 		goto oom;
@@ -141,7 +181,7 @@ pid_t task_spawn(const struct ex_config *cfg, const Mesos__V1__TaskInfo *task, c
 {
 	bool owned;
 	const char *value;
-	const Mesos__V1__CommandInfo *cmd = ex_task_command(task, &value, &owned);
+	const Mesos__V1__CommandInfo *cmd = task_command(task, &value, &owned);
 	struct proc_spec spec = {.envp = env,
 	                         .cwd = cfg->sandbox,
 	                         .new_session = true,

@@ -13,6 +13,13 @@
 
 #include <sys/types.h>
 
+/* The command a TaskInfo runs: TaskInfo.command, or ExecutorInfo.command with
+ * Marathon's "chmod ug+rx '<x>' && exec '<x>' " prefix removed. Returns a
+ * CommandInfo borrowed from the task, and in *value the command line to
+ * run (malloc'd when the prefix was stripped, else borrowed; see *owned). */
+const Mesos__V1__CommandInfo *task_command(const Mesos__V1__TaskInfo *task, const char **value,
+                                           bool *owned);
+
 /* The task's environment: a malloc'd NULL-terminated array of malloc'd
  * "KEY=VALUE" strings (free with task_env_free). `extra` may be NULL. */
 char **task_environment(const Mesos__V1__TaskInfo *task, char *const *extra);

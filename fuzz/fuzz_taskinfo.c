@@ -11,8 +11,7 @@
 #include "fuzz.h"
 
 #include "executor/config.h"
-#include "executor/executor.h"
-#include "executor/health.h"
+#include "executor/health_rules.h"
 #include "executor/task.h"
 #include "hooks/consul_map.h"
 #include "hooks/vaas_map.h"
@@ -93,7 +92,7 @@ static void command(const Mesos__V1__TaskInfo *t)
 {
 	const char *value;
 	bool owned;
-	ex_task_command(t, &value, &owned);
+	task_command(t, &value, &owned);
 	if (owned)
 		free((char *)value);
 	char *const extra[] = {"FROM_HOOK=1", "PATH=/hooked", NULL};

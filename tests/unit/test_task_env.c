@@ -1,7 +1,9 @@
-/* The task's environment (executor/task.h, spec §10.1, issue 4 "The task"):
- * the executor's environment without its own settings and secrets, then
- * CommandInfo.environment (SECRET variables skipped), then what hooks added,
- * plus MESOS_TASK_ID and MESOS_ALLOCATION_ROLE. */
+/* The task's environment (executor/task.h): the executor's environment
+ * without its own settings and secrets, then CommandInfo.environment (SECRET
+ * variables skipped), then what hooks added, plus MESOS_TASK_ID and
+ * MESOS_ALLOCATION_ROLE, as Mesos' command executor builds it
+ * (src/launcher/executor.cpp, CommandExecutor::launch); and the command it
+ * runs: TaskInfo.command, or Marathon's custom-executor command line. */
 #include "testsupport.h"
 
 #include "executor/config.h"
@@ -218,6 +220,78 @@ static void test_env_get_matches_whole_names_only(void **state)
 	assert_null(task_env_get(NULL, "PATH"));
 }
 
+/* ------------------------------------------------------------ the command */
+
+static Mesos__V1__TaskInfo *marathon_task(const char *executor_command)
+{
+	char json[2048];
+	snprintf(json, sizeof(json),
+	         "{\"name\":\"web\",\"task_id\":{\"value\":\"t1\"},\"agent_id\":{\"value\":\"a\"},"
+	         "\"executor\":{\"executor_id\":{\"value\":\"e\"},"
+	         "\"command\":{\"value\":\"%s\",\"shell\":true}}}",
+	         executor_command);
+	return task_from_json(json);
+}
+
+static void test_task_command_comes_from_task_info(void **state)
+{
+	Mesos__V1__TaskInfo *t = task_from_json(
+	    "{\"name\":\"web\",\"task_id\":{\"value\":\"t1\"},\"agent_id\":{\"value\":\"a\"},"
+	    "\"command\":{\"value\":\"echo hi\",\"shell\":true},"
+	    "\"executor\":{\"executor_id\":{\"value\":\"e\"},\"command\":{\"value\":\"./x\"}}}");
+	const char *value;
+	bool owned;
+	const Mesos__V1__CommandInfo *c = task_command(t, &value, &owned);
+	assert_ptr_equal(c, t->command);
+	assert_string_equal(value, "echo hi");
+	assert_false(owned);
+	protobuf_c_message_free_unpacked(&t->base, NULL);
+}
+
+static void test_marathon_prefix_is_stripped_from_the_executor_command(void **state)
+{
+	Mesos__V1__TaskInfo *t = marathon_task("chmod ug+rx 'allegro-executor' && exec "
+	                                       "'allegro-executor' python3 -m http.server $PORT0");
+	const char *value;
+	bool owned;
+	const Mesos__V1__CommandInfo *c = task_command(t, &value, &owned);
+	assert_ptr_equal(c, t->executor->command);
+	assert_string_equal(value, "python3 -m http.server $PORT0");
+	assert_true(owned);
+	free((char *)value);
+	protobuf_c_message_free_unpacked(&t->base, NULL);
+}
+
+static void test_marathon_prefix_alone_leaves_an_empty_command(void **state)
+{
+	Mesos__V1__TaskInfo *t = marathon_task("chmod ug+rx 'exe' && exec 'exe'");
+	const char *value;
+	bool owned;
+	task_command(t, &value, &owned);
+	assert_string_equal(value, "");
+	assert_true(owned);
+	free((char *)value);
+	protobuf_c_message_free_unpacked(&t->base, NULL);
+}
+
+static void test_executor_command_without_the_exact_prefix_is_kept_whole(void **state)
+{
+	const char *cases[] = {
+	    "./run.sh --port 31000",
+	    "chmod ug+rx 'a' && exec 'b' sleep 1", /* different names: not Marathon's */
+	    "chmod ug+rx 'unterminated",
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		Mesos__V1__TaskInfo *t = marathon_task(cases[i]);
+		const char *value;
+		bool owned;
+		task_command(t, &value, &owned);
+		assert_string_equal(value, cases[i]);
+		assert_false(owned);
+		protobuf_c_message_free_unpacked(&t->base, NULL);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +306,10 @@ int main(void)
 	    cmocka_unit_test(test_secrets_from_the_command_environment_and_hooks_are_removed_too),
 	    cmocka_unit_test(test_task_gets_a_path_even_when_the_executor_has_none),
 	    cmocka_unit_test(test_env_get_matches_whole_names_only),
+	    cmocka_unit_test(test_task_command_comes_from_task_info),
+	    cmocka_unit_test(test_marathon_prefix_is_stripped_from_the_executor_command),
+	    cmocka_unit_test(test_marathon_prefix_alone_leaves_an_empty_command),
+	    cmocka_unit_test(test_executor_command_without_the_exact_prefix_is_kept_whole),
 	};
 	return cmocka_run_group_tests(tests, setup_env, NULL);
 }
