@@ -45,7 +45,7 @@ struct ex_config {
 	int64_t hook_timeout_ns;
 	char *sigterm_exclude; /* comma-separated process names spared from SIGTERM */
 
-	/* log shipping (executor/logship.h), certificate expiry (cert.h),
+	/* log shipping (executor/logship/logship.h), certificate expiry (cert.h),
 	 * metrics (metrics.h), error reports (sentry.h) */
 	long servicelog_buffer;       /* lines */
 	char *servicelog_ignore_keys; /* comma-separated */

@@ -13,10 +13,10 @@
 #include "executor/cert.h"
 #include "executor/executor.h"
 #include "executor/health.h"
-#include "executor/logship.h"
-#include "executor/metrics.h"
+#include "executor/logship/logship.h"
+#include "executor/telemetry/metrics.h"
 #include "executor/proc.h"
-#include "executor/sentry.h"
+#include "executor/telemetry/sentry.h"
 #include "executor/task.h"
 #include "hooks/manager.h"
 

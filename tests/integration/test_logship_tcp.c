@@ -1,4 +1,4 @@
-/* Log shipping over TCP (executor/logship.h) with a real loop, a real
+/* Log shipping over TCP (executor/logship/logship.h) with a real loop, a real
  * "task" process writing to the pipes, and a Logstash-like TCP sink: the
  * fields of shipped lines (spec §9), what reaches the sandbox files, lines
  * that are not JSON, the rate limit's drops, a line over 1 MiB, and the

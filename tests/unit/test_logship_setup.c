@@ -4,8 +4,8 @@
  * taken from the executor's configuration and environment. */
 #include "../support/testsupport.h"
 
-#include "executor/logship.h"
-#include "executor/logship_parts.h"
+#include "executor/logship/logship.h"
+#include "executor/logship/logship_parts.h"
 #include "proto/pbjson.h"
 
 #include <stdio.h>

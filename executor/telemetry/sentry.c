@@ -6,7 +6,7 @@
 
 #include "common/httpc.h"
 #include "common/uuid4.h"
-#include "executor/runenv.h"
+#include "executor/telemetry/runenv.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>

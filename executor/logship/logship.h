@@ -36,7 +36,7 @@
 
 #include "executor/config.h"
 #include "hooks/consul_client.h"
-#include "executor/metrics.h"
+#include "executor/telemetry/metrics.h"
 #include "proto/mesos.h"
 
 #include <stdbool.h>

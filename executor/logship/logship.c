@@ -3,8 +3,8 @@
 #include "logship.h"
 
 #include "common/log.h"
-#include "executor/logship_parts.h"
-#include "executor/runenv.h"
+#include "executor/logship/logship_parts.h"
+#include "executor/telemetry/runenv.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,7 +7,7 @@
 #include "metrics.h"
 
 #include "common/log.h"
-#include "executor/runenv.h"
+#include "executor/telemetry/runenv.h"
 
 #include <math.h>
 #include <stdio.h>

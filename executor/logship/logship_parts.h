@@ -1,4 +1,4 @@
-/* The pieces of the log shipper (executor/logship.h), one file each:
+/* The pieces of the log shipper (executor/logship/logship.h), one file each:
  *   logship_lines.c   a byte stream cut into lines of at most 1 MiB
  *   logship_shape.c   a task's line turned into a Logstash entry (§9)
  *   logship_out.c     the bounded queue, the limits, TCP and UDP senders
