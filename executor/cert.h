@@ -11,8 +11,8 @@
  * fires, sends TASK_RUNNING healthy=false EX_CERT_EXPIRED_MESSAGE and kills
  * the task. The margin is drawn once per launch, so a restarted executor
  * draws anew. */
-#ifndef CERT_H
-#define CERT_H
+#ifndef EXECUTOR_CERT_H
+#define EXECUTOR_CERT_H
 
 #include "proto/mesos.h"
 

@@ -9,12 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *ex_phase_name(enum ex_phase p)
-{
-	static const char *n[] = {"idle", "starting", "running", "stopping", "signalled", "done"};
-	return p <= EX_DONE ? n[p] : "?";
-}
-
 const char *ex_cause_text(enum ex_cause c)
 {
 	switch (c) {

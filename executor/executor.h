@@ -197,7 +197,6 @@ uint8_t *ex_update_body(const struct executor *ex, const Mesos__V1__TaskStatus *
                         enum mesos_encoding enc, size_t *len);
 
 /* Pure helpers, exposed for tests. */
-const char *ex_phase_name(enum ex_phase p);
 /* The words that name a cause in "terminating the task (<words>), ..." (each
  * cause its own; docs/troubleshooting.md lists them). A static string. */
 const char *ex_cause_text(enum ex_cause c);

@@ -5,8 +5,8 @@
  *                      resends, losing the agent, the SUBSCRIBE and UPDATE calls
  *   executor_status.c  the status updates: built, logged, kept in the ledger
  * Only these files include this header. */
-#ifndef EXECUTOR_INTERNAL_H
-#define EXECUTOR_INTERNAL_H
+#ifndef EXECUTOR_EXECUTOR_INTERNAL_H
+#define EXECUTOR_EXECUTOR_INTERNAL_H
 
 #include "executor/executor.h"
 #include "executor/ledger.h"

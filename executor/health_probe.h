@@ -5,8 +5,8 @@
  * wait status, an error or a timeout); health.c turns that into health
  * verdicts and check results. Internal to the health module (and its
  * benchmark). */
-#ifndef HEALTH_PROBE_H
-#define HEALTH_PROBE_H
+#ifndef EXECUTOR_HEALTH_PROBE_H
+#define EXECUTOR_HEALTH_PROBE_H
 
 #include "common/httpc.h"
 

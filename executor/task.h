@@ -4,8 +4,8 @@
  * BeforeTaskStart hooks added, each without the executor's own settings and
  * secrets: ex_config_is_secret_env), the
  * sandbox as working directory, and CommandInfo.user. */
-#ifndef TASK_H
-#define TASK_H
+#ifndef EXECUTOR_TASK_H
+#define EXECUTOR_TASK_H
 
 #include "executor/config.h"
 #include "executor/proc.h"

@@ -46,12 +46,6 @@ struct logship {
 	bool stopping, out_closing;
 };
 
-bool logship_requested(const Mesos__V1__TaskInfo *task)
-{
-	const char *v = task ? mesos_label(task->labels, "log-scraping") : NULL;
-	return v && strcmp(v, "logstash") == 0;
-}
-
 /* ------------------------------------------------------------ config */
 
 static const char *env_nonempty(const char *name)

@@ -1,12 +1,12 @@
 /* The pieces of the log shipper (executor/logship/logship.h), one file each:
  *   logship_lines.c   a byte stream cut into lines of at most 1 MiB
- *   logship_shape.c   a task's line turned into a Logstash entry (§9)
+ *   logship_shape.c   a task's line turned into a Logstash entry
  *   logship_out.c     the bounded queue, the limits, TCP and UDP senders
  *   logship_consul.c  Logstash instances from Consul's health API
  * logship.c ties them to the task's pipes. Only logship.c and the tests
  * include this header. */
-#ifndef LOGSHIP_PARTS_H
-#define LOGSHIP_PARTS_H
+#ifndef EXECUTOR_LOGSHIP_PARTS_H
+#define EXECUTOR_LOGSHIP_PARTS_H
 
 #include "hooks/consul_client.h"
 

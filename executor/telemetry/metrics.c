@@ -497,12 +497,6 @@ void metrics_start(struct metrics *m)
 	uv_timer_start(&m->timer, on_tick, m->interval_ms, m->interval_ms);
 }
 
-void metrics_stop(struct metrics *m)
-{
-	if (m)
-		uv_timer_stop(&m->timer);
-}
-
 static void timer_closed(uv_handle_t *h)
 {
 	struct metrics *m = h->data;

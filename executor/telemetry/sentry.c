@@ -280,7 +280,8 @@ char *sentry_event_json(const struct sentry_config *ctx, const char *line, enum 
 
 /* ------------------------------------------------------------ the queue */
 
-void sentry_log_sink(void *data, enum log_level lvl, const char *line)
+/* The log sink itself (log_sink_fn); data is the struct sentry. */
+static void sentry_log_sink(void *data, enum log_level lvl, const char *line)
 {
 	struct sentry *s = data;
 	bool wake = false;
