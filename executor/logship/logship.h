@@ -20,7 +20,7 @@
  * Wiring (runtime.c):
  *   at startup      struct logship_config lc;
  *                   logship_config_init(&lc, cfg);  lc.metrics = metrics;
- *   in fx_launch, after the task's environment is built, before spawning:
+ *   launching the task (start_task), after its environment is built, before spawning:
  *                   int out_fd = -1, err_fd = -1;
  *                   rc = logship_start(loop, &lc, task, env, &rt->logship,
  *                                      &out_fd, &err_fd, err, errlen);
