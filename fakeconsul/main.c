@@ -2,6 +2,7 @@
  *   fakeconsul [--listen HOST:PORT] [--legacy-get] [--acl-token TOKEN[=svc,...]]...
  *              [--node NAME] [--datacenter DC] [--check-reap-interval DURATION]
  *              [--check-deregister-interval-min DURATION] [--allow-remote] [--debug]
+ *              [--tls-cert FILE --tls-key FILE] [--unix-socket PATH]
  * Serves on 127.0.0.1:8500 by default; prints "listening on http://HOST:PORT"
  * first; stops cleanly on SIGINT/SIGTERM. */
 #include "fakeconsul.h"
@@ -21,6 +22,10 @@ static const char usage[] =
     "usage: fakeconsul [--listen HOST:PORT] [--legacy-get] [--acl-token TOKEN[=svc,...]]...\n"
     "                  [--node NAME] [--datacenter DC] [--check-reap-interval DURATION]\n"
     "                  [--check-deregister-interval-min DURATION] [--allow-remote] [--debug]\n"
+    "                  [--tls-cert FILE --tls-key FILE] [--unix-socket PATH]\n"
+    "Serves on 127.0.0.1:8500 unless --listen says otherwise (port 0: any free port); the\n"
+    "first line on stdout is \"listening on http://HOST:PORT\" (https:// with --tls-cert and\n"
+    "--tls-key, PEM files). --unix-socket also serves plain HTTP on that socket.\n"
     "Durations are Go's (30s, 1m, 250ms). The reaper deregisters a service whose check has\n"
     "been critical longer than its DeregisterCriticalServiceAfter, raised to the minimum\n"
     "(default 1m), every interval (default 30s), as Consul does.\n";
