@@ -19,12 +19,22 @@ Every fenced block of a page is run or checked, or says why not:
       same-as PATH      the block is the file PATH (as JSON when both parse)
       part-of PATH      the block's lines are lines of PATH, in a row
       not run: REASON   nothing is run; the page says why
+      labels-example SERVICE=TAG,TAG... vaas=DIRECTOR
+                        the block is an app's labels and portDefinitions: an
+                        app with them (a web server on $PORT0, no health
+                        check) runs under fakeagent; each SERVICE must be in
+                        fakeconsul on the first port with those tags, a
+                        backend in fakevaas' DIRECTOR on that port, nothing
+                        on the second port
   <!-- doctest: run-app PATH -->  anywhere: the Marathon app PATH runs under
                         fakeagent with fakeconsul and fakevaas, the page's
                         agent-env block as the agent's settings, to
                         TASK_KILLED, registered and deregistered on the way
   <!-- doctest: covers /_fake/ -->  anywhere: every "/_fake/..." path the
                         C sources serve is named on the page
+
+And every relative link of a page, [text](path#anchor), names a file of the
+checkout and, in a .md file, a heading that makes that anchor.
 
 Binaries come from $EXECUTOR_BIN, $FAKEAGENT_BIN, $FAKECONSUL_BIN and
 $FAKEVAAS_BIN (ctest sets them). Nothing talks to anything but 127.0.0.1.
@@ -214,7 +224,42 @@ def run_app(page, source, bins, app_path, agent_env, scratch):
                 "agent": {"executor_env": env, "capabilities": ["TASK_KILLING_STATE"]},
                 "executor_log": ["registered", "not set", "SIGTERM"],
                 "timeline": "brief", "steps": steps}
-    sc = os.path.join(scratch, "app-scenario.json")
+    if run_scenario(where, bins, scenario, scratch, "app-scenario.json"):
+        print(f"ok   {where}: TASK_KILLED, registered and deregistered")
+
+
+def run_labels(where, bins, fragment, args, scratch):
+    app = {"id": "/doctest/labels", "cmd": "exec python3 -m http.server --bind 127.0.0.1 $PORT0",
+           "cpus": 0.1, "mem": 32, "executor": "./executor"}
+    app.update(parse_json(fragment))
+    steps = [{"step": "expect-update", "state": "TASK_RUNNING"}]
+    director = None
+    for a in args.split():
+        name, _, value = a.partition("=")
+        if name == "vaas":
+            director = value
+            steps.append({"step": "expect-vaas-backend", "director": value,
+                          "address": "127.0.0.1", "port": "$PORT0", "timeout": "20s"})
+        else:
+            steps.append({"step": "expect-consul-service", "name": name, "port": "$PORT0",
+                          "tags": value.split(",") + ["marathon-task:$TASK_ID"],
+                          "timeout": "20s"})
+    steps += [{"step": "expect-consul-service", "port": "$PORT1", "absent": True},
+              {"step": "kill"},
+              {"step": "expect-update", "state": "TASK_KILLED", "timeout": "60s"},
+              {"step": "expect-consul-service", "port": "$PORT0", "absent": True},
+              {"step": "expect-executor-exit", "status": 0, "timeout": "30s"}]
+    if director:
+        steps.insert(-1, {"step": "expect-vaas-backend", "director": director,
+                          "address": "127.0.0.1", "absent": True})
+    if run_scenario(where, bins, {"name": f"{where}: the labels example", "app": app,
+                                  "services": ["consul", "vaas"], "timeline": "brief",
+                                  "steps": steps}, scratch, "labels-scenario.json"):
+        print(f"ok   {where}: registered as the page says")
+
+
+def run_scenario(where, bins, scenario, scratch, name):
+    sc = os.path.join(scratch, name)
     with open(sc, "w") as f:
         json.dump(scenario, f, indent=1)
     r = subprocess.run([bins["fakeagent"], "scenario", "--executor", bins["executor"],
@@ -224,11 +269,44 @@ def run_app(page, source, bins, app_path, agent_env, scratch):
     print(r.stderr, end="", file=sys.stderr)
     if r.returncode != 0:
         fail(where, f"fakeagent scenario exited {r.returncode} (its report above)")
-    else:
-        print(f"ok   {where}: TASK_KILLED, registered and deregistered")
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- the rest
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def anchors(path):
+    """GitHub's anchors of a Markdown file's headings."""
+    out = set()
+    with open(path) as f:
+        for ln in f:
+            m = re.match(r"#+\s+(.*)", ln)
+            if m:
+                a = re.sub(r"[^\w\- ]", "", m.group(1).strip().lower()).replace(" ", "-")
+                out.add(a)
+    return out
+
+
+def check_links(page, source, text):
+    base = os.path.dirname(os.path.join(source, page))
+    bad = 0
+    for m in LINK.finditer(text):
+        target = m.group(1)
+        if re.match(r"[a-z]+:", target):
+            continue
+        path, _, anchor = target.partition("#")
+        full = os.path.normpath(os.path.join(base, path)) if path else os.path.join(source, page)
+        if not os.path.exists(full):
+            fail(page, f"link to {target}: no such file")
+            bad += 1
+        elif anchor and full.endswith(".md") and anchor not in anchors(full):
+            fail(page, f"link to {target}: no such heading")
+            bad += 1
+    if not bad:
+        print(f"ok   {page}: {len(LINK.findall(text))} links resolve")
 
 def fake_paths(source):
     """Every "/_fake/..." string literal of the C sources (not tests)."""
@@ -244,7 +322,7 @@ def fake_paths(source):
     return paths
 
 
-def check_block(page, source, lineno, info, mark, body, known):
+def check_block(page, source, lineno, info, mark, body, known, bins, scratch):
     where = f"{page}:{lineno}"
     kind, _, arg = mark.partition(" ")
     arg = arg.strip()
@@ -272,6 +350,8 @@ def check_block(page, source, lineno, info, mark, body, known):
                     fail(where, f"the block is not {arg} as it is")
             elif ("\n" + body.strip("\n") + "\n") not in ("\n" + want):
                 fail(where, f"the block's lines are not lines of {arg} in a row")
+        elif kind == "labels-example":
+            run_labels(where, bins, body, arg, scratch)
         elif kind == "not" and arg.startswith("run:") and len(arg) > 8:
             pass
         else:
@@ -285,6 +365,7 @@ def run_page(page, source, bins, known):
     with open(os.path.join(source, page)) as f:
         text = f.read()
     found, page_marks = blocks(text)
+    check_links(page, source, text)
     scratch = tempfile.mkdtemp(prefix="doctest.")
     try:
         consoles, agent_env, checked = [], None, 0
@@ -295,7 +376,7 @@ def run_page(page, source, bins, known):
                 fail(f"{page}:{lineno}", f"a ```{info} block that is neither run nor checked "
                      "(mark it <!-- doctest: ... -->, see tests/docs/doctest.py)")
             else:
-                env = check_block(page, source, lineno, info, mark, body, known)
+                env = check_block(page, source, lineno, info, mark, body, known, bins, scratch)
                 checked += 1
                 if env is not None:
                     agent_env = env
