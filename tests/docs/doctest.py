@@ -13,9 +13,9 @@ Every fenced block of a page is run or checked, or says why not:
                         docs/ and scripts/ are the checkout's.
   <!-- doctest: KIND --> on the line before any other block:
       json              the block is JSON (or the members of an object)
-      agent-env         an --executor_environment_variables object: strings
+      agent-env [PATH]  an --executor_environment_variables object: strings
                         only, every key a variable `executor --help` lists
-                        (or PATH)
+                        (or PATH); the same as the file PATH when given
       same-as PATH      the block is the file PATH (as JSON when both parse)
       part-of PATH      the block's lines are lines of PATH, in a row
       not run: REASON   nothing is run; the page says why
@@ -337,6 +337,10 @@ def check_block(page, source, lineno, info, mark, body, known, bins, scratch):
             unknown = [k for k in env if k not in known and k != "PATH"]
             if unknown:
                 return fail(where, f"not variables executor --help lists: {', '.join(unknown)}")
+            if arg:
+                with open(os.path.join(source, arg)) as f:
+                    if json.load(f) != env:
+                        return fail(where, f"the block is not {arg} as it is")
             return env
         elif kind in ("same-as", "part-of"):
             with open(os.path.join(source, arg)) as f:
