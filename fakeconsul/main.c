@@ -65,6 +65,14 @@ static int duration_ms(const char *v, bool zero_ok, uint64_t *ms, char *err, siz
 	return 0;
 }
 
+/* Leaves main before the server started: nothing else is held yet. */
+static int quit(struct fakeconsul *fc, const char **tokens, int status)
+{
+	free(fc);
+	free(tokens);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct fakectl_opts common = {0};
@@ -81,7 +89,7 @@ int main(int argc, char **argv)
 		int rc = fakectl_parse_arg(&common, argc, argv, &i, err, sizeof(err));
 		if (rc < 0) {
 			fprintf(stderr, "fakeconsul: %s\n%s", err, usage);
-			return 2;
+			return quit(fc, tokens, 2);
 		}
 		if (rc > 0)
 			continue;
@@ -99,23 +107,23 @@ int main(int argc, char **argv)
 			if (duration_ms(v, false, &opts.reap_interval_ms, err, sizeof(err)) < 0) {
 				fprintf(stderr, "fakeconsul: --check-reap-interval: %s\n%s", err,
 				        usage);
-				return 2;
+				return quit(fc, tokens, 2);
 			}
 		} else if ((v = opt_value("--check-deregister-interval-min", argc, argv, &i))) {
 			if (duration_ms(v, true, &opts.deregister_min_ms, err, sizeof(err)) < 0) {
 				fprintf(stderr,
 				        "fakeconsul: --check-deregister-interval-min: %s\n%s", err,
 				        usage);
-				return 2;
+				return quit(fc, tokens, 2);
 			}
 			opts.deregister_min_set = true;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(usage, stdout);
-			return 0;
+			return quit(fc, tokens, 0);
 		} else {
 			fprintf(stderr, "fakeconsul: unknown or incomplete option %s\n%s", argv[i],
 			        usage);
-			return 2;
+			return quit(fc, tokens, 2);
 		}
 	}
 
