@@ -494,6 +494,13 @@ int runtime_run(const struct ex_config *cfg)
 	if (hookcfg.nerrors) {
 		fprintf(stderr, "executor: bad configuration: %s\n", hookcfg.errors);
 		log_error("bad configuration: %s", hookcfg.errors);
+		/* What the loop holds so far, closed as teardown() closes it. */
+		hooks_close(rt.hooks);
+		proc_shutdown();
+		httpc_close(rt.http, NULL, NULL);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		uv_loop_close(&loop);
+		the_rt = NULL;
 		return EX_EXIT_CONFIG;
 	}
 	const char *names[8];

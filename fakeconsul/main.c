@@ -2,6 +2,7 @@
  *   fakeconsul [--listen HOST:PORT] [--legacy-get] [--acl-token TOKEN[=svc,...]]...
  *              [--node NAME] [--datacenter DC] [--check-reap-interval DURATION]
  *              [--check-deregister-interval-min DURATION] [--allow-remote] [--debug]
+ *              [--tls-cert FILE --tls-key FILE] [--unix-socket PATH]
  * Serves on 127.0.0.1:8500 by default; prints "listening on http://HOST:PORT"
  * first; stops cleanly on SIGINT/SIGTERM. */
 #include "fakeconsul.h"
@@ -21,6 +22,10 @@ static const char usage[] =
     "usage: fakeconsul [--listen HOST:PORT] [--legacy-get] [--acl-token TOKEN[=svc,...]]...\n"
     "                  [--node NAME] [--datacenter DC] [--check-reap-interval DURATION]\n"
     "                  [--check-deregister-interval-min DURATION] [--allow-remote] [--debug]\n"
+    "                  [--tls-cert FILE --tls-key FILE] [--unix-socket PATH]\n"
+    "Serves on 127.0.0.1:8500 unless --listen says otherwise (port 0: any free port); the\n"
+    "first line on stdout is \"listening on http://HOST:PORT\" (https:// with --tls-cert and\n"
+    "--tls-key, PEM files). --unix-socket also serves plain HTTP on that socket.\n"
     "Durations are Go's (30s, 1m, 250ms). The reaper deregisters a service whose check has\n"
     "been critical longer than its DeregisterCriticalServiceAfter, raised to the minimum\n"
     "(default 1m), every interval (default 30s), as Consul does.\n";
@@ -60,6 +65,14 @@ static int duration_ms(const char *v, bool zero_ok, uint64_t *ms, char *err, siz
 	return 0;
 }
 
+/* Leaves main before the server started: nothing else is held yet. */
+static int quit(struct fakeconsul *fc, const char **tokens, int status)
+{
+	free(fc);
+	free(tokens);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct fakectl_opts common = {0};
@@ -76,7 +89,7 @@ int main(int argc, char **argv)
 		int rc = fakectl_parse_arg(&common, argc, argv, &i, err, sizeof(err));
 		if (rc < 0) {
 			fprintf(stderr, "fakeconsul: %s\n%s", err, usage);
-			return 2;
+			return quit(fc, tokens, 2);
 		}
 		if (rc > 0)
 			continue;
@@ -94,23 +107,23 @@ int main(int argc, char **argv)
 			if (duration_ms(v, false, &opts.reap_interval_ms, err, sizeof(err)) < 0) {
 				fprintf(stderr, "fakeconsul: --check-reap-interval: %s\n%s", err,
 				        usage);
-				return 2;
+				return quit(fc, tokens, 2);
 			}
 		} else if ((v = opt_value("--check-deregister-interval-min", argc, argv, &i))) {
 			if (duration_ms(v, true, &opts.deregister_min_ms, err, sizeof(err)) < 0) {
 				fprintf(stderr,
 				        "fakeconsul: --check-deregister-interval-min: %s\n%s", err,
 				        usage);
-				return 2;
+				return quit(fc, tokens, 2);
 			}
 			opts.deregister_min_set = true;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(usage, stdout);
-			return 0;
+			return quit(fc, tokens, 0);
 		} else {
 			fprintf(stderr, "fakeconsul: unknown or incomplete option %s\n%s", argv[i],
 			        usage);
-			return 2;
+			return quit(fc, tokens, 2);
 		}
 	}
 

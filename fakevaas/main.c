@@ -1,5 +1,6 @@
 /* fakevaas: a fake VaaS (allegro/vaas) API for offline tests and demos.
  *   fakevaas [--listen HOST:PORT] [--data FILE] [--allow-remote] [--debug]
+ *            [--tls-cert FILE --tls-key FILE] [--unix-socket PATH]
  * Serves on 127.0.0.1:3030 by default, seeded with VaaS's development data
  * (built in from dev-data.json) unless --data names another seed; prints
  * "listening on http://HOST:PORT" first; stops cleanly on SIGINT/SIGTERM. */
@@ -18,7 +19,11 @@ extern const char fakevaas_dev_data[];
 extern const size_t fakevaas_dev_data_len;
 
 static const char usage[] =
-    "usage: fakevaas [--listen HOST:PORT] [--data FILE] [--allow-remote] [--debug]\n";
+    "usage: fakevaas [--listen HOST:PORT] [--data FILE] [--allow-remote] [--debug]\n"
+    "                [--tls-cert FILE --tls-key FILE] [--unix-socket PATH]\n"
+    "Serves on 127.0.0.1:3030 unless --listen says otherwise (port 0: any free port); the\n"
+    "first line on stdout is \"listening on http://HOST:PORT\" (https:// with --tls-cert and\n"
+    "--tls-key, PEM files). --unix-socket also serves plain HTTP on that socket.\n";
 
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {

@@ -64,6 +64,29 @@ static void state_free(struct vaas_state *st)
 	free(st);
 }
 
+/* Names the settings a VaaS registration needs but lacks; 0 when none. */
+static int missing_settings(const struct vaas_state *st, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	struct {
+		bool missing;
+		const char *name;
+	} need[] = {
+	    {!st->host, "ALLEGRO_EXECUTOR_VAAS_HOST (or VAAS_HOST)"},
+	    {!st->have_user, "ALLEGRO_EXECUTOR_VAAS_USERNAME (or VAAS_USERNAME)"},
+	    {!st->have_key, "ALLEGRO_EXECUTOR_VAAS_TOKEN (or VAAS_TOKEN)"},
+	    {!st->dc_symbol, "CLOUD_DC"},
+	};
+	int n = 0;
+	for (size_t i = 0; i < sizeof(need) / sizeof(*need); i++) {
+		if (!need[i].missing)
+			continue;
+		size_t used = strlen(buf);
+		snprintf(buf + used, len - used, "%s%s", n++ ? ", " : "", need[i].name);
+	}
+	return n;
+}
+
 static int vaas_init(struct hook *h, struct envcfg *cfg)
 {
 	const char *used;
@@ -124,6 +147,13 @@ static int vaas_init(struct hook *h, struct envcfg *cfg)
 		state_free(st);
 		return 0;
 	}
+	/* Said at start-up, not only as TASK_FAILED once a task is healthy. */
+	char missing[512];
+	if (missing_settings(st, missing, sizeof(missing)))
+		log_warn("vaas hook: these are not set: %s; a task with a 'director' label will "
+		         "fail at AfterTaskHealthy (ALLEGRO_EXECUTOR_VAAS_HOOK_ENABLED=false turns "
+		         "the hook off where there is no VaaS)",
+		         missing);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	h->state = st;
 	/* dc, director and POST with every retry, the async wait, some slack;
@@ -300,29 +330,6 @@ static int wait_task(struct vaas_state *st, const char *location, char *err, siz
 		nanosleep(&ts, NULL);
 		pause = pause * 2 > VAAS_POLL_MAX_MS ? VAAS_POLL_MAX_MS : pause * 2;
 	}
-}
-
-/* Names the settings a VaaS registration needs but lacks; 0 when none. */
-static int missing_settings(const struct vaas_state *st, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	struct {
-		bool missing;
-		const char *name;
-	} need[] = {
-	    {!st->host, "ALLEGRO_EXECUTOR_VAAS_HOST (or VAAS_HOST)"},
-	    {!st->have_user, "ALLEGRO_EXECUTOR_VAAS_USERNAME (or VAAS_USERNAME)"},
-	    {!st->have_key, "ALLEGRO_EXECUTOR_VAAS_TOKEN (or VAAS_TOKEN)"},
-	    {!st->dc_symbol, "CLOUD_DC"},
-	};
-	int n = 0;
-	for (size_t i = 0; i < sizeof(need) / sizeof(*need); i++) {
-		if (!need[i].missing)
-			continue;
-		size_t used = strlen(buf);
-		snprintf(buf + used, len - used, "%s%s", n++ ? ", " : "", need[i].name);
-	}
-	return n;
 }
 
 static int do_register(struct vaas_state *st, const struct hook_call *call, struct hook_result *res)

@@ -6,7 +6,7 @@ set -eu
 pkgs="build-essential cmake pkg-config
 libcurl4-openssl-dev libuv1-dev libprotobuf-c-dev protobuf-c-compiler
 libmicrohttpd-dev libcjson-dev libcmocka-dev uuid-dev libssl-dev
-clang libclang-rt-dev valgrind curl openssl python3-consul"
+clang libclang-rt-dev valgrind curl openssl python3-consul python3-cram jq"
 
 missing=""
 for p in $pkgs; do

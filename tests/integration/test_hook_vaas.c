@@ -517,6 +517,39 @@ static void test_missing_settings_are_named_when_a_task_asks_for_vaas(void **sta
 	free_task(t);
 }
 
+/* The settings a registration would lack are named when the executor
+ * starts (the hook's init), not only as TASK_FAILED once a task with a
+ * director is healthy; a configured or disabled hook says nothing. */
+static void test_missing_settings_are_named_at_start_up(void **state)
+{
+	ts_fakeenv_clear();
+	ts_fakeenv_set("VAAS_USERNAME", USER);
+	ts_fakeenv_set("ALLEGRO_EXECUTOR_VAAS_TOKEN", KEY);
+	init_hook();
+	const char *logs = ts_logs();
+	const char *line = strstr(logs, "vaas hook: these are not set: ");
+	assert_non_null(line);
+	assert_non_null(strstr(line, "ALLEGRO_EXECUTOR_VAAS_HOST (or VAAS_HOST), CLOUD_DC;"));
+	assert_null(strstr(logs, "VAAS_USERNAME"));
+	assert_non_null(strstr(line, "ALLEGRO_EXECUTOR_VAAS_HOOK_ENABLED=false"));
+	assert_non_null(strstr(logs, "level=warn"));
+	ts_hook_teardown(hook());
+
+	ts_logs_capture();
+	ts_fakeenv_set("ALLEGRO_EXECUTOR_VAAS_HOST", "http://127.0.0.1:1");
+	ts_fakeenv_set("CLOUD_DC", "dc1");
+	init_hook();
+	assert_null(strstr(ts_logs(), "not set"));
+	ts_hook_teardown(hook());
+
+	ts_logs_capture();
+	ts_fakeenv_clear();
+	ts_fakeenv_set("ALLEGRO_EXECUTOR_VAAS_HOOK_ENABLED", "false");
+	struct envcfg off = {.lookup = ts_fakeenv_lookup};
+	assert_int_equal(hook()->init(hook(), &off), 0);
+	assert_null(strstr(ts_logs(), "not set"));
+}
+
 static void test_bad_settings_are_reported_by_name(void **state)
 {
 	ts_fakeenv_clear();
@@ -567,6 +600,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_missing_settings_are_named_when_a_task_asks_for_vaas, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_missing_settings_are_named_at_start_up, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_settings_are_reported_by_name, setup,
 	                                    teardown),
 	};

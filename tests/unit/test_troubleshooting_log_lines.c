@@ -336,11 +336,57 @@ static void test_every_termination_cause_has_its_words_in_the_table(void **state
 	free(doc);
 }
 
+/* The exit code table: one row per code the executor has, each with its
+ * name and number as executor/executor.h defines them. */
+static void test_the_exit_code_table_is_the_executors(void **state)
+{
+	static const struct {
+		int code;
+		const char *name;
+	} codes[] = {{EX_EXIT_OK, "EX_EXIT_OK"},
+	             {EX_EXIT_CONFIG, "EX_EXIT_CONFIG"},
+	             {EX_EXIT_NO_ACK, "EX_EXIT_NO_ACK"},
+	             {EX_EXIT_AGENT_LOST, "EX_EXIT_AGENT_LOST"},
+	             {EX_EXIT_INTERNAL, "EX_EXIT_INTERNAL"}};
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/docs/troubleshooting.md", ts_env("SOURCE_DIR", "."));
+	char *doc = ts_read_file(path, NULL);
+	assert_non_null(doc);
+	char *sec = strstr(doc, "## Exit codes");
+	assert_non_null(sec);
+	char *end = strstr(sec + 3, "\n## ");
+	if (end)
+		*end = '\0';
+	int rows = 0;
+	for (char *ln = strstr(sec, "\n| "); ln; ln = strstr(ln + 1, "\n| ")) {
+		int code;
+		char name[64];
+		if (sscanf(ln, "\n| %d | `%63[A-Z_]` |", &code, name) != 2)
+			continue;
+		rows++;
+		bool known = false;
+		for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+			if (strcmp(codes[i].name, name) == 0) {
+				known = true;
+				if (codes[i].code != code)
+					fail_msg(
+					    "troubleshooting.md gives %s as %d, the code has %d",
+					    name, code, codes[i].code);
+			}
+		if (!known)
+			fail_msg("troubleshooting.md names an exit code %s the executor has not",
+			         name);
+	}
+	assert_int_equal(rows, (int)(sizeof(codes) / sizeof(codes[0])));
+	free(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_documented_log_line_is_a_message_the_code_logs),
 	    cmocka_unit_test(test_every_termination_cause_has_its_words_in_the_table),
+	    cmocka_unit_test(test_the_exit_code_table_is_the_executors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
