@@ -6,8 +6,12 @@
 #include "httpc.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct httpc {
 	uv_loop_t *loop;
@@ -179,6 +183,76 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
+/* ------------------------------------------------------------ defaults */
+
+static struct {
+	pthread_once_t once;
+	const char *file, *dir;
+} CA = {.once = PTHREAD_ONCE_INIT};
+
+static bool is_file(const char *p)
+{
+	struct stat st;
+	return p && *p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool is_dir(const char *p)
+{
+	struct stat st;
+	return p && *p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void find_system_ca(void)
+{
+	static const char *const bundles[] = {
+	    "/etc/ssl/certs/ca-certificates.crt",                /* Debian, Ubuntu, Alpine */
+	    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* RHEL, CentOS 7+ */
+	    "/etc/pki/tls/certs/ca-bundle.crt",                  /* RHEL, CentOS 6+ */
+	    "/etc/ssl/ca-bundle.pem",                            /* SUSE */
+	    "/etc/ssl/cert.pem",                                 /* Alpine, BSDs */
+	};
+	const char *file = getenv("SSL_CERT_FILE"), *dir = getenv("SSL_CERT_DIR");
+	if (is_file(file) || is_dir(dir)) {
+		CA.file = is_file(file) ? strdup(file) : NULL;
+		CA.dir = is_dir(dir) ? strdup(dir) : NULL;
+		return;
+	}
+	for (size_t i = 0; i < sizeof(bundles) / sizeof(bundles[0]); i++)
+		if (is_file(bundles[i])) {
+			CA.file = bundles[i];
+			return;
+		}
+	if (is_dir("/etc/ssl/certs"))
+		CA.dir = "/etc/ssl/certs";
+}
+
+void httpc_system_ca(const char **file, const char **dir)
+{
+	pthread_once(&CA.once, find_system_ca);
+	*file = CA.file;
+	*dir = CA.dir;
+}
+
+static curl_socket_t open_cloexec(void *data, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
+void httpc_easy_defaults(void *curl_easy)
+{
+	CURL *e = curl_easy;
+	const char *file, *dir;
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_cloexec);
+	httpc_system_ca(&file, &dir);
+	if (file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, file);
+	if (dir)
+		curl_easy_setopt(e, CURLOPT_CAPATH, dir);
+}
+
+/* ------------------------------------------------------------ the client */
+
 struct httpc *httpc_new(uv_loop_t *loop)
 {
 	static int global_ok = -1;
@@ -288,6 +362,7 @@ struct httpc_req *httpc_start(struct httpc *h, const struct httpc_opts *o)
 		return NULL;
 	}
 	CURL *e = r->easy;
+	httpc_easy_defaults(e);
 	curl_easy_setopt(e, CURLOPT_URL, o->url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -303,10 +378,10 @@ struct httpc_req *httpc_start(struct httpc *h, const struct httpc_opts *o)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
 	if (o->connect_timeout_ms)
 		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
-	if (o->ca_file)
+	if (o->ca_file || o->ca_dir || o->insecure) { /* instead of httpc_system_ca() */
 		curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
-	if (o->ca_dir)
 		curl_easy_setopt(e, CURLOPT_CAPATH, o->ca_dir);
+	}
 	if (o->client_cert) {
 		curl_easy_setopt(e, CURLOPT_SSLCERT, o->client_cert);
 		curl_easy_setopt(e, CURLOPT_SSLKEY, o->client_key);

@@ -161,10 +161,10 @@ static int exec_handle(struct hook *h, const struct hook_call *call, struct hook
 		if (took >= st->timeout_ms)
 			ret = hook_fail(
 			    res, "exec hook for %s timed out after %lldms (killed by %s)%s%s", ev,
-			    (long long)st->timeout_ms, sigdescr_np(sig), line[0] ? ": " : "", line);
+			    (long long)st->timeout_ms, strsignal(sig), line[0] ? ": " : "", line);
 		else
 			ret = hook_fail(res, "exec hook for %s was killed by signal %d (%s)%s%s",
-			                ev, sig, sigdescr_np(sig), line[0] ? ": " : "", line);
+			                ev, sig, strsignal(sig), line[0] ? ": " : "", line);
 	} else if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
 		ret = hook_fail(res, "exec hook for %s exited with status %d%s%s", ev,
 		                WIFEXITED(ws) ? WEXITSTATUS(ws) : -1, line[0] ? ": " : "", line);

@@ -1,14 +1,11 @@
 /* Certificate expiry (executor/cert.c): which tasks are checked, the
  * reasons a launch fails, and the kill time NotAfter minus a random margin
- * in [0, range), with certificates made here with OpenSSL. */
+ * in [0, range), with certificates made here with mbedTLS. */
 #include "../support/testsupport.h"
 
 #include "executor/cert.h"
 #include "proto/pbjson.h"
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,27 +16,7 @@
 /* A self-signed certificate valid until not_after, as PEM (malloc'd). */
 static char *make_pem(time_t not_after)
 {
-	EVP_PKEY *key = EVP_EC_gen("P-256");
-	X509 *x = X509_new();
-	BIO *bio = BIO_new(BIO_s_mem());
-	assert_non_null(key);
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	ASN1_TIME_set(X509_getm_notBefore(x), time(NULL) - 3600);
-	ASN1_TIME_set(X509_getm_notAfter(x), not_after);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-	                           (const unsigned char *)"task.example", -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	X509_set_pubkey(x, key);
-	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
-	PEM_write_bio_X509(bio, x);
-	char *data;
-	long n = BIO_get_mem_data(bio, &data);
-	char *pem = strndup(data, (size_t)n);
-	BIO_free(bio);
-	X509_free(x);
-	EVP_PKEY_free(key);
-	return pem;
+	return ts_self_signed_pem(not_after, "task.example");
 }
 
 static Mesos__V1__TaskInfo *task(const char *label_value)
