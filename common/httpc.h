@@ -82,7 +82,9 @@ struct httpc *httpc_new(uv_loop_t *loop);
 void httpc_system_ca(const char **file, const char **dir);
 /* Applies the defaults to a fresh (or reset) easy handle: its sockets are
  * opened close-on-exec (a task or hook command spawned meanwhile must not
- * inherit one), and it verifies peers with httpc_system_ca(). Options set
+ * inherit one), it verifies peers with httpc_system_ca(), and, on a libcurl
+ * with mbedTLS 2.28 (the static build), it matches an IP address URL against
+ * the certificate's iPAddress names, as libcurl on OpenSSL does. Options set
  * afterwards (CURLOPT_CAINFO, CURLOPT_CAPATH) replace the CA defaults. */
 void httpc_easy_defaults(void *curl_easy);
 /* Cancels every request (no callbacks), closes the handles; `cb` runs once
