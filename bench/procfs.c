@@ -6,6 +6,8 @@
  * scale benchmark. */
 #include "bench.h"
 
+#include <elf.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -182,6 +184,28 @@ void procfs_self_memory(long *hwm_kib, long *rss_kib)
 {
 	*hwm_kib = field_kib("/proc/self/status", "VmHWM");
 	*rss_kib = field_kib("/proc/self/status", "VmRSS");
+}
+
+bool procfs_is_static(const char *path)
+{
+	Elf64_Ehdr eh;
+	bool interp = false;
+	FILE *f = fopen(path, "rbe");
+	if (!f)
+		return false;
+	bool elf = fread(&eh, sizeof(eh), 1, f) == 1 && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+	           eh.e_ident[EI_CLASS] == ELFCLASS64;
+	for (int i = 0; elf && i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		if (fseek(f, (long)(eh.e_phoff + (uint64_t)i * eh.e_phentsize), SEEK_SET) != 0 ||
+		    fread(&ph, sizeof(ph), 1, f) != 1) {
+			elf = false;
+			break;
+		}
+		interp |= ph.p_type == PT_INTERP;
+	}
+	fclose(f);
+	return elf && !interp;
 }
 
 long procfs_stripped_size(const char *path, char *err, size_t errlen)

@@ -16,6 +16,8 @@ set(ENV{PKG_CONFIG_PATH} "")
 
 # musl-gcc sees no kernel headers: the prefix links the host's linux/, asm/
 # and asm-generic/ (libuv's headers include them). Sections per function and
-# datum so that the linker keeps only what the executor calls.
-set(CMAKE_C_FLAGS_INIT "-isystem ${STATIC_PREFIX}/kernel-include -ffunction-sections -fdata-sections")
+# datum so that the linker keeps only what the executor calls; no unwind
+# tables (C without unwinding), as the libraries are built.
+set(CMAKE_C_FLAGS_INIT "-isystem ${STATIC_PREFIX}/kernel-include -ffunction-sections \
+-fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables")
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static -Wl,--gc-sections")
