@@ -224,6 +224,22 @@ static void test_the_first_certificate_variable_counts(void **state)
 	free(pb);
 }
 
+/* A CERTIFICATE holding a chain (leaf first, then its issuers): the leaf's
+ * NotAfter counts, whatever the others say. */
+static void test_the_first_certificate_of_a_chain_counts(void **state)
+{
+	time_t leaf = time(NULL) + 1000, issuer = time(NULL) + 9000;
+	char *pl = make_pem(leaf), *pi = make_pem(issuer), *chain;
+	assert_true(asprintf(&chain, "%s%s", pl, pi) > 0);
+	double got = 0;
+	char err[256] = "";
+	assert_int_equal(cert_not_after(chain, &got, err, sizeof(err)), 0);
+	assert_true(got == (double)leaf);
+	free(chain);
+	free(pl);
+	free(pi);
+}
+
 static void test_the_timer_delay_is_rounded_up_and_never_negative(void **state)
 {
 	assert_int_equal(cert_delay_ms(100.0005, 100.0), 1);
@@ -245,6 +261,7 @@ int main(void)
 	    cmocka_unit_test(test_an_expired_certificate_fails_the_launch),
 	    cmocka_unit_test(test_a_kill_time_already_past_fails_the_launch),
 	    cmocka_unit_test(test_the_first_certificate_variable_counts),
+	    cmocka_unit_test(test_the_first_certificate_of_a_chain_counts),
 	    cmocka_unit_test(test_the_timer_delay_is_rounded_up_and_never_negative),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
