@@ -32,6 +32,8 @@ enum bench_fig {
 	FIG_PSS,           /* Pss (smaps_rollup), KiB */
 	FIG_BINARY,        /* stripped binary, bytes */
 	FIG_START_SUB,     /* fork() -> SUBSCRIBE received, ms */
+	FIG_START_FAULTS,  /* the executor's minor faults, fork() -> SUBSCRIBE (the agent's
+	                    * forked child's before exec included) */
 	FIG_START_CPU,     /* executor CPU from fork() to TASK_RUNNING, ms */
 	FIG_LAUNCH_RUN,    /* LAUNCH sent -> TASK_RUNNING received, ms */
 	FIG_KILL_KILLED,   /* KILL sent -> TASK_KILLED received, ms */
@@ -112,6 +114,11 @@ int procfs_read(pid_t pid, struct procfs_sample *out, char *err, size_t errlen);
 size_t procfs_by_mapping(pid_t pid, struct mapping_cost *out, size_t max);
 /* The process's CPU time (clock_getcpuclockid), seconds; NaN when gone. */
 double procfs_cpu_secs(pid_t pid);
+/* Minor page faults of a live process so far (/proc/PID/stat); -1 when gone. */
+long procfs_minflt(pid_t pid);
+/* What one page fault on fresh anonymous memory costs on this machine, us
+ * (the median of a few thousand, touched here). */
+double procfs_fault_cost_us(void);
 /* Whether `path` is an ELF file without a program interpreter (static). */
 bool procfs_is_static(const char *path);
 /* The size of a stripped copy of `path` (strip -o); -1 with err. */
@@ -197,6 +204,7 @@ struct bench_report {
 	int runs;
 	double probe_module_http_us, probe_module_tcp_us; /* health_probe_bench, NaN if not run */
 	struct series floor_http, floor_tcp; /* probe_floor's CPU per probe, us (--floor) */
+	double fault_cost_us;                /* procfs_fault_cost_us() */
 	struct scale_result *scale;
 	size_t n_scale;
 	char load_before[64], load_after[64]; /* /proc/loadavg */

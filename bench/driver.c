@@ -331,6 +331,7 @@ int main(int argc, char **argv)
 		if (exec_from_spec(&execs[k + 1], o.others[k], &o) < 0)
 			return 2;
 	loadavg(rep.load_before, sizeof(rep.load_before));
+	rep.fault_cost_us = procfs_fault_cost_us();
 	for (size_t k = 0; k < rep.n_execs; k++) {
 		fprintf(stderr,
 		        "bench: %s: %d runs (start, LAUNCH, %.0f s idle, %d HTTP and %d TCP "

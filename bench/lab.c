@@ -46,7 +46,8 @@ struct watch {
 	char task_id[64];
 	bool active;
 	uint64_t subscribe_ns, launch_ns, running_ns, healthy_ns, kill_ns, terminal_ns, ack_ns;
-	int terminal_state; /* -1 until a terminal update from the executor */
+	long subscribe_faults; /* the executor's minor faults when its SUBSCRIBE arrived */
+	int terminal_state;    /* -1 until a terminal update from the executor */
 	char terminal_uuid[37];
 	char terminal_message[160];
 	bool ended;
@@ -90,8 +91,11 @@ static void observe(void *data, const struct fa_note *n)
 		return;
 	switch (n->kind) {
 	case FA_NOTE_CALL:
-		if (!w->subscribe_ns && starts(n->text, "SUBSCRIBE"))
+		if (!w->subscribe_ns && starts(n->text, "SUBSCRIBE")) {
 			w->subscribe_ns = now;
+			w->subscribe_faults =
+			    lab->exec ? procfs_minflt(fa_executor_pid(lab->exec)) : -1;
+		}
 		break;
 	case FA_NOTE_EVENT:
 		if (!w->launch_ns && starts(n->text, "LAUNCH"))
@@ -388,6 +392,8 @@ static int run_plain(struct lab *lab, const char *bin, struct bench_exec *b, boo
 	if (record) {
 		double secs = (double)(t1 - t0) / 1e9;
 		series_add(&b->fig[FIG_START_SUB], ms_between(spawned, w->subscribe_ns));
+		if (w->subscribe_faults >= 0)
+			series_add(&b->fig[FIG_START_FAULTS], (double)w->subscribe_faults);
 		series_add(&b->fig[FIG_START_CPU], start_cpu * 1e3);
 		series_add(&b->fig[FIG_LAUNCH_RUN], ms_between(w->launch_ns, w->running_ns));
 		series_add(&b->fig[FIG_HWM], (double)s1.hwm_kib);

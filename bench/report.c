@@ -173,6 +173,11 @@ void report_table(const struct bench_report *r, FILE *out)
 	        "\"met\": the median meets issue 15's target\n(load average before: %s)\n\n",
 	        r->runs, r->load_before);
 	executors_table(r, out);
+	if (!isnan(r->fault_cost_us))
+		fprintf(
+		    out,
+		    "\n(one page fault on fresh anonymous memory costs %.2f us on this machine)\n",
+		    r->fault_cost_us);
 	floor_rows(r, out);
 	if (!isnan(r->probe_module_http_us) || !isnan(r->probe_module_tcp_us))
 		fprintf(out,
@@ -305,6 +310,7 @@ cJSON *report_json(const struct bench_report *r)
 	cJSON_AddStringToObject(m, "loadavg_before", r->load_before);
 	cJSON_AddStringToObject(m, "loadavg_after", r->load_after);
 	cJSON_AddStringToObject(j, "date", when);
+	cJSON_AddNumberToObject(m, "page_fault_us", r->fault_cost_us);
 	cJSON_AddNumberToObject(j, "runs", r->runs);
 	cJSON *execs = cJSON_AddArrayToObject(j, "executors");
 	for (size_t k = 0; k < r->n_execs; k++)

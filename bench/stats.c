@@ -19,6 +19,8 @@ const struct bench_fig_info bench_figs[FIG_COUNT] = {
     [FIG_BINARY] = {"stripped_bytes", "stripped binary", "bytes", 1200 * 1000, "<= 1.2 MB"},
     [FIG_START_SUB] = {"start_to_subscribe_ms", "process start -> SUBSCRIBE on the wire", "ms", 1.5,
                        "<= 1.5 ms"},
+    [FIG_START_FAULTS] = {"start_to_subscribe_faults", "page faults, fork() -> SUBSCRIBE", "", 0,
+                          ""},
     [FIG_START_CPU] = {"start_to_running_cpu_ms", "executor CPU, start to TASK_RUNNING", "ms", 0,
                        ""},
     [FIG_LAUNCH_RUN] = {"launch_to_running_ms", "LAUNCH -> TASK_RUNNING on the wire", "ms", 0.5,
