@@ -32,6 +32,8 @@ enum bench_fig {
 	FIG_PSS,           /* Pss (smaps_rollup), KiB */
 	FIG_BINARY,        /* stripped binary, bytes */
 	FIG_START_SUB,     /* fork() -> SUBSCRIBE received, ms */
+	FIG_START_FAULTS,  /* the executor's minor faults, fork() -> SUBSCRIBE (the agent's
+	                    * forked child's before exec included) */
 	FIG_START_CPU,     /* executor CPU from fork() to TASK_RUNNING, ms */
 	FIG_LAUNCH_RUN,    /* LAUNCH sent -> TASK_RUNNING received, ms */
 	FIG_KILL_KILLED,   /* KILL sent -> TASK_KILLED received, ms */
@@ -55,6 +57,8 @@ struct bench_fig_info {
 };
 
 extern const struct bench_fig_info bench_figs[FIG_COUNT];
+/* A probe's CPU meets its target within this factor of the floor's. */
+#define FLOOR_FACTOR 1.3
 
 /* The samples of one figure (one per run). */
 struct series {
@@ -75,6 +79,8 @@ struct mapping_cost {
 struct bench_exec {
 	char spec[1024]; /* "[K=V ...] PATH" as given; path and env point into it */
 	const char *path;
+	bool marathon;  /* "marathon:" in the spec: Marathon's custom-executor form */
+	bool is_static; /* no program interpreter (a static binary) */
 	const char *env[BENCH_MAX_ENV + 1]; /* --executor-env, then the spec's; NULL-ended */
 	char label[160];                    /* the binary's name and the spec's own K=V */
 	struct series fig[FIG_COUNT];
@@ -108,6 +114,13 @@ int procfs_read(pid_t pid, struct procfs_sample *out, char *err, size_t errlen);
 size_t procfs_by_mapping(pid_t pid, struct mapping_cost *out, size_t max);
 /* The process's CPU time (clock_getcpuclockid), seconds; NaN when gone. */
 double procfs_cpu_secs(pid_t pid);
+/* Minor page faults of a live process so far (/proc/PID/stat); -1 when gone. */
+long procfs_minflt(pid_t pid);
+/* What one page fault on fresh anonymous memory costs on this machine, us
+ * (the median of a few thousand, touched here). */
+double procfs_fault_cost_us(void);
+/* Whether `path` is an ELF file without a program interpreter (static). */
+bool procfs_is_static(const char *path);
 /* The size of a stripped copy of `path` (strip -o); -1 with err. */
 long procfs_stripped_size(const char *path, char *err, size_t errlen);
 /* This process's VmHWM and VmRSS, KiB. */
@@ -146,6 +159,12 @@ struct lab_opts {
  * when the fake agent cannot start (err); a run that fails is counted in
  * b->failures and described in b->errors. */
 int lab_measure(const struct lab_opts *o, struct bench_exec *b, char *err, size_t errlen);
+/* Runs the probe floor program (bench/probe_floor) `runs` times against an
+ * HTTP and a TCP target at the same interval as the executors' checks and
+ * adds its CPU per probe (us, over `probes` probes) to http and tcp. Returns
+ * 0, or -1 with err. */
+int lab_measure_floor(const struct lab_opts *o, const char *floor_bin, struct series *http,
+                      struct series *tcp, char *err, size_t errlen);
 
 /* ------------------------------------------------------------ scale.c */
 
@@ -184,6 +203,8 @@ struct bench_report {
 	size_t n_execs;
 	int runs;
 	double probe_module_http_us, probe_module_tcp_us; /* health_probe_bench, NaN if not run */
+	struct series floor_http, floor_tcp; /* probe_floor's CPU per probe, us (--floor) */
+	double fault_cost_us;                /* procfs_fault_cost_us() */
 	struct scale_result *scale;
 	size_t n_scale;
 	char load_before[64], load_after[64]; /* /proc/loadavg */

@@ -34,11 +34,18 @@ extern char **environ;
 
 static const char usage[] =
     "usage: bench_driver [options]\n"
-    "  --executor '[K=V ...] PATH'\n"
+    "  --executor '[marathon:] [K=V ...] PATH'\n"
     "                         also measure this Mesos HTTP executor (or ours with another\n"
     "                         environment), side by side with ours; repeatable. It is run as\n"
-    "                         the agent runs a command executor, K=V added to its environment\n"
-    "  --ours '[K=V ...] PATH' our executor (default: this build's, " BENCH_EXECUTOR ")\n"
+    "                         the agent runs a command executor, K=V added to its environment;\n"
+    "                         with marathon: in Marathon's custom-executor form instead\n"
+    "                         (ExecutorInfo.command \"chmod ug+rx './executor' && exec\n"
+    "                         './executor' sleep 600\", no TaskInfo.command), as the Go\n"
+    "                         executor expects\n"
+    "  --ours '[marathon:] [K=V ...] PATH'\n"
+    "                         our executor (default: this build's, " BENCH_EXECUTOR ")\n"
+    "  --floor PATH           bench/probe_floor of the static build: its CPU per probe, the\n"
+    "                         floor each executor's probe CPU is compared with ('' to skip)\n"
     "  --runs N               runs per executor, after a warm-up (default 5)\n"
     "  --settle SECS          wait after TASK_RUNNING before the idle window (default 11:\n"
     "                         past one-shot timers an executor may arm at start)\n"
@@ -67,6 +74,7 @@ struct options {
 	size_t n_scale;
 	double scale_timeout;
 	const char *probe_bench;
+	const char *floor;
 	const char *json;
 };
 
@@ -162,6 +170,8 @@ static int parse(int argc, char **argv, struct options *o)
 			o->env[o->n_env++] = v;
 		} else if (!strcmp(a, "--probe-bench")) {
 			o->probe_bench = v;
+		} else if (!strcmp(a, "--floor")) {
+			o->floor = v;
 		} else if (!strcmp(a, "--json")) {
 			o->json = v;
 		} else {
@@ -173,7 +183,8 @@ static int parse(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/* "[K=V ...] PATH": the environment words, then the binary. */
+/* "[marathon:] [K=V ...] PATH": the form, the environment words, then the
+ * binary. */
 static int exec_from_spec(struct bench_exec *b, const char *spec, const struct options *o)
 {
 	size_t n = 0, label_len;
@@ -183,6 +194,11 @@ static int exec_from_spec(struct bench_exec *b, const char *spec, const struct o
 	char *p = b->spec;
 	while (*p == ' ')
 		p++;
+	if (!strncmp(p, "marathon:", 9)) {
+		b->marathon = true;
+		for (p += 9; *p == ' ';)
+			p++;
+	}
 	const char *base = NULL;
 	for (;;) {
 		size_t word = strcspn(p, " ");
@@ -198,6 +214,12 @@ static int exec_from_spec(struct bench_exec *b, const char *spec, const struct o
 	b->path = p;
 	base = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
 	label_len = (size_t)snprintf(b->label, sizeof(b->label), "%s", base);
+	b->is_static = procfs_is_static(b->path);
+	const char *tags[] = {b->is_static ? "static" : NULL, b->marathon ? "marathon" : NULL};
+	for (size_t i = 0; i < 2; i++)
+		if (tags[i] && label_len < sizeof(b->label))
+			label_len += (size_t)snprintf(
+			    b->label + label_len, sizeof(b->label) - label_len, " (%s)", tags[i]);
 	for (size_t i = o->n_env; i < n && label_len < sizeof(b->label); i++)
 		label_len += (size_t)snprintf(b->label + label_len, sizeof(b->label) - label_len,
 		                              " %s", b->env[i]);
@@ -289,6 +311,7 @@ int main(int argc, char **argv)
 	    .n_scale = 3,
 	    .scale_timeout = 180,
 	    .probe_bench = BENCH_PROBE_BENCH,
+	    .floor = "",
 	};
 	if (parse(argc, argv, &o) < 0)
 		return 2;
@@ -308,6 +331,7 @@ int main(int argc, char **argv)
 		if (exec_from_spec(&execs[k + 1], o.others[k], &o) < 0)
 			return 2;
 	loadavg(rep.load_before, sizeof(rep.load_before));
+	rep.fault_cost_us = procfs_fault_cost_us();
 	for (size_t k = 0; k < rep.n_execs; k++) {
 		fprintf(stderr,
 		        "bench: %s: %d runs (start, LAUNCH, %.0f s idle, %d HTTP and %d TCP "
@@ -318,6 +342,18 @@ int main(int argc, char **argv)
 			return strcmp(err, "interrupted") ? 1 : 130;
 		}
 		status |= execs[k].failures != 0;
+	}
+	if (o.floor && *o.floor) {
+		fprintf(stderr,
+		        "bench: the probe floor (%s): %d runs of %d HTTP and %d TCP probes\n",
+		        o.floor, o.lab.runs, o.lab.probes, o.lab.probes);
+		if (lab_measure_floor(&o.lab, o.floor, &rep.floor_http, &rep.floor_tcp, err,
+		                      sizeof(err)) < 0) {
+			fprintf(stderr, "bench: probe floor: %s\n", err);
+			if (!strcmp(err, "interrupted"))
+				return 130;
+			status = 1;
+		}
 	}
 	fprintf(stderr, "bench: the probe module alone (%s)\n",
 	        *o.probe_bench ? o.probe_bench : "skipped");

@@ -2,10 +2,10 @@
  * (fakeagent's library) runs on this process's loop and spawns the executor
  * as the Mesos agent would (its own session, the agent's environment, the
  * command-executor form: the binary exec'd directly, the task's command in
- * TaskInfo.command). Its observer notes give the wire times: a call is
- * noted when the agent has read and decoded it, an event when it is queued
- * on the executor's stream (microhttpd writes it in the same loop turn);
- * fork() and reaping are timed by the agent itself (fa_executor_times).
+ * TaskInfo.command; or Marathon's custom-executor form, see launch_task). Its observer notes give
+ * the wire times: a call is noted when the agent has read and decoded it, an event when it is
+ * queued on the executor's stream (microhttpd writes it in the same loop turn); fork() and reaping
+ * are timed by the agent itself (fa_executor_times).
  *
  * Each run is three launches, one after the other:
  *   plain  sleep 600, no health check: start -> SUBSCRIBE, LAUNCH ->
@@ -26,12 +26,17 @@
 #include "fakeagent/load.h"
 #include "fakeagent/timeline.h"
 
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+
+extern char **environ;
 
 #define EXPECT_SECS  30.0 /* generous deadline for anything the agent waits for */
 #define TASK_COMMAND "sleep 600"
@@ -41,7 +46,8 @@ struct watch {
 	char task_id[64];
 	bool active;
 	uint64_t subscribe_ns, launch_ns, running_ns, healthy_ns, kill_ns, terminal_ns, ack_ns;
-	int terminal_state; /* -1 until a terminal update from the executor */
+	long subscribe_faults; /* the executor's minor faults when its SUBSCRIBE arrived */
+	int terminal_state;    /* -1 until a terminal update from the executor */
 	char terminal_uuid[37];
 	char terminal_message[160];
 	bool ended;
@@ -62,6 +68,7 @@ struct lab {
 	const struct target *counting; /* the target of a probe window */
 	long goal;                     /* ... and the count that ends it */
 	int seq;
+	bool marathon; /* the executor expects Marathon's custom-executor form */
 	bool interrupted, stopped;
 };
 
@@ -84,8 +91,11 @@ static void observe(void *data, const struct fa_note *n)
 		return;
 	switch (n->kind) {
 	case FA_NOTE_CALL:
-		if (!w->subscribe_ns && starts(n->text, "SUBSCRIBE"))
+		if (!w->subscribe_ns && starts(n->text, "SUBSCRIBE")) {
 			w->subscribe_ns = now;
+			w->subscribe_faults =
+			    lab->exec ? procfs_minflt(fa_executor_pid(lab->exec)) : -1;
+		}
 		break;
 	case FA_NOTE_EVENT:
 		if (!w->launch_ns && starts(n->text, "LAUNCH"))
@@ -207,16 +217,30 @@ static cJSON *health_check_json(const struct lab *lab, const struct target *t)
 }
 
 /* Launches task `id`: `sleep 600`, with a health check against `t` unless
- * NULL. */
+ * NULL. As a command task (the agent runs the binary, the command in
+ * TaskInfo.command), or in Marathon's custom-executor form: an ExecutorInfo
+ * whose shell command is `chmod ug+rx './executor' && exec './executor'
+ * sleep 600` (the agent copies the binary into the sandbox as ./executor, as
+ * the fetcher would) and no TaskInfo.command. */
 static struct fa_task *launch_task(struct lab *lab, const char *bin, const char *id,
                                    const struct target *t, char *err, size_t errlen)
 {
 	cJSON *task = cJSON_CreateObject();
 	cJSON_AddStringToObject(task, "name", "bench");
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(task, "task_id"), "value", id);
-	cJSON *cmd = cJSON_AddObjectToObject(task, "command");
-	cJSON_AddBoolToObject(cmd, "shell", true);
-	cJSON_AddStringToObject(cmd, "value", TASK_COMMAND);
+	cJSON *cmd;
+	if (lab->marathon) {
+		cJSON *ex = cJSON_AddObjectToObject(task, "executor");
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(ex, "executor_id"), "value", id);
+		cmd = cJSON_AddObjectToObject(ex, "command");
+		cJSON_AddBoolToObject(cmd, "shell", true);
+		cJSON_AddStringToObject(
+		    cmd, "value", "chmod ug+rx './executor' && exec './executor' " TASK_COMMAND);
+	} else {
+		cmd = cJSON_AddObjectToObject(task, "command");
+		cJSON_AddBoolToObject(cmd, "shell", true);
+		cJSON_AddStringToObject(cmd, "value", TASK_COMMAND);
+	}
 	if (t)
 		cJSON_AddItemToObject(task, "health_check", health_check_json(lab, t));
 	struct load_result lr;
@@ -368,6 +392,8 @@ static int run_plain(struct lab *lab, const char *bin, struct bench_exec *b, boo
 	if (record) {
 		double secs = (double)(t1 - t0) / 1e9;
 		series_add(&b->fig[FIG_START_SUB], ms_between(spawned, w->subscribe_ns));
+		if (w->subscribe_faults >= 0)
+			series_add(&b->fig[FIG_START_FAULTS], (double)w->subscribe_faults);
 		series_add(&b->fig[FIG_START_CPU], start_cpu * 1e3);
 		series_add(&b->fig[FIG_LAUNCH_RUN], ms_between(w->launch_ns, w->running_ns));
 		series_add(&b->fig[FIG_HWM], (double)s1.hwm_kib);
@@ -480,6 +506,80 @@ static void lab_close(struct lab *lab)
 	timeline_free(&lab->tl);
 }
 
+/* ------------------------------------------------------------ the floor */
+
+static bool probes_counted(const struct lab *lab)
+{
+	return lab->counting->count >= lab->goal;
+}
+
+/* One floor run against t: its CPU over o->probes probes, us each. */
+static double floor_run(struct lab *lab, const char *bin, struct target *t, char *err,
+                        size_t errlen)
+{
+	char where[128], interval[32];
+	if (t->kind == TARGET_HTTP)
+		snprintf(where, sizeof(where), "http://127.0.0.1:%d/health", t->port);
+	else
+		snprintf(where, sizeof(where), "127.0.0.1:%d", t->port);
+	snprintf(interval, sizeof(interval), "%g", lab->o->probe_interval);
+	char *argv[] = {(char *)bin, t->kind == TARGET_HTTP ? "--http" : "--tcp",
+	                where,       "--interval",
+	                interval,    NULL};
+	pid_t pid;
+	int rc = posix_spawn(&pid, bin, NULL, NULL, argv, environ);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot run %s: %s", bin, strerror(rc));
+		return NAN;
+	}
+	double us = NAN;
+	lab->counting = t;
+	lab->goal = t->count + 2; /* past its first probe */
+	if (wait_for(lab, probes_counted, EXPECT_SECS)) {
+		long c0 = t->count;
+		double cpu0 = procfs_cpu_secs(pid);
+		lab->goal = c0 + lab->o->probes;
+		bool ok = wait_for(lab, probes_counted,
+		                   lab->o->probes * lab->o->probe_interval * 4 + EXPECT_SECS);
+		double cpu1 = procfs_cpu_secs(pid);
+		if (ok && !isnan(cpu0) && !isnan(cpu1))
+			us = (cpu1 - cpu0) / (double)(t->count - c0) * 1e6;
+	}
+	if (isnan(us))
+		snprintf(err, errlen, "%s: %s probes stopped after %ld", bin,
+		         t->kind == TARGET_HTTP ? "HTTP" : "TCP", t->count);
+	kill(pid, SIGTERM);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return us;
+}
+
+int lab_measure_floor(const struct lab_opts *o, const char *floor_bin, struct series *http,
+                      struct series *tcp, char *err, size_t errlen)
+{
+	struct lab lab;
+	static const char *const no_env[] = {NULL};
+	int rc = 0;
+	if (lab_open(&lab, o, no_env, err, errlen) < 0) {
+		lab_close(&lab);
+		return -1;
+	}
+	for (int i = 0; i < o->runs && !lab.interrupted && rc == 0; i++) {
+		double h = floor_run(&lab, floor_bin, &lab.http, err, errlen);
+		double t = isnan(h) ? NAN : floor_run(&lab, floor_bin, &lab.tcp, err, errlen);
+		if (isnan(h) || isnan(t))
+			rc = -1;
+		series_add(http, h);
+		series_add(tcp, t);
+	}
+	if (lab.interrupted) {
+		snprintf(err, errlen, "interrupted");
+		rc = -1;
+	}
+	lab_close(&lab);
+	return rc;
+}
+
 int lab_measure(const struct lab_opts *o, struct bench_exec *b, char *err, size_t errlen)
 {
 	struct lab lab;
@@ -494,6 +594,7 @@ int lab_measure(const struct lab_opts *o, struct bench_exec *b, char *err, size_
 		lab_close(&lab);
 		return -1;
 	}
+	lab.marathon = b->marathon;
 	run_plain(&lab, b->path, b, false); /* warm-up */
 	companion_start(&lab, b->path, b);
 	for (int i = 0; i < o->runs && !lab.interrupted; i++) {

@@ -6,6 +6,8 @@
  * scale benchmark. */
 #include "bench.h"
 
+#include <elf.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -182,6 +185,74 @@ void procfs_self_memory(long *hwm_kib, long *rss_kib)
 {
 	*hwm_kib = field_kib("/proc/self/status", "VmHWM");
 	*rss_kib = field_kib("/proc/self/status", "VmRSS");
+}
+
+long procfs_minflt(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')'); /* the command may hold spaces */
+	long v = -1;
+	/* after ")": state ppid pgrp session tty tpgid flags minflt */
+	if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %ld", &v) != 1)
+		v = -1;
+	return v;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+double procfs_fault_cost_us(void)
+{
+	enum { PAGES = 256, ROUNDS = 9 };
+	double per[ROUNDS];
+	for (int r = 0; r < ROUNDS; r++) {
+		char *m = mmap(NULL, PAGES * 4096L, PROT_READ | PROT_WRITE,
+		               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return NAN;
+		struct timespec a, b;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		for (long i = 0; i < PAGES; i++)
+			((volatile char *)m)[i * 4096] = 1;
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		munmap(m, PAGES * 4096L);
+		per[r] = ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) /
+		         1e3 / PAGES;
+	}
+	qsort(per, ROUNDS, sizeof(per[0]), cmp_double);
+	return per[ROUNDS / 2];
+}
+
+bool procfs_is_static(const char *path)
+{
+	Elf64_Ehdr eh;
+	bool interp = false;
+	FILE *f = fopen(path, "rbe");
+	if (!f)
+		return false;
+	bool elf = fread(&eh, sizeof(eh), 1, f) == 1 && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+	           eh.e_ident[EI_CLASS] == ELFCLASS64;
+	for (int i = 0; elf && i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		if (fseek(f, (long)(eh.e_phoff + (uint64_t)i * eh.e_phentsize), SEEK_SET) != 0 ||
+		    fread(&ph, sizeof(ph), 1, f) != 1) {
+			elf = false;
+			break;
+		}
+		interp |= ph.p_type == PT_INTERP;
+	}
+	fclose(f);
+	return elf && !interp;
 }
 
 long procfs_stripped_size(const char *path, char *err, size_t errlen)

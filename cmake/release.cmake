@@ -1,17 +1,20 @@
-# Release packaging: `cmake --build <dir> --target release` (or `make release`
-# in the build dir, or scripts/release) produces, under <dir>/dist/:
-#   executor-<git describe>-linux-x86_64/            stripped executor, LICENSE, README.md
+# Release packaging: scripts/release (or `make release` in any build directory,
+# which runs it) produces, under build/release/dist/:
+#   executor-<git describe>-linux-x86_64/            the stripped static executor,
+#                                                    LICENSE, README.md
 #   executor-<git describe>-linux-x86_64.tar.gz      the same directory as a tarball
 #   mesos-executor_<version>_amd64.deb               executor and the three fakes in
 #                                                    /usr/bin, dependencies from dpkg-shlibdeps
-# The artifacts are built with -O2 -DNDEBUG and stripped. In any other build dir
-# (Debug, RelWithDebInfo, CMake's default -O3 Release, sanitizers, coverage) the
-# target configures a Release build of the same sources in <dir>/release and
-# packages that one, so a sanitized or unoptimized binary is never shipped.
+# The executor is the static one (-DEXECUTOR_STATIC=ON against scripts/static-deps'
+# prefix, built by scripts/release in build/release-static and handed to this
+# file as RELEASE_EXECUTOR): no interpreter, no shared library, so the .deb
+# needs nothing for it; the fakes stay dynamic. Everything is built with
+# -O2 -DNDEBUG and stripped.
 #
-# In Release builds libuv and protobuf-c are linked statically (Debian ships
-# their archives); libcurl, cJSON (no archive in Debian), libuuid and libcrypto
-# stay shared. docs/configuration.md lists what the binary needs at run time.
+# A distribution that prefers its own shared libraries configures a Release
+# build with -DRELEASE_SHARED=ON: `make release` there packages that build's
+# executor, linked against the system's libcurl, libuv, protobuf-c, cJSON and
+# mbedTLS (dpkg-shlibdeps lists them).
 #
 # Also here: the checks that keep the user's documentation honest (the example
 # hook compiles and works, docs/configuration.md names every variable).
@@ -35,32 +38,28 @@ else()
   set(RELEASE_DEB_VERSION "${PROJECT_SEMVER}~g${_deb_rest}")
 endif()
 
+option(RELEASE_SHARED "Release artifacts carry this build's executor, linked against the \
+system's shared libraries (for a distribution), not the static one" OFF)
+set(RELEASE_EXECUTOR "" CACHE FILEPATH
+  "The static executor the release artifacts carry (scripts/release sets it)")
 set(RELEASE_IS_CLEAN_BUILD OFF)
 if(CMAKE_BUILD_TYPE STREQUAL "Release" AND CMAKE_C_FLAGS_RELEASE STREQUAL "-O2 -DNDEBUG"
-   AND NOT SANITIZE AND NOT FUZZ AND NOT COVERAGE)
+   AND NOT SANITIZE AND NOT FUZZ AND NOT COVERAGE AND (RELEASE_EXECUTOR OR RELEASE_SHARED))
   set(RELEASE_IS_CLEAN_BUILD ON)
 endif()
-
-option(RELEASE_STATIC_LIBS "Release builds: link libuv and protobuf-c statically" ON)
-if(RELEASE_IS_CLEAN_BUILD AND RELEASE_STATIC_LIBS)
-  # pkg-config's imported targets name the shared objects; point them at the
-  # archives instead (evaluated at generate time, so every target sees it).
-  find_library(RELEASE_UV_A NAMES libuv_a.a libuv.a)
-  find_library(RELEASE_PROTOBUFC_A NAMES libprotobuf-c.a)
-  if(RELEASE_UV_A AND TARGET PkgConfig::UV)
-    set_target_properties(PkgConfig::UV PROPERTIES
-      INTERFACE_LINK_LIBRARIES "${RELEASE_UV_A};pthread;dl")
-  endif()
-  if(RELEASE_PROTOBUFC_A AND TARGET PkgConfig::PROTOBUFC)
-    set_target_properties(PkgConfig::PROTOBUFC PROPERTIES
-      INTERFACE_LINK_LIBRARIES "${RELEASE_PROTOBUFC_A}")
-  endif()
+if(RELEASE_EXECUTOR AND RELEASE_SHARED)
+  message(FATAL_ERROR "RELEASE_EXECUTOR (the static executor) and RELEASE_SHARED exclude each other")
 endif()
 
 # ---- install rules (what the .deb holds)
-set(_release_bins executor fakeagent fakeconsul fakevaas)
 set(_release_present "")
-foreach(bin ${_release_bins})
+if(RELEASE_EXECUTOR)
+  install(PROGRAMS ${RELEASE_EXECUTOR} DESTINATION bin RENAME executor COMPONENT runtime)
+elseif(TARGET executor)
+  install(TARGETS executor RUNTIME DESTINATION bin COMPONENT runtime)
+  list(APPEND _release_present executor)
+endif()
+foreach(bin fakeagent fakeconsul fakevaas)
   if(TARGET ${bin})
     install(TARGETS ${bin} RUNTIME DESTINATION bin COMPONENT runtime)
     list(APPEND _release_present ${bin})
@@ -88,8 +87,8 @@ set(CPACK_PACKAGE_DIRECTORY "${RELEASE_DIST}")
 set(CPACK_DEBIAN_FILE_NAME "DEB-DEFAULT")
 set(CPACK_DEBIAN_PACKAGE_SECTION "admin")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-# dpkg-shlibdeps sees only the soname; the HTTP clients use
-# CURLOPT_PROTOCOLS_STR, which libcurl has since 7.85. Added to its list.
+# dpkg-shlibdeps sees only the soname; the fakes' (and a shared executor's)
+# HTTP clients use CURLOPT_PROTOCOLS_STR, which libcurl has since 7.85.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= 7.85.0)")
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/allegro/mesos-executor")
 set(CPACK_DEB_COMPONENT_INSTALL OFF)
@@ -99,10 +98,15 @@ include(CPack)
 if(RELEASE_IS_CLEAN_BUILD)
   find_program(RELEASE_DPKG_SHLIBDEPS dpkg-shlibdeps)
   set(_release_stage "${RELEASE_DIST}/${RELEASE_NAME}")
+  if(RELEASE_EXECUTOR)
+    set(_release_exe "${RELEASE_EXECUTOR}")
+  else()
+    set(_release_exe "$<TARGET_FILE:executor>")
+  endif()
   add_custom_target(release
     COMMAND ${CMAKE_COMMAND} -E rm -rf "${_release_stage}" "${_release_stage}.tar.gz"
     COMMAND ${CMAKE_COMMAND} -E make_directory "${_release_stage}"
-    COMMAND ${CMAKE_STRIP} --strip-all -o "${_release_stage}/executor" $<TARGET_FILE:executor>
+    COMMAND ${CMAKE_STRIP} --strip-all -o "${_release_stage}/executor" "${_release_exe}"
     COMMAND ${CMAKE_COMMAND} -E copy ${CMAKE_SOURCE_DIR}/LICENSE ${CMAKE_SOURCE_DIR}/README.md
             "${_release_stage}/"
     COMMAND ${CMAKE_COMMAND} -E chdir "${RELEASE_DIST}"
@@ -118,14 +122,13 @@ if(RELEASE_IS_CLEAN_BUILD)
       "dependencies (Debian package dpkg-dev)")
   endif()
 else()
-  # Not a clean Release build: package a Release build of the same sources.
-  set(_release_sub "${CMAKE_BINARY_DIR}/release")
+  # Not the build scripts/release configures: run it (the static executor and
+  # the artifacts in build/release/dist), so that a sanitized, unoptimized or
+  # dynamic binary is never shipped by accident.
   add_custom_target(release
-    COMMAND ${CMAKE_COMMAND} -S "${CMAKE_SOURCE_DIR}" -B "${_release_sub}"
-            -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -DNDEBUG"
-            -DBUILD_TESTS=OFF -DSANITIZE= -DFUZZ=OFF -DCOVERAGE=OFF
-    COMMAND ${CMAKE_COMMAND} --build "${_release_sub}" --target release
-    COMMENT "Configuring a Release build in ${_release_sub} for the release artifacts"
+    COMMAND sh "${CMAKE_SOURCE_DIR}/scripts/release"
+    COMMENT "scripts/release: the static executor and the artifacts in build/release/dist"
+    USES_TERMINAL
     VERBATIM)
 endif()
 

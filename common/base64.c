@@ -1,16 +1,24 @@
-/* base64 via OpenSSL's EVP block functions (see base64.h). */
+/* base64 through mbedTLS (see base64.h). mbedTLS wants whole, padded blocks
+ * and tolerates only line breaks and some spaces; Mesos' JSON may drop the
+ * padding. So the text is first reduced to its alphabet characters, checked,
+ * and padded, then decoded. */
 #include "base64.h"
 
-#include <openssl/evp.h>
+#include <mbedtls/base64.h>
 #include <stdlib.h>
 #include <string.h>
 
 char *b64_encode(const uint8_t *data, size_t len)
 {
-	char *out = malloc(4 * ((len + 2) / 3) + 1);
+	size_t size = 4 * ((len + 2) / 3) + 1, n = 0;
+	char *out = malloc(size);
 	if (!out)
 		return NULL;
-	EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+	if (mbedtls_base64_encode((unsigned char *)out, size, &n, data, len) != 0) {
+		free(out);
+		return NULL;
+	}
+	out[n] = '\0';
 	return out;
 }
 
@@ -47,16 +55,16 @@ uint8_t *b64_decode(const char *text, size_t text_len, size_t *out_len)
 		goto out;
 	for (size_t i = 0; i < missing; i++)
 		clean[n++] = '=';
-	out = malloc(n / 4 * 3 + 1);
+	size_t cap = n / 4 * 3 + 1, got = 0;
+	out = malloc(cap);
 	if (!out)
 		goto out;
-	int got = n ? EVP_DecodeBlock(out, (unsigned char *)clean, (int)n) : 0;
-	if (got < 0) {
+	if (mbedtls_base64_decode(out, cap, &got, (unsigned char *)clean, n) != 0) {
 		free(out);
 		out = NULL;
 		goto out;
 	}
-	*out_len = (size_t)got - missing;
+	*out_len = got;
 out:
 	free(clean);
 	return out;

@@ -1,4 +1,4 @@
-/* Standard base64 (alphabet +/, '=' padding) through OpenSSL, as Mesos writes
+/* Standard base64 (alphabet +/, '=' padding) through mbedTLS, as Mesos writes
  * bytes fields in JSON. The decoder tolerates missing padding and
  * whitespace, and rejects any other character. */
 #ifndef BASE64_H

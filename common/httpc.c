@@ -5,9 +5,16 @@
  * collected with curl_multi_info_read. */
 #include "httpc.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct httpc {
 	uv_loop_t *loop;
@@ -179,6 +186,134 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
+/* ------------------------------------------------------------ defaults */
+
+static struct {
+	pthread_once_t once;
+	const char *file, *dir;
+} CA = {.once = PTHREAD_ONCE_INIT};
+
+static bool is_file(const char *p)
+{
+	struct stat st;
+	return p && *p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool is_dir(const char *p)
+{
+	struct stat st;
+	return p && *p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void find_system_ca(void)
+{
+	static const char *const bundles[] = {
+	    "/etc/ssl/certs/ca-certificates.crt",                /* Debian, Ubuntu, Alpine */
+	    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* RHEL, CentOS 7+ */
+	    "/etc/pki/tls/certs/ca-bundle.crt",                  /* RHEL, CentOS 6+ */
+	    "/etc/ssl/ca-bundle.pem",                            /* SUSE */
+	    "/etc/ssl/cert.pem",                                 /* Alpine, BSDs */
+	};
+	const char *file = getenv("SSL_CERT_FILE"), *dir = getenv("SSL_CERT_DIR");
+	if (is_file(file) || is_dir(dir)) {
+		CA.file = is_file(file) ? strdup(file) : NULL;
+		CA.dir = is_dir(dir) ? strdup(dir) : NULL;
+		return;
+	}
+	for (size_t i = 0; i < sizeof(bundles) / sizeof(bundles[0]); i++)
+		if (is_file(bundles[i])) {
+			CA.file = bundles[i];
+			return;
+		}
+	if (is_dir("/etc/ssl/certs"))
+		CA.dir = "/etc/ssl/certs";
+}
+
+void httpc_system_ca(const char **file, const char **dir)
+{
+	pthread_once(&CA.once, find_system_ca);
+	*file = CA.file;
+	*dir = CA.dir;
+}
+
+static curl_socket_t open_cloexec(void *data, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
+/* mbedTLS 2.28 (the TLS of the static build's libcurl) matches a
+ * certificate's DNS names and CN against the host, never its IP address
+ * names, and agents are addressed by IP (MESOS_AGENT_ENDPOINT). So with
+ * libcurl on mbedTLS, a certificate whose iPAddress subjectAltName equals the
+ * URL's IP literal has its name accepted (RFC 6125 6.2.1); the chain is
+ * verified as before. libcurl on OpenSSL (the glibc build) checks IP names
+ * itself and never installs this. */
+static bool tls_is_mbedtls(void)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	return v->ssl_version && strncmp(v->ssl_version, "mbedTLS", 7) == 0;
+}
+
+/* The URL's host as 4 or 16 bytes when it is an IP literal; 0 otherwise. */
+static size_t url_ip(CURL *e, unsigned char ip[16])
+{
+	char *url = NULL, *host = NULL;
+	size_t len = 0;
+	CURLU *u = curl_url();
+	if (u && curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url &&
+	    curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		size_t n = strlen(host);
+		if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+			host[n - 1] = '\0';
+			len = inet_pton(AF_INET6, host + 1, ip) == 1 ? 16 : 0;
+		} else {
+			len = inet_pton(AF_INET, host, ip) == 1 ? 4 : 0;
+		}
+	}
+	curl_free(host);
+	curl_url_cleanup(u);
+	return len;
+}
+
+static int verify_ip_name(void *data, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	unsigned char ip[16];
+	size_t len;
+	if (depth != 0 || !(*flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) || !(len = url_ip(data, ip)))
+		return 0;
+	for (const mbedtls_x509_sequence *san = &crt->subject_alt_names; san; san = san->next)
+		if (san->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) && san->buf.len == len &&
+		    memcmp(san->buf.p, ip, len) == 0) {
+			*flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH;
+			break;
+		}
+	return 0;
+}
+
+static CURLcode on_mbedtls_config(CURL *e, void *config, void *data)
+{
+	mbedtls_ssl_conf_verify(config, verify_ip_name, e);
+	return CURLE_OK;
+}
+
+void httpc_easy_defaults(void *curl_easy)
+{
+	CURL *e = curl_easy;
+	const char *file, *dir;
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_cloexec);
+	if (tls_is_mbedtls())
+		curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_mbedtls_config);
+	httpc_system_ca(&file, &dir);
+	if (file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, file);
+	if (dir)
+		curl_easy_setopt(e, CURLOPT_CAPATH, dir);
+}
+
+/* ------------------------------------------------------------ the client */
+
 struct httpc *httpc_new(uv_loop_t *loop)
 {
 	static int global_ok = -1;
@@ -288,6 +423,7 @@ struct httpc_req *httpc_start(struct httpc *h, const struct httpc_opts *o)
 		return NULL;
 	}
 	CURL *e = r->easy;
+	httpc_easy_defaults(e);
 	curl_easy_setopt(e, CURLOPT_URL, o->url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -303,10 +439,10 @@ struct httpc_req *httpc_start(struct httpc *h, const struct httpc_opts *o)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
 	if (o->connect_timeout_ms)
 		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
-	if (o->ca_file)
+	if (o->ca_file || o->ca_dir || o->insecure) { /* instead of httpc_system_ca() */
 		curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
-	if (o->ca_dir)
 		curl_easy_setopt(e, CURLOPT_CAPATH, o->ca_dir);
+	}
 	if (o->client_cert) {
 		curl_easy_setopt(e, CURLOPT_SSLCERT, o->client_cert);
 		curl_easy_setopt(e, CURLOPT_SSLKEY, o->client_key);

@@ -66,6 +66,27 @@ struct httpc_opts {
 
 /* Returns NULL when libcurl cannot be initialised. */
 struct httpc *httpc_new(uv_loop_t *loop);
+
+/* ---- defaults every libcurl handle of the executor gets (this client and
+ * the hooks' blocking one, hooks/http.c) */
+
+/* The CA certificates that verify TLS peers when nothing more specific is
+ * configured, found at run time, never compiled in: $SSL_CERT_FILE, or
+ * $SSL_CERT_DIR (Go's and OpenSSL's variables, as the Go executor read
+ * them), or the first bundle of Debian/Ubuntu/Alpine
+ * (/etc/ssl/certs/ca-certificates.crt), RHEL/CentOS 7 and later
+ * (/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem, /etc/pki/tls/certs/
+ * ca-bundle.crt), SUSE (/etc/ssl/ca-bundle.pem) or Alpine/BSD
+ * (/etc/ssl/cert.pem) that exists, else the directory /etc/ssl/certs.
+ * Looked up once per process. *file or *dir is NULL (both when none). */
+void httpc_system_ca(const char **file, const char **dir);
+/* Applies the defaults to a fresh (or reset) easy handle: its sockets are
+ * opened close-on-exec (a task or hook command spawned meanwhile must not
+ * inherit one), it verifies peers with httpc_system_ca(), and, on a libcurl
+ * with mbedTLS 2.28 (the static build), it matches an IP address URL against
+ * the certificate's iPAddress names, as libcurl on OpenSSL does. Options set
+ * afterwards (CURLOPT_CAINFO, CURLOPT_CAPATH) replace the CA defaults. */
+void httpc_easy_defaults(void *curl_easy);
 /* Cancels every request (no callbacks), closes the handles; `cb` runs once
  * they are all closed and the client is freed. Not from inside an httpc
  * callback. */

@@ -1,63 +1,58 @@
-/* Certificate expiry (see cert.h): PEM parsing and NotAfter with OpenSSL,
- * the random margin from OpenSSL's RNG. */
+/* Certificate expiry (see cert.h): PEM decoding and NotAfter with mbedTLS,
+ * the random margin from the kernel (common/uuid4.h). */
 #include "cert.h"
 
 #include "common/duration.h"
+#include "common/uuid4.h"
 
 #include <math.h>
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
-#include <openssl/x509.h>
+#include <mbedtls/error.h>
+#include <mbedtls/x509_crt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define PREFIX "problem with certificate: "
 
-static void openssl_reason(char *buf, size_t len)
-{
-	unsigned long e = ERR_peek_last_error();
-	if (e)
-		ERR_error_string_n(e, buf, len);
-	else
-		snprintf(buf, len, "unknown error");
-	ERR_clear_error();
-}
-
+/* The first "-----BEGIN CERTIFICATE-----" block only (mbedTLS would parse
+ * every block of a chain), through mbedTLS' PEM and X.509 parser. */
 int cert_not_after(const char *pem, double *not_after, char *err, size_t errlen)
 {
-	BIO *bio = BIO_new_mem_buf(pem, -1);
-	if (!bio) {
+	static const char begin[] = "-----BEGIN CERTIFICATE-----",
+	                  end[] = "-----END CERTIFICATE-----";
+	const char *from = strstr(pem, begin);
+	if (!from) {
+		snprintf(err, errlen,
+		         PREFIX "missing certificate data (CERTIFICATE holds no PEM "
+		                "\"-----BEGIN CERTIFICATE-----\" block)");
+		return -1;
+	}
+	const char *to = strstr(from, end);
+	size_t len = to ? (size_t)(to - from) + sizeof(end) - 1 : strlen(from);
+	char *block = strndup(from, len); /* NUL-terminated: mbedTLS' sign of PEM */
+	if (!block) {
 		snprintf(err, errlen, PREFIX "out of memory");
 		return -1;
 	}
-	ERR_clear_error();
-	X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (!x) {
-		unsigned long e = ERR_peek_last_error();
-		if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
-			ERR_clear_error();
-			snprintf(err, errlen,
-			         PREFIX "missing certificate data (CERTIFICATE holds no PEM "
-			                "\"-----BEGIN CERTIFICATE-----\" block)");
-		} else {
-			char why[256];
-			openssl_reason(why, sizeof(why));
-			snprintf(err, errlen, PREFIX "certificate is invalid: %s", why);
-		}
+	mbedtls_x509_crt crt;
+	mbedtls_x509_crt_init(&crt);
+	int rc = mbedtls_x509_crt_parse(&crt, (const unsigned char *)block, len + 1);
+	free(block);
+	if (rc != 0) {
+		char why[200];
+		mbedtls_x509_crt_free(&crt);
+		mbedtls_strerror(rc, why, sizeof(why));
+		snprintf(err, errlen, PREFIX "certificate is invalid: %s", why);
 		return -1;
 	}
-	struct tm tm;
-	int ok = ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm);
-	X509_free(x);
-	if (!ok) {
-		ERR_clear_error();
-		snprintf(err, errlen, PREFIX "certificate is invalid: unreadable NotAfter");
-		return -1;
-	}
+	struct tm tm = {.tm_year = crt.valid_to.year - 1900,
+	                .tm_mon = crt.valid_to.mon - 1,
+	                .tm_mday = crt.valid_to.day,
+	                .tm_hour = crt.valid_to.hour,
+	                .tm_min = crt.valid_to.min,
+	                .tm_sec = crt.valid_to.sec};
+	mbedtls_x509_crt_free(&crt);
 	*not_after = (double)timegm(&tm);
 	return 0;
 }
@@ -75,10 +70,7 @@ static const char *find_certificate(char *const *env)
 static int64_t random_margin(int64_t range)
 {
 	uint64_t r;
-	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1) {
-		ERR_clear_error();
-		r = (uint64_t)time(NULL) * 2654435761u; /* never in practice */
-	}
+	uuid4_random(&r, sizeof(r));
 	return (int64_t)(r % (uint64_t)range);
 }
 

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -226,10 +227,8 @@ static void __attribute__((noreturn)) child(const struct child_plan *p)
 		dup2(s->stdout_fd, 1);
 	if (s->stderr_fd >= 0)
 		dup2(s->stderr_fd, 2);
-	/* Nothing of the executor's leaks into the task, but the error pipe. */
-	if (p->errfd > 3)
-		syscall(SYS_close_range, 3, p->errfd - 1, 0);
-	syscall(SYS_close_range, p->errfd + 1, ~0U, 0);
+	/* Nothing of the executor's leaks into the task: every descriptor from 3
+	 * up is close-on-exec (mark_cloexec), the error pipe too. */
 	if (s->cwd && chdir(s->cwd) < 0)
 		goto fail;
 	if (p->switch_user && (setgroups((size_t)p->ngroups, p->groups) < 0 || setgid(p->gid) < 0 ||
@@ -245,6 +244,50 @@ fail:
 	if (write(p->errfd, &err, sizeof(err)) < 0) {
 	}
 	_exit(127);
+}
+
+/* Marks every descriptor from 3 up close-on-exec, so that a child inherits
+ * only what is dup2'd onto its 0, 1 and 2 (dup2 clears the flag). libuv opens
+ * everything close-on-exec, libcurl's sockets and a hook's own files may not
+ * be. Portable to any kernel: close_range(CLOSE_RANGE_CLOEXEC) since Linux
+ * 5.11; before that each descriptor /proc/self/fd lists; without /proc (a
+ * bare chroot), every number below the descriptor limit. A descriptor another
+ * thread opens between this and the exec may leak: libuv and curl open theirs
+ * with O_CLOEXEC/SOCK_CLOEXEC or on the loop thread, which is the one that
+ * spawns tasks and probes. */
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+static void set_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFD);
+	if (fl >= 0 && !(fl & FD_CLOEXEC))
+		fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+}
+
+void proc_mark_cloexec(enum proc_cloexec_way way)
+{
+	if (way == PROC_CLOEXEC_ANY && syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	DIR *d = way != PROC_CLOEXEC_EVERY_NUMBER ? opendir("/proc/self/fd") : NULL;
+	if (d) {
+		int self = dirfd(d);
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			int fd = atoi(de->d_name);
+			if (fd >= 3 && fd != self)
+				set_cloexec(fd);
+		}
+		closedir(d);
+		return;
+	}
+	struct rlimit rl;
+	int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	                  rl.rlim_cur < (rlim_t)INT32_MAX
+	              ? (int)rl.rlim_cur
+	              : 65536;
+	for (int fd = 3; fd < max; fd++)
+		set_cloexec(fd);
 }
 
 static int plan(struct child_plan *p, const struct proc_spec *s, char *err, size_t errlen)
@@ -322,8 +365,8 @@ static pid_t spawn_vfork(const struct proc_spec *s, const struct child_plan *p, 
 		posix_spawn_file_actions_adddup2(&fa, s->stdout_fd, 1);
 	if (s->stderr_fd >= 0)
 		posix_spawn_file_actions_adddup2(&fa, s->stderr_fd, 2);
-	/* Nothing of the executor's leaks into the task. */
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	/* Nothing of the executor's leaks into the task: every descriptor from 3
+	 * up is close-on-exec (mark_cloexec). */
 	if (s->cwd)
 		posix_spawn_file_actions_addchdir_np(&fa, s->cwd);
 
@@ -350,6 +393,7 @@ static pid_t spawn(const struct proc_spec *s, proc_exit_cb cb, void *data, bool 
 
 	if (plan(&p, s, err, errlen) < 0)
 		return -1;
+	proc_mark_cloexec(PROC_CLOEXEC_ANY);
 	if (!p.switch_user)
 		return spawn_vfork(s, &p, cb, data, blocking, err, errlen);
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {

@@ -44,6 +44,12 @@ void proc_shutdown(void);
  * or directory" is reported here, not as an exit status). */
 pid_t proc_spawn(const struct proc_spec *spec, proc_exit_cb cb, void *data, char *err,
                  size_t errlen);
+/* Marks every descriptor from 3 up close-on-exec; every spawn does it first,
+ * so a child inherits only its 0, 1 and 2. PROC_CLOEXEC_ANY takes the fastest
+ * way the kernel offers (close_range, then /proc/self/fd, then every number
+ * below RLIMIT_NOFILE); the others force one of the fallbacks (tests). */
+enum proc_cloexec_way { PROC_CLOEXEC_ANY, PROC_CLOEXEC_PROC_FD, PROC_CLOEXEC_EVERY_NUMBER };
+void proc_mark_cloexec(enum proc_cloexec_way way);
 /* Drops the callback of a pid: it is reaped without one, and what it was
  * (a helper or the task's) stays as it is until then. */
 void proc_forget(pid_t pid);

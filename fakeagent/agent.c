@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <ftw.h>
-#include <openssl/rand.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -268,10 +267,7 @@ struct fa_agent *fa_agent_new(uv_loop_t *loop, const struct fa_config *cfg, char
 	}
 	a->cfg.work_dir = a->work_dir;
 
-	if (RAND_bytes(a->jwt_key, sizeof(a->jwt_key)) != 1) {
-		snprintf(err, errlen, "cannot make a key for executor tokens (RAND_bytes)");
-		goto fail;
-	}
+	uuid4_random(a->jwt_key, sizeof(a->jwt_key));
 	uint8_t u[16];
 	char s[37];
 	uuid4_new(u);

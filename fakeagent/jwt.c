@@ -3,9 +3,7 @@
 
 #include "common/base64.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <mbedtls/md.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,11 +53,22 @@ static uint8_t *b64url_decode(const char *text, size_t len, size_t *out_len)
 /* HMAC-SHA256 of the signing input, base64url; malloc'd, or NULL. */
 static char *mac(const char *input, size_t len, const uint8_t key[JWT_KEY_LEN])
 {
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned md_len = 0;
-	if (!HMAC(EVP_sha256(), key, JWT_KEY_LEN, (const uint8_t *)input, len, md, &md_len))
+	uint8_t md[32];
+	const mbedtls_md_info_t *sha256 = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+	if (!sha256 ||
+	    mbedtls_md_hmac(sha256, key, JWT_KEY_LEN, (const uint8_t *)input, len, md) != 0)
 		return NULL;
-	return b64url_encode(md, md_len);
+	return b64url_encode(md, sizeof(md));
+}
+
+/* Whether a and b (n bytes each) are equal, in a time that does not depend on
+ * where they differ. */
+static bool same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	uint8_t diff = 0;
+	for (size_t i = 0; i < n; i++)
+		diff |= (uint8_t)(a[i] ^ b[i]);
+	return diff == 0;
 }
 
 /* ------------------------------------------------------------ signing */
@@ -182,7 +191,7 @@ cJSON *jwt_verify(const char *token, const uint8_t key[JWT_KEY_LEN], char *err, 
 		         "Failed to base64url-decode token signature: Invalid base64url string");
 	} else if (!want_raw) {
 		snprintf(err, errlen, "Failed to generate HMAC signature: out of memory");
-	} else if (sig_len != want_len || CRYPTO_memcmp(sig, want_raw, sig_len) != 0) {
+	} else if (sig_len != want_len || !same_bytes(sig, want_raw, sig_len)) {
 		snprintf(err, errlen, "Token signature does not match");
 	} else {
 		free(sig);

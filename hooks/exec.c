@@ -170,10 +170,10 @@ static int exec_handle(struct hook *h, const struct hook_call *call, struct hook
 		if (took >= timeout)
 			ret = hook_fail(
 			    res, "exec hook for %s timed out after %lldms (killed by %s)%s%s", ev,
-			    (long long)timeout, sigdescr_np(sig), line[0] ? ": " : "", line);
+			    (long long)timeout, strsignal(sig), line[0] ? ": " : "", line);
 		else
 			ret = hook_fail(res, "exec hook for %s was killed by signal %d (%s)%s%s",
-			                ev, sig, sigdescr_np(sig), line[0] ? ": " : "", line);
+			                ev, sig, strsignal(sig), line[0] ? ": " : "", line);
 	} else if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
 		ret = hook_fail(res, "exec hook for %s exited with status %d%s%s", ev,
 		                WIFEXITED(ws) ? WEXITSTATUS(ws) : -1, line[0] ? ": " : "", line);

@@ -3,6 +3,7 @@
  * (see http.h). */
 #include "http.h"
 
+#include "common/httpc.h"
 #include "common/log.h"
 
 #include <arpa/inet.h>
@@ -114,6 +115,7 @@ static int attempt(const struct hookhttp_req *req, struct curl_slist *hdrs,
 		snprintf(res->error, sizeof(res->error), "curl_easy_init failed");
 		return -1;
 	}
+	httpc_easy_defaults(c);
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);

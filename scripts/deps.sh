@@ -3,10 +3,15 @@
 # Idempotent: apt-get runs only when a package is missing. Safe to run on every build.
 set -eu
 
+# musl-tools, dpkg-dev, debian-archive-keyring and python3: the static
+# executor (scripts/static-deps builds its libraries from Debian's source
+# packages); busybox-static: the chroot it is tested in (it replaces the
+# busybox package, whose /bin/busybox it provides statically linked).
 pkgs="build-essential cmake pkg-config
 libcurl4-openssl-dev libuv1-dev libprotobuf-c-dev protobuf-c-compiler
-libmicrohttpd-dev libcjson-dev libcmocka-dev uuid-dev libssl-dev
-clang libclang-rt-dev valgrind curl openssl python3-consul python3-cram jq"
+libmicrohttpd-dev libcjson-dev libcmocka-dev libmbedtls-dev
+clang libclang-rt-dev valgrind curl openssl python3-consul python3-cram jq
+musl-tools dpkg-dev debian-archive-keyring python3 busybox-static"
 
 missing=""
 for p in $pkgs; do

@@ -45,17 +45,20 @@ void logship_rfc3339nano(const struct timespec *t, char *buf, size_t len)
 {
 	struct tm tm;
 	time_t s = t->tv_sec;
-	gmtime_r(&s, &tm);
-	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (t->tv_nsec) {
-		char frac[16];
-		snprintf(frac, sizeof(frac), ".%09ld", (long)t->tv_nsec);
-		size_t f = strlen(frac);
-		while (frac[f - 1] == '0') /* Go trims trailing zeros */
-			frac[--f] = '\0';
-		n += (size_t)snprintf(buf + n, len - n, "%s", frac);
+	char date[64], frac[16] = "";
+	long ns = t->tv_nsec;
+
+	if (!len)
+		return;
+	if (!gmtime_r(&s, &tm) || !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm))
+		date[0] = '\0';
+	if (ns > 0 && ns < 1000000000L) {
+		int digits = 9;
+		for (; ns % 10 == 0; ns /= 10) /* Go trims trailing zeros */
+			digits--;
+		snprintf(frac, sizeof(frac), ".%0*ld", digits, ns);
 	}
-	snprintf(buf + n, len - n, "Z");
+	snprintf(buf, len, "%s%sZ", date, frac); /* truncated to len, never past it */
 }
 
 static char *dup_or_null(const char *v)

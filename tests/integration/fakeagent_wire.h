@@ -39,7 +39,10 @@ static inline int fw_connect(const char *addr)
 	int fd;
 	if (strncmp(addr, "unix:", 5) == 0) {
 		struct sockaddr_un su = {.sun_family = AF_UNIX};
-		snprintf(su.sun_path, sizeof(su.sun_path), "%s", addr + 5);
+		size_t n = strlen(addr + 5);
+		if (n >= sizeof(su.sun_path))
+			return -1; /* a path that does not fit is not cut short */
+		memcpy(su.sun_path, addr + 5, n + 1);
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd >= 0 && connect(fd, (struct sockaddr *)&su, sizeof(su)) < 0) {
 			close(fd);

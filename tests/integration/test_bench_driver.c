@@ -108,6 +108,47 @@ static void test_driver_measures_another_executor_side_by_side_with_ratios(void 
 	cJSON_Delete(j);
 }
 
+/* Marathon's custom-executor form (the Go executor's only one): the command
+ * in ExecutorInfo.command after `chmod ug+rx './executor' && exec
+ * './executor'`, none in TaskInfo.command. Ours runs either way. */
+static void test_driver_runs_an_executor_in_marathons_custom_executor_form(void **state)
+{
+	char other[4200];
+	snprintf(other, sizeof(other), "marathon: %s", ts_env("EXECUTOR_BIN", "executor/executor"));
+	char *extra[] = {"--executor", other, "--probe-bench", "", "--scale", "0"};
+	int st = run_driver(extra, 6);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+
+	cJSON *j = read_json();
+	const cJSON *o = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "executors"), 1);
+	assert_non_null(o);
+	assert_all_figures(o);
+	assert_non_null(strstr(cJSON_GetObjectItem(o, "label")->valuestring, "(marathon)"));
+	cJSON_Delete(j);
+}
+
+/* The floor: probe_floor's CPU per HTTP and TCP probe, beside the executor's. */
+static void test_driver_measures_the_probe_floor(void **state)
+{
+	char floor[4200];
+	snprintf(floor, sizeof(floor), "%s/bench/probe_floor", ts_env("BUILD_DIR", "."));
+	char *extra[] = {"--floor", floor, "--probe-bench", "", "--scale", "0"};
+	int st = run_driver(extra, 6);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+
+	cJSON *j = read_json();
+	const cJSON *fl = cJSON_GetObjectItem(j, "probe_floor_us");
+	const char *kinds[] = {"http", "tcp"};
+	for (int i = 0; i < 2; i++) {
+		const cJSON *m = cJSON_GetObjectItem(cJSON_GetObjectItem(fl, kinds[i]), "median");
+		if (!cJSON_IsNumber(m) || !(m->valuedouble > 0))
+			fail_msg("no %s floor", kinds[i]);
+	}
+	cJSON_Delete(j);
+}
+
 static void test_driver_refuses_a_missing_executor(void **state)
 {
 	char *extra[] = {"--executor", "/nonexistent/executor"};
@@ -138,6 +179,8 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_driver_runs_an_executor_in_marathons_custom_executor_form),
+	    cmocka_unit_test(test_driver_measures_the_probe_floor),
 	    cmocka_unit_test(test_driver_measures_every_figure_and_loses_nothing_at_scale),
 	    cmocka_unit_test(test_driver_measures_another_executor_side_by_side_with_ratios),
 	    cmocka_unit_test(test_driver_refuses_a_missing_executor),

@@ -1,5 +1,5 @@
 /* Certificate expiry on a real loop (executor/cert.h): a certificate made
- * here with OpenSSL that expires in a few seconds gives a kill time of
+ * here with mbedTLS that expires in a few seconds gives a kill time of
  * NotAfter minus a margin within the range, and a uv timer armed with
  * cert_delay_ms (the delay runtime.c reports for EX_TIMER_CERT) fires no
  * earlier than that time. Only lower bounds on time are asserted. */
@@ -8,9 +8,6 @@
 #include "executor/cert.h"
 #include "proto/pbjson.h"
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,27 +16,10 @@
 
 static char *make_cert_var(time_t not_after)
 {
-	EVP_PKEY *key = EVP_RSA_gen(2048);
-	X509 *x = X509_new();
-	BIO *bio = BIO_new(BIO_s_mem());
-	assert_non_null(key);
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
-	ASN1_TIME_set(X509_getm_notBefore(x), time(NULL) - 60);
-	ASN1_TIME_set(X509_getm_notAfter(x), not_after);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-	                           (const unsigned char *)"short-lived.example", -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	X509_set_pubkey(x, key);
-	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
-	BIO_puts(bio, "CERTIFICATE=");
-	PEM_write_bio_X509(bio, x);
-	char *data;
-	long n = BIO_get_mem_data(bio, &data);
-	char *var = strndup(data, (size_t)n);
-	BIO_free(bio);
-	X509_free(x);
-	EVP_PKEY_free(key);
+	char *pem = ts_self_signed_pem(not_after, "short-lived.example"), *var;
+	if (asprintf(&var, "CERTIFICATE=%s", pem) < 0)
+		fail();
+	free(pem);
 	return var;
 }
 

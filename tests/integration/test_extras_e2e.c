@@ -9,9 +9,6 @@
 #include "testsupport.h"
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,26 +19,7 @@
 
 static char *make_pem(time_t not_after)
 {
-	EVP_PKEY *key = EVP_EC_gen("P-256");
-	X509 *x = X509_new();
-	BIO *bio = BIO_new(BIO_s_mem());
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 3);
-	ASN1_TIME_set(X509_getm_notBefore(x), time(NULL) - 60);
-	ASN1_TIME_set(X509_getm_notAfter(x), not_after);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-	                           (const unsigned char *)"e2e.example", -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	X509_set_pubkey(x, key);
-	X509_sign(x, key, EVP_sha256());
-	PEM_write_bio_X509(bio, x);
-	char *data;
-	long n = BIO_get_mem_data(bio, &data);
-	char *pem = strndup(data, (size_t)n);
-	BIO_free(bio);
-	X509_free(x);
-	EVP_PKEY_free(key);
-	return pem;
+	return ts_self_signed_pem(not_after, "e2e.example");
 }
 
 /* Writes the scenario and runs fakeagent on it; returns its exit status. */

@@ -5,12 +5,14 @@
  * a double-forked daemon; SIGTERM to the tree leaves the ignorers, SIGKILL
  * leaves nothing, and everything is reaped, orphans included. Helpers are
  * spared; proc_run_blocking's timeout kills the whole group; a missing
- * executable is reported as an exec error. Waits have generous deadlines,
+ * executable is reported as an exec error; a child inherits only 0, 1 and 2,
+ * however the kernel lets the executor mark the rest close-on-exec. Waits have generous deadlines,
  * never timed assertions. */
 #include "testsupport.h"
 
 #include "executor/proc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -395,6 +397,79 @@ static void test_spawned_process_reports_its_exit_status(void **state)
 	assert_int_equal(WEXITSTATUS(e.status), 7);
 }
 
+/* The descriptors a process holds, as a sorted ",0,1,2," list. */
+static void open_fds(pid_t pid, char *out, size_t len)
+{
+	char path[64];
+	int seen[64] = {0};
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	DIR *d = opendir(path);
+	assert_non_null(d);
+	for (struct dirent *de; (de = readdir(d));)
+		if (de->d_name[0] != '.' && atoi(de->d_name) < 64)
+			seen[atoi(de->d_name)] = 1;
+	closedir(d);
+	size_t n = (size_t)snprintf(out, len, ",");
+	for (int fd = 0; fd < 64; fd++)
+		if (seen[fd])
+			n += (size_t)snprintf(out + n, len - n, "%d,", fd);
+}
+
+static void test_a_child_inherits_only_its_stdin_stdout_and_stderr(void **state)
+{
+	int p[2];
+	assert_int_equal(pipe(p), 0); /* not close-on-exec, as a library might leave it */
+	int file = open("/dev/null", O_RDONLY);
+	assert_true(file >= 0);
+	char err[256], fds[256];
+	char *argv[] = {"sleep", "30", NULL};
+	struct proc_spec spec = {
+	    .argv = argv, .new_pgroup = true, .stdin_fd = -1, .stdout_fd = p[1], .stderr_fd = -1};
+	struct exit_flag e = {0};
+	pid_t pid = proc_spawn(&spec, on_helper_exit, &e, err, sizeof(err));
+	assert_true(pid > 0);
+	/* The kernel wakes posix_spawn's caller before it closes the
+	 * close-on-exec descriptors: wait for the exec to finish. */
+	int64_t end = ts_now_ms() + DEADLINE_MS;
+	for (;;) {
+		open_fds(pid, fds, sizeof(fds));
+		if (strcmp(fds, ",0,1,2,") == 0 || ts_now_ms() > end)
+			break;
+		ts_sleep_ms(5);
+	}
+	assert_string_equal(fds, ",0,1,2,");
+	kill(pid, SIGKILL);
+	assert_true(pump_until(exited_with, &e));
+	close(p[0]);
+	close(p[1]);
+	close(file);
+}
+
+/* Every way of marking, as on a kernel without close_range or a chroot
+ * without /proc: afterwards no descriptor from 3 up survives an exec. */
+static void test_every_way_of_marking_descriptors_close_on_exec_marks_them_all(void **state)
+{
+	enum proc_cloexec_way ways[] = {PROC_CLOEXEC_ANY, PROC_CLOEXEC_PROC_FD,
+	                                PROC_CLOEXEC_EVERY_NUMBER};
+	for (size_t w = 0; w < sizeof(ways) / sizeof(ways[0]); w++) {
+		int p[2];
+		assert_int_equal(pipe(p), 0);
+		int hi = fcntl(p[0], F_DUPFD, 200); /* far from the others */
+		assert_true(hi >= 200);
+		proc_mark_cloexec(ways[w]);
+		int fds[] = {p[0], p[1], hi};
+		for (size_t i = 0; i < 3; i++)
+			if (!(fcntl(fds[i], F_GETFD) & FD_CLOEXEC))
+				fail_msg("way %zu: descriptor %d is not close-on-exec", w, fds[i]);
+		/* the standard ones are left alone */
+		assert_false(fcntl(0, F_GETFD) & FD_CLOEXEC);
+		assert_false(fcntl(2, F_GETFD) & FD_CLOEXEC);
+		close(p[0]);
+		close(p[1]);
+		close(hi);
+	}
+}
+
 struct blocking {
 	char *const *argv;
 	int64_t timeout_ms;
@@ -545,6 +620,9 @@ int main(void)
 	                              kill_descendants),
 	    cmocka_unit_test_teardown(test_spawned_process_reports_its_exit_status,
 	                              kill_descendants),
+	    cmocka_unit_test_teardown(test_a_child_inherits_only_its_stdin_stdout_and_stderr,
+	                              kill_descendants),
+	    cmocka_unit_test(test_every_way_of_marking_descriptors_close_on_exec_marks_them_all),
 	    cmocka_unit_test_teardown(test_run_blocking_returns_the_exit_status, kill_descendants),
 	    cmocka_unit_test_teardown(test_run_blocking_timeout_kills_the_whole_group,
 	                              kill_descendants),

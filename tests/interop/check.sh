@@ -58,7 +58,7 @@ cc -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -g -O1 \
 	"$tmp/gen-ours/mesos/v1/mesos.pb-c.c" "$tmp/gen-ours/mesos/v1/executor/executor.pb-c.c" \
 	"$tmp/gen-up/github.com/mesos/mesos-go/api/v1/lib/mesos.pb-c.c" \
 	"$tmp/gen-up/github.com/mesos/mesos-go/api/v1/lib/executor/executor.pb-c.c" \
-	$(pkg-config --cflags --libs libprotobuf-c libcjson libcrypto)
+	$(pkg-config --cflags --libs libprotobuf-c libcjson) -lmbedcrypto
 
 echo "upstream: $(dpkg-query -W -f='${Package} ${Version}' "$pkg" 2>/dev/null || echo "$lib")"
 ASAN_OPTIONS=detect_leaks=1 "$tmp/interop" "$root/tests/unit/fixtures"

@@ -10,6 +10,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/ecp.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -432,6 +437,62 @@ int ts_make_cert(const char *dir, const char *name)
 	                    "-days 1 -keyout '%s/%s.key' -out '%s/%s.pem' 2>/dev/null",
 	         dir, name, dir, name);
 	return system(cmd) == 0 ? 0 : -1;
+}
+
+char *ts_self_signed_pem(time_t not_after, const char *cn)
+{
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+	mbedtls_pk_context key;
+	mbedtls_x509write_cert crt;
+	mbedtls_mpi serial;
+	char subject[128], from[16], to[16];
+	unsigned char pem[4096];
+	time_t start = time(NULL) - 3600;
+	struct tm tm;
+
+	mbedtls_entropy_init(&entropy);
+	mbedtls_ctr_drbg_init(&drbg);
+	mbedtls_pk_init(&key);
+	mbedtls_x509write_crt_init(&crt);
+	mbedtls_mpi_init(&serial);
+	snprintf(subject, sizeof(subject), "CN=%s", cn);
+	strftime(from, sizeof(from), "%Y%m%d%H%M%S", gmtime_r(&start, &tm));
+	strftime(to, sizeof(to), "%Y%m%d%H%M%S", gmtime_r(&not_after, &tm));
+	int rc = mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, NULL, 0);
+	if (!rc)
+		rc = mbedtls_pk_setup(&key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
+	if (!rc)
+		rc = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(key),
+		                         mbedtls_ctr_drbg_random, &drbg);
+	if (!rc)
+		rc = mbedtls_mpi_lset(&serial, 1);
+	if (!rc)
+		rc = mbedtls_x509write_crt_set_serial(&crt, &serial);
+	if (!rc)
+		rc = mbedtls_x509write_crt_set_validity(&crt, from, to);
+	if (!rc)
+		rc = mbedtls_x509write_crt_set_subject_name(&crt, subject);
+	if (!rc)
+		rc = mbedtls_x509write_crt_set_issuer_name(&crt, subject);
+	if (!rc) {
+		mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
+		mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
+		mbedtls_x509write_crt_set_subject_key(&crt, &key);
+		mbedtls_x509write_crt_set_issuer_key(&crt, &key);
+		rc = mbedtls_x509write_crt_pem(&crt, pem, sizeof(pem), mbedtls_ctr_drbg_random,
+		                               &drbg);
+	}
+	mbedtls_mpi_free(&serial);
+	mbedtls_x509write_crt_free(&crt);
+	mbedtls_pk_free(&key);
+	mbedtls_ctr_drbg_free(&drbg);
+	mbedtls_entropy_free(&entropy);
+	if (rc)
+		fail_msg("cannot make a certificate: mbedTLS error -0x%04x", (unsigned)-rc);
+	char *out = strdup((char *)pem);
+	assert_non_null(out);
+	return out;
 }
 
 unsigned ts_free_port(void)

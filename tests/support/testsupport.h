@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <stdbool.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* $NAME from the environment (set by ctest), or the fallback. */
 const char *ts_env(const char *name, const char *fallback);
@@ -110,6 +111,10 @@ int ts_make_cert(const char *dir, const char *name);
  * it accepts; its port in *port. Returns 0 or -1. */
 int ts_tls_server(struct ts_proc *p, const char *dir, const char *name, const char *const *extra,
                   unsigned *port);
+/* A self-signed P-256 certificate (CN `cn`) valid from an hour ago until
+ * not_after, as PEM text; malloc'd. Made with mbedTLS, in process; fails the
+ * test on error. */
+char *ts_self_signed_pem(time_t not_after, const char *cn);
 /* A port on 127.0.0.1 that nothing listens on (bound, then closed). */
 unsigned ts_free_port(void);
 

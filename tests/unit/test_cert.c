@@ -1,14 +1,11 @@
 /* Certificate expiry (executor/cert.c): which tasks are checked, the
  * reasons a launch fails, and the kill time NotAfter minus a random margin
- * in [0, range), with certificates made here with OpenSSL. */
+ * in [0, range), with certificates made here with mbedTLS. */
 #include "../support/testsupport.h"
 
 #include "executor/cert.h"
 #include "proto/pbjson.h"
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,27 +16,7 @@
 /* A self-signed certificate valid until not_after, as PEM (malloc'd). */
 static char *make_pem(time_t not_after)
 {
-	EVP_PKEY *key = EVP_EC_gen("P-256");
-	X509 *x = X509_new();
-	BIO *bio = BIO_new(BIO_s_mem());
-	assert_non_null(key);
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	ASN1_TIME_set(X509_getm_notBefore(x), time(NULL) - 3600);
-	ASN1_TIME_set(X509_getm_notAfter(x), not_after);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-	                           (const unsigned char *)"task.example", -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	X509_set_pubkey(x, key);
-	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
-	PEM_write_bio_X509(bio, x);
-	char *data;
-	long n = BIO_get_mem_data(bio, &data);
-	char *pem = strndup(data, (size_t)n);
-	BIO_free(bio);
-	X509_free(x);
-	EVP_PKEY_free(key);
-	return pem;
+	return ts_self_signed_pem(not_after, "task.example");
 }
 
 static Mesos__V1__TaskInfo *task(const char *label_value)
@@ -247,6 +224,22 @@ static void test_the_first_certificate_variable_counts(void **state)
 	free(pb);
 }
 
+/* A CERTIFICATE holding a chain (leaf first, then its issuers): the leaf's
+ * NotAfter counts, whatever the others say. */
+static void test_the_first_certificate_of_a_chain_counts(void **state)
+{
+	time_t leaf = time(NULL) + 1000, issuer = time(NULL) + 9000;
+	char *pl = make_pem(leaf), *pi = make_pem(issuer), *chain;
+	assert_true(asprintf(&chain, "%s%s", pl, pi) > 0);
+	double got = 0;
+	char err[256] = "";
+	assert_int_equal(cert_not_after(chain, &got, err, sizeof(err)), 0);
+	assert_true(got == (double)leaf);
+	free(chain);
+	free(pl);
+	free(pi);
+}
+
 static void test_the_timer_delay_is_rounded_up_and_never_negative(void **state)
 {
 	assert_int_equal(cert_delay_ms(100.0005, 100.0), 1);
@@ -268,6 +261,7 @@ int main(void)
 	    cmocka_unit_test(test_an_expired_certificate_fails_the_launch),
 	    cmocka_unit_test(test_a_kill_time_already_past_fails_the_launch),
 	    cmocka_unit_test(test_the_first_certificate_variable_counts),
+	    cmocka_unit_test(test_the_first_certificate_of_a_chain_counts),
 	    cmocka_unit_test(test_the_timer_delay_is_rounded_up_and_never_negative),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -217,6 +217,26 @@ static void test_timestamps_are_go_rfc3339nano_in_utc(void **state)
 	assert_string_equal(buf, "2024-05-01T10:00:00.5Z");
 	logship_rfc3339nano(&(struct timespec){1714557600, 1}, buf, sizeof(buf));
 	assert_string_equal(buf, "2024-05-01T10:00:00.000000001Z");
+	logship_rfc3339nano(&(struct timespec){1714557600, 120000000}, buf, sizeof(buf));
+	assert_string_equal(buf, "2024-05-01T10:00:00.12Z");
+}
+
+static void test_a_short_timestamp_buffer_is_truncated_never_overrun(void **state)
+{
+	/* The date fits, its fraction does not: nothing is written past len. */
+	struct {
+		char buf[20];
+		char guard[16];
+	} b;
+	for (size_t len = 1; len <= sizeof(b.buf); len++) {
+		memset(&b, '#', sizeof(b));
+		logship_rfc3339nano(&(struct timespec){1714557600, 123456789}, b.buf, len);
+		assert_int_equal(strlen(b.buf), len - 1);
+		assert_memory_equal(b.buf, "2024-05-01T10:00:00.123", len - 1);
+		for (size_t i = len; i < sizeof(b); i++)
+			if (((char *)&b)[i] != '#')
+				fail_msg("len %zu: byte %zu written", len, i);
+	}
 }
 
 int main(void)
@@ -232,6 +252,7 @@ int main(void)
 	    cmocka_unit_test(test_a_large_entry_is_printed_whole),
 	    cmocka_unit_test(test_scid_must_be_an_integer_label),
 	    cmocka_unit_test(test_timestamps_are_go_rfc3339nano_in_utc),
+	    cmocka_unit_test(test_a_short_timestamp_buffer_is_truncated_never_overrun),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
