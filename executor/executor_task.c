@@ -102,8 +102,9 @@ static void begin_termination(struct executor *ex, enum ex_cause cause, int64_t 
 	duration_format_mesos(grace, g, sizeof(g));
 	ex->cause = cause;
 	ex->grace_ns = grace;
-	if (message)
-		snprintf(ex->cause_message, sizeof(ex->cause_message), "%s", message);
+	if (message) /* cut to fit, as a status message may be */
+		snprintf(ex->cause_message, sizeof(ex->cause_message), "%.*s",
+		         (int)sizeof(ex->cause_message) - 1, message);
 	if (message)
 		log_info("terminating the task (%s: %s), grace %s", ex_cause_text(cause), message,
 		         g);
