@@ -34,8 +34,8 @@
  *     SIGKILLed and the executor exits 3, whatever is still pending.
  * KILL has no agent deadline: the hooks' own time, then the kill policy.
  * docs/architecture.md draws the core and the shell around it. */
-#ifndef EXECUTOR_H
-#define EXECUTOR_H
+#ifndef EXECUTOR_EXECUTOR_H
+#define EXECUTOR_EXECUTOR_H
 
 #include "executor/config.h"
 #include "executor/health_rules.h"

@@ -32,8 +32,8 @@
  * logship_stop reads what the task left in the pipes and sends what it
  * can for up to ALLEGRO_EXECUTOR_SERVICELOG_FLUSH_TIMEOUT (1s), then frees
  * everything; the loop runs until it is done. */
-#ifndef EXECUTOR_LOGSHIP_H
-#define EXECUTOR_LOGSHIP_H
+#ifndef EXECUTOR_LOGSHIP_LOGSHIP_H
+#define EXECUTOR_LOGSHIP_LOGSHIP_H
 
 #include "executor/config.h"
 #include "hooks/consul_client.h"

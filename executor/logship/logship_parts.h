@@ -5,8 +5,8 @@
  *   logship_consul.c  Logstash instances from Consul's health API
  * logship.c ties them to the task's pipes. Only logship.c and the tests
  * include this header. */
-#ifndef EXECUTOR_LOGSHIP_PARTS_H
-#define EXECUTOR_LOGSHIP_PARTS_H
+#ifndef EXECUTOR_LOGSHIP_LOGSHIP_PARTS_H
+#define EXECUTOR_LOGSHIP_LOGSHIP_PARTS_H
 
 #include "hooks/consul_client.h"
 

@@ -19,8 +19,8 @@
  * no "is it on" checks. Every report also carries process.rss_bytes,
  * process.cpu_seconds, process.cpu_percent and process.uptime_seconds, and
  * the values of the registered sources (e.g. the log shipper's counters). */
-#ifndef EXECUTOR_METRICS_H
-#define EXECUTOR_METRICS_H
+#ifndef EXECUTOR_TELEMETRY_METRICS_H
+#define EXECUTOR_TELEMETRY_METRICS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -25,8 +25,8 @@
  *             exit with EX_EXIT_CONFIG and err;
  * and in teardown, sentry_close(sentry) (NULL is fine): it unhooks the log
  * sink, gives queued events up to a second, then frees everything. */
-#ifndef EXECUTOR_SENTRY_H
-#define EXECUTOR_SENTRY_H
+#ifndef EXECUTOR_TELEMETRY_SENTRY_H
+#define EXECUTOR_TELEMETRY_SENTRY_H
 
 #include "common/log.h"
 
