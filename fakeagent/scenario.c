@@ -316,6 +316,22 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 		finish(sc);
 }
 
+void scenario_free(struct scenario *sc)
+{
+	for (size_t i = 0; i < sc->n; i++)
+		free(sc->steps[i].failure);
+	free(sc->steps);
+	for (size_t i = 0; i < sc->n_env; i++)
+		free(sc->env[i]);
+	free(sc->setup_failure);
+	free(sc->work_dir);
+	cJSON_Delete(sc->doc);
+	sc->steps = NULL;
+	sc->n = sc->n_env = 0;
+	sc->setup_failure = sc->work_dir = NULL;
+	sc->doc = NULL;
+}
+
 void scenario_run(struct scenario *sc)
 {
 	char err[2048];
@@ -508,14 +524,7 @@ int fakeagent_scenario(int argc, char **argv)
 	if (stop_signal.signum)
 		code = 128 + stop_signal.signum;
 	for (size_t f = 0; f < nfiles; f++) {
-		for (size_t i = 0; i < scs[f].n; i++)
-			free(scs[f].steps[i].failure);
-		free(scs[f].steps);
-		for (size_t i = 0; i < scs[f].n_env; i++)
-			free(scs[f].env[i]);
-		free(scs[f].setup_failure);
-		free(scs[f].work_dir);
-		cJSON_Delete(scs[f].doc);
+		scenario_free(&scs[f]);
 		free(cases[f]);
 	}
 	free(scs);

@@ -114,6 +114,9 @@ int64_t scenario_step_duration(const struct step *st, const char *key, int64_t d
  * left in sc->steps (failure, secs, skipped) and sc->setup_failure, for the
  * caller to free with the steps. */
 void scenario_run(struct scenario *sc);
+/* Frees what a loaded or run scenario owns (steps and their failures, the
+ * executor environment, the setup failure, the work dir's name, the doc). */
+void scenario_free(struct scenario *sc);
 
 /* Ends the current step: passed with fmt NULL, failed otherwise (which
  * ends the scenario). */
