@@ -15,7 +15,7 @@
 #define FAKEAGENT_INTERNAL_H
 
 #include "agent.h"
-#include "common/httpd.h"
+#include "fakekit/httpd.h"
 #include "container.h"
 #include "jwt.h"
 

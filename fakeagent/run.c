@@ -9,7 +9,7 @@
 #include "timeline.h"
 
 #include "common/duration.h"
-#include "common/httpd.h"
+#include "fakekit/httpd.h"
 
 #include <stdio.h>
 #include <stdlib.h>

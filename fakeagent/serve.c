@@ -5,7 +5,7 @@
 #include "commands.h"
 #include "timeline.h"
 
-#include "common/httpd.h"
+#include "fakekit/httpd.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
 #include "checker.h"
 #include "reaper.h"
 
-#include "common/httpd.h"
+#include "fakekit/httpd.h"
 
 #include <stdbool.h>
 #include <uv.h>

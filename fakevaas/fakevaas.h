@@ -6,7 +6,7 @@
 
 #include "store.h"
 
-#include "common/httpd.h"
+#include "fakekit/httpd.h"
 
 struct fakevaas {
 	struct vstore store;

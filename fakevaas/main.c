@@ -5,7 +5,7 @@
  * "listening on http://HOST:PORT" first; stops cleanly on SIGINT/SIGTERM. */
 #include "fakevaas.h"
 
-#include "common/fakectl.h"
+#include "fakekit/fakectl.h"
 #include "common/log.h"
 
 #include <errno.h>

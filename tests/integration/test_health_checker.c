@@ -1,6 +1,6 @@
 /* The running health checker (executor/health.h) on a real libuv loop, with
  * real sockets on 127.0.0.1 and real processes: HTTP probes against a small
- * server run by the test (common/httpd.h), TCP probes against open and closed
+ * server run by the test (fakekit/httpd.h), TCP probes against open and closed
  * ports, COMMAND probes that pass, fail, read their environment and hang past
  * their timeout (the whole process group is killed), generalized checks that
  * report only changes, and health_stop with a probe in flight. The upstream
@@ -11,7 +11,7 @@
 #include "testsupport.h"
 
 #include "common/httpc.h"
-#include "common/httpd.h"
+#include "fakekit/httpd.h"
 #include "common/log.h"
 #include "executor/health.h"
 #include "executor/proc.h"

@@ -4,7 +4,7 @@
  * itself, records the others and applies the first matching rule. */
 #include "fakectl.h"
 
-#include "log.h"
+#include "common/log.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,7 @@
  * any loop callback wakes MHD up on the next loop iteration. */
 #include "httpd.h"
 
-#include "log.h"
+#include "common/log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

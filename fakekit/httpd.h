@@ -42,7 +42,7 @@ struct httpd_config {
 	httpd_handler fallback;
 	void *data; /* passed to every handler */
 	/* Called for every request before routing (fault injection, request
-	 * logs: common/fakectl.h). Returns true when it took the request: it
+	 * logs: fakekit/fakectl.h). Returns true when it took the request: it
 	 * answered it, or deferred it and will answer or httpd_route it later. */
 	bool (*intercept)(struct httpd_req *req, void *intercept_data);
 	void *intercept_data;
