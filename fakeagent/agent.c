@@ -6,6 +6,7 @@
 
 #include "common/duration.h"
 #include "common/uuid4.h"
+#include "fakekit/fakectl.h"
 #include "proto/pbjson.h"
 #include "reaper.h"
 
@@ -213,6 +214,7 @@ static int serve(struct fa_agent *a, const char *listen, char *err, size_t errle
 	                          .fallback = (httpd_handler)fa_endpoint_handle,
 	                          .connection_limit = 65536,
 	                          .data = a};
+	fakectl_attach(a->ctl, &hc); /* /_fake/fail, /_fake/delay, /_fake/requests */
 	a->httpd = httpd_start(a->loop, &hc, err, errlen);
 	if (!a->httpd)
 		return -1;
@@ -267,6 +269,10 @@ struct fa_agent *fa_agent_new(uv_loop_t *loop, const struct fa_config *cfg, char
 		a->own_work_dir = true;
 	}
 	a->cfg.work_dir = a->work_dir;
+	if (!(a->ctl = fakectl_new(loop))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 
 	if (RAND_bytes(a->jwt_key, sizeof(a->jwt_key)) != 1) {
 		snprintf(err, errlen, "cannot make a key for executor tokens (RAND_bytes)");
@@ -311,6 +317,7 @@ struct fa_agent *fa_agent_new(uv_loop_t *loop, const struct fa_config *cfg, char
 	a->handles_open = 2;
 	return a;
 fail:
+	fakectl_close(a->ctl);
 	if (a->framework)
 		protobuf_c_message_free_unpacked(&a->framework->base, NULL);
 	if (a->agent_info)
@@ -962,6 +969,8 @@ void fa_agent_stop(struct fa_agent *a, void (*done)(void *data), void *data)
 	fa_acks_cancel_all(a);
 	if (a->httpd) /* NULL while gone (fa_agent_go_away) */
 		httpd_stop(a->httpd);
+	fakectl_close(a->ctl); /* after httpd_stop, which aborts its delayed requests */
+	a->ctl = NULL;
 	reaper_stop();
 	uv_close((uv_handle_t *)&a->phase_timer, fa_handle_closed);
 	uv_close((uv_handle_t *)&a->sweep_timer, fa_handle_closed);

@@ -3,6 +3,7 @@
 
 #include "common/duration.h"
 #include "container.h"
+#include "fakekit/fakectl.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -89,6 +90,13 @@ int cli_agent_option(struct cli_agent *ca, int argc, char **argv, int *i, char *
 	const char *v = NULL;
 	int rc;
 
+	/* --listen and --allow-remote: the options every fake takes */
+	struct fakectl_opts net = {.listen = c->listen, .allow_remote = c->allow_remote};
+	if ((rc = fakectl_parse_arg(&net, argc, argv, i, err, errlen)) != 0) {
+		c->listen = net.listen;
+		c->allow_remote = net.allow_remote;
+		return rc;
+	}
 	if (cli_flag(argv, *i, "--no-checkpoint"))
 		return c->checkpoint = false, 1;
 	if (cli_flag(argv, *i, "--checkpoint")) /* the default; still accepted */
@@ -97,8 +105,6 @@ int cli_agent_option(struct cli_agent *ca, int argc, char **argv, int *i, char *
 		return c->executor_auth = true, 1;
 	if (cli_flag(argv, *i, "--keep-sandbox"))
 		return c->keep_work_dir = true, 1;
-	if (cli_flag(argv, *i, "--allow-remote"))
-		return c->allow_remote = true, 1;
 #define STR(opt, field)                                                                            \
 	if ((rc = cli_value(argc, argv, i, opt, &v, err, errlen)) != 0) {                          \
 		if (rc > 0)                                                                        \
@@ -108,7 +114,6 @@ int cli_agent_option(struct cli_agent *ca, int argc, char **argv, int *i, char *
 #define DUR(opt, field)                                                                            \
 	if ((rc = cli_value(argc, argv, i, opt, &v, err, errlen)) != 0)                            \
 		return rc < 0 ? rc : cli_duration(opt, v, &c->field, err, errlen) < 0 ? -1 : 1;
-	STR("--listen", listen)
 	STR("--hostname", hostname)
 	STR("--work-dir", work_dir)
 	STR("--domain-socket", domain_socket)

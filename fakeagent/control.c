@@ -14,6 +14,9 @@
  *        one RecordIO record of exactly N payload bytes on the executor's
  *        stream: a MESSAGE event that size (tests of the 16 MiB limit)
  *
+ * The fault injector and request log (/_fake/fail, /_fake/delay,
+ * /_fake/faults, /_fake/requests) are fakekit/fakectl.c's, as on the other
+ * fakes: a rule can make the executor API answer 503, late or not at all.
  * Not served on the executor domain socket. */
 #include "internal.h"
 

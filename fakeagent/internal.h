@@ -123,6 +123,8 @@ struct fa_agent {
 	char *tls_cert, *tls_key; /* PEM text, or NULL: plain HTTP */
 	bool own_work_dir;        /* made by us (a temp dir) */
 	struct httpd *httpd;      /* NULL while gone (fa_agent_go_away) */
+	struct fakectl *ctl;      /* /_fake/fail, /_fake/delay, /_fake/requests (owned;
+	                           * kept while gone, so its rules outlive a restart) */
 	char address[80];         /* "127.0.0.1:5051", kept while gone */
 	char agent_id[64];
 	char framework_id[64];

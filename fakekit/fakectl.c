@@ -347,7 +347,7 @@ static bool intercept(struct httpd_req *r, void *data)
 	struct fakectl *c = data;
 
 	if (strncmp(httpd_path(r), "/_fake/", 7) == 0)
-		return control(c, r);
+		return !httpd_via_unix_socket(r) && control(c, r);
 	log_request(c, r);
 	struct rule *rl = take_rule(c, r);
 	if (!rl)

@@ -17,7 +17,8 @@
  *
  * `method` and `path` (a prefix of the decoded path) restrict a rule; rules
  * are tried in the order they were added. Other /_fake/ paths are left to
- * the fake's own routes. */
+ * the fake's own routes, and so is every /_fake/ path asked for on a Unix
+ * socket (fakeagent's --domain-socket serves the executor API only). */
 #ifndef FAKECTL_H
 #define FAKECTL_H
 

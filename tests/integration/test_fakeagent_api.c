@@ -912,9 +912,68 @@ test_restart_without_checkpointing_loses_the_task_of_a_framework_not_partition_a
 	check_restart_without_checkpointing("-PARTITION_AWARE", "TASK_LOST");
 }
 
+/* ------------------------------------------------------------ fakectl */
+
+/* The fault injector and request log every fake has (fakekit/fakectl.h)
+ * stand in front of the executor API too; on the domain socket, which
+ * serves the executor API only, they are not served. */
+static void test_fault_rules_and_the_request_log_cover_the_executor_api(void **state)
+{
+	struct agent a;
+	char json[2048], u[32], sock[512], addr[600], body[256];
+	char *dir = ts_mkdtemp("fakeagent-fakectl");
+	assert_non_null(dir);
+	snprintf(sock, sizeof(sock), "%s/agent.sock", dir);
+	const char *args[] = {"--domain-socket", sock, NULL};
+	start_agent(&a, args);
+	launch_external(&a, "f1");
+	struct fw_stream s;
+	subscribe_json(json, sizeof(json), &a, "f1", NULL);
+	assert_int_equal(fw_subscribe(&s, a.proc.addr, PATH, MESOS_JSON, json, NULL, NULL), 0);
+	mesos_event *ev = fw_expect(&s, MESOS__V1__EXECUTOR__EVENT__TYPE__LAUNCH, 10000);
+	assert_non_null(ev);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+
+	post_fake(&a, "/_fake/fail",
+	          "{\"status\":503,\"count\":1,\"method\":\"POST\",\"path\":\"" PATH "\","
+	          "\"body\":\"injected\"}",
+	          200);
+	new_uuid(u);
+	update_json(json, sizeof(json), a.fid, "f1", "f1", "TASK_RUNNING", u, NULL);
+	assert_int_equal(call_status(&a, PATH, MESOS_JSON, json, NULL, body, sizeof(body)), 503);
+	assert_string_equal(body, "injected");
+	assert_int_equal(call_status(&a, PATH, MESOS_JSON, json, NULL, NULL, 0), 202);
+
+	cJSON *log = get_json(&a, "/_fake/requests");
+	int calls = 0;
+	const cJSON *e;
+	cJSON_ArrayForEach (e, log) {
+		const cJSON *path = cJSON_GetObjectItem(e, "path");
+		calls += cJSON_IsString(path) && strcmp(path->valuestring, PATH) == 0;
+	}
+	cJSON_Delete(log);
+	assert_int_equal(calls, 3); /* SUBSCRIBE, the refused UPDATE, the accepted one */
+
+	snprintf(addr, sizeof(addr), "unix:%s", sock);
+	struct fw_resp r;
+	const char *h[] = {"Content-Type: application/json", NULL};
+	const char *rule = "{\"status\":500}";
+	assert_int_equal(fw_call(addr, "POST", "/_fake/fail", h, rule, strlen(rule), &r), 0);
+	assert_int_not_equal(r.status, 200);
+	fw_resp_free(&r);
+	cJSON *faults = get_json(&a, "/_fake/faults");
+	assert_int_equal(cJSON_GetArraySize(faults), 0);
+	cJSON_Delete(faults);
+	fw_stream_close(&s);
+	stop_agent(&a);
+	ts_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_fault_rules_and_the_request_log_cover_the_executor_api),
 	    cmocka_unit_test(test_every_row_of_the_check_table_in_json),
 	    cmocka_unit_test(test_every_row_of_the_check_table_in_protobuf),
 	    cmocka_unit_test(test_subscribe_streams_recordio_in_the_encoding_accept_chose),
