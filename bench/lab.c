@@ -22,9 +22,9 @@
 #include "targets.h"
 
 #include "common/uuid4.h"
-#include "fakeagent/agent.h"
-#include "fakeagent/load.h"
-#include "fakeagent/timeline.h"
+#include "fakeagent/agent/agent.h"
+#include "fakeagent/marathon/load.h"
+#include "fakeagent/output/timeline.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -13,9 +13,9 @@
  * executors logged no warnings. The parent sweeps for leftover processes. */
 #include "bench.h"
 
-#include "fakeagent/agent.h"
-#include "fakeagent/cli.h"
-#include "fakeagent/load.h"
+#include "fakeagent/agent/agent.h"
+#include "fakeagent/commands/cli.h"
+#include "fakeagent/marathon/load.h"
 
 #include <errno.h>
 #include <fcntl.h>

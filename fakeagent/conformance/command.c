@@ -9,9 +9,9 @@
  * command exits 128 + the signal. */
 #include "conformance.h"
 
-#include "fakeagent/cli.h"
-#include "fakeagent/commands.h"
-#include "fakeagent/junit.h"
+#include "fakeagent/commands/cli.h"
+#include "fakeagent/commands/commands.h"
+#include "fakeagent/output/junit.h"
 
 #include <errno.h>
 #include <ftw.h>

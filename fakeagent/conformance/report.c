@@ -1,10 +1,10 @@
 /* What a failed run shows besides its verdict: the last things the executor
- * did, read back from the run's timeline (timeline.h). Its lines are
+ * did, read back from the run's timeline (fakeagent/output/timeline.h). Its lines are
  *   14:03:07.512    +0.214s  update    TASK_RUNNING from executor ...
  * (clock, seconds since the run began, kind, text); the clock is dropped. */
 #include "conformance.h"
 
-#include "fakeagent/load.h"
+#include "fakeagent/marathon/load.h"
 
 #include <stdlib.h>
 #include <string.h>

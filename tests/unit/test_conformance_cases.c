@@ -6,7 +6,7 @@
 #include "testsupport.h"
 
 #include "fakeagent/conformance/conformance.h"
-#include "fakeagent/scenario.h"
+#include "fakeagent/scenario/scenario.h"
 #include "proto/pbjson.h"
 
 #include <dirent.h>

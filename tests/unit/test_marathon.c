@@ -5,7 +5,7 @@
  * command, and that the result is a valid Mesos TaskInfo. */
 #include "testsupport.h"
 
-#include "fakeagent/marathon.h"
+#include "fakeagent/marathon/marathon.h"
 #include "proto/mesos.h"
 #include "proto/pbjson.h"
 

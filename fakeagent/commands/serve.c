@@ -3,7 +3,7 @@
  * timeline on stdout. Ends on SIGINT/SIGTERM, killing its executors. */
 #include "cli.h"
 #include "commands.h"
-#include "timeline.h"
+#include "fakeagent/output/timeline.h"
 
 #include "fakekit/httpd.h"
 

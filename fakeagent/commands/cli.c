@@ -2,7 +2,7 @@
 #include "cli.h"
 
 #include "common/duration.h"
-#include "container.h"
+#include "fakeagent/agent/container.h"
 #include "fakekit/fakectl.h"
 
 #include <signal.h>

@@ -2,7 +2,7 @@
  * FrameworkInfo, AgentInfo, the HTTP server), launching tasks, kill,
  * shutdown, framework messages, the restart simulation, and stopping. */
 #include "internal.h"
-#include "load.h"
+#include "fakeagent/marathon/load.h"
 
 #include "common/duration.h"
 #include "common/uuid4.h"

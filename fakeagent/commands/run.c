@@ -5,8 +5,8 @@
  * TASK_RUNNING: a kill, an agent restart. */
 #include "cli.h"
 #include "commands.h"
-#include "load.h"
-#include "timeline.h"
+#include "fakeagent/marathon/load.h"
+#include "fakeagent/output/timeline.h"
 
 #include "common/duration.h"
 #include "fakekit/httpd.h"

@@ -1,8 +1,8 @@
-/* Scenario steps beyond the core ones of scenario.c and scenario_expect.c (format in
+/* Scenario steps beyond the core ones of engine.c and expect.c (format in
  * docs/scenarios.md):
  *
  *   drop-stream, stop-agent, inject-raw, inject-event
- *       faults of the agent's connection to the executor (faults.h)
+ *       faults of the agent's connection to the executor (agent/faults.h)
  *   fake, stop-service
  *       faults of the helper servers: a request to fakeconsul's or
  *       fakevaas's /_fake/ control API, or the server stopped
@@ -11,14 +11,14 @@
  *   signal-executor
  *       a signal to the executor's process (an operator or a runtime)
  *
- * scenario_spec.c validates them with steps_validate when it loads a file,
- * scenario.c runs them with steps_run whenever the step is due; a step
- * answers with a verdict and scenario.c does the reporting, timing and
+ * spec.c validates them with steps_validate when it loads a file,
+ * engine.c runs them with steps_run whenever the step is due; a step
+ * answers with a verdict and engine.c does the reporting, timing and
  * scheduling. */
 #ifndef FAKEAGENT_SCENARIO_STEPS_H
 #define FAKEAGENT_SCENARIO_STEPS_H
 
-#include "agent.h"
+#include "fakeagent/agent/agent.h"
 #include "sidecar.h"
 
 #include "common/httpc.h"

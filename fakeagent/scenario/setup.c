@@ -4,8 +4,8 @@
  * settings, then the task or the Marathon app launched and the executor's
  * log opened. */
 #include "scenario.h"
-#include "container.h"
-#include "load.h"
+#include "fakeagent/agent/container.h"
+#include "fakeagent/marathon/load.h"
 
 #include "common/duration.h"
 

@@ -1,18 +1,19 @@
 /* What the parts of `fakeagent scenario` share: one scenario file being
  * run (struct scenario) and its steps, and the functions each part offers
- * the others. scenario.c runs the command and the steps; scenario_spec.c
- * reads a file's steps and their fields; scenario_setup.c starts what a
- * file asks for (agent, helpers, task); scenario_expect.c and
- * scenario_probe.c judge the expect-* steps; scenario_watch.c records what
- * the agent and the executor say. More steps are scenario_steps.h's.
+ * the others. engine.c runs the steps; spec.c reads a file's steps and
+ * their fields; setup.c starts what a file asks for (agent, helpers, task);
+ * expect.c and probe.c judge the expect-* steps; watch.c records what the
+ * agent and the executor say. More steps are steps.h's. The command is
+ * fakeagent/commands/scenario.c; `fakeagent conformance` runs its cases here
+ * too.
  * Internal to fakeagent. */
 #ifndef FAKEAGENT_SCENARIO_H
 #define FAKEAGENT_SCENARIO_H
 
-#include "agent.h"
-#include "execlog.h"
+#include "fakeagent/agent/agent.h"
+#include "fakeagent/output/execlog.h"
 #include "sidecar.h"
-#include "timeline.h"
+#include "fakeagent/output/timeline.h"
 
 #include "common/httpc.h"
 
@@ -83,7 +84,7 @@ struct scenario {
 	int closing; /* things still shutting down */
 };
 
-/* ---- scenario_spec.c: a file's steps and their fields */
+/* ---- spec.c: a file's steps and their fields */
 
 /* Monotonic seconds. */
 double scenario_mono(void);
@@ -105,7 +106,7 @@ long scenario_step_num(struct scenario *sc, const struct step *st, const char *k
 /* A duration field (seconds as a number, or "5secs"), def when absent or bad. */
 int64_t scenario_step_duration(const struct step *st, const char *key, int64_t def);
 
-/* ---- scenario.c: the step engine */
+/* ---- engine.c: the step engine */
 
 /* Runs one scenario on the default loop, as `fakeagent scenario` runs each
  * file: sc->file, opts, doc, dir and name set and its steps read
@@ -124,7 +125,7 @@ bool scenario_timed_out(const struct step *st);
 /* Runs the current step again in ms. */
 void scenario_schedule(struct scenario *sc, uint64_t ms);
 
-/* ---- scenario_setup.c */
+/* ---- setup.c */
 
 /* Starts the helpers, the agent and the task a file asks for: 0, or -1 with err. */
 int scenario_setup(struct scenario *sc, char *err, size_t errlen);
@@ -132,7 +133,7 @@ int scenario_setup(struct scenario *sc, char *err, size_t errlen);
  * in sc->env): 0, or -1 with err naming the setting. */
 int scenario_agent_settings(struct scenario *sc, struct fa_config *cfg, char *err, size_t errlen);
 
-/* ---- scenario_expect.c and scenario_probe.c: expectations */
+/* ---- expect.c and probe.c: expectations */
 
 /* Runs an expect-* step on updates, calls, the executor's exit, its
  * processes or its log once; false if st is not one of those kinds. */
@@ -140,7 +141,7 @@ bool scenario_expect(struct scenario *sc, struct step *st);
 /* Starts the request of an expect-consul-service or expect-vaas-backend step. */
 void scenario_probe(struct scenario *sc, struct step *st);
 
-/* ---- scenario_watch.c: what the agent and the executor say */
+/* ---- watch.c: what the agent and the executor say */
 
 /* The agent's observer: records calls, writes the timeline, wakes the step. */
 void scenario_observe(void *data, const struct fa_note *n);

@@ -5,7 +5,7 @@
 #ifndef FAKEAGENT_CLI_H
 #define FAKEAGENT_CLI_H
 
-#include "agent.h"
+#include "fakeagent/agent/agent.h"
 
 #include <stdbool.h>
 #include <stddef.h>

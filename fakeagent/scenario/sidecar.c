@@ -1,7 +1,7 @@
 /* fakeconsul/fakevaas as scenario helpers (see sidecar.h). */
 #include "sidecar.h"
 
-#include "reaper.h"
+#include "fakeagent/agent/reaper.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,7 +3,7 @@
  * status, its log lines, and processes of its sandbox that must be gone.
  * Each check passes, fails, or asks to run again shortly until the step
  * times out or the executor is gone. */
-#include "procscan.h"
+#include "fakeagent/agent/procscan.h"
 #include "scenario.h"
 
 #include "proto/mesos.h"

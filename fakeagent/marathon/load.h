@@ -6,7 +6,7 @@
 #ifndef FAKEAGENT_LOAD_H
 #define FAKEAGENT_LOAD_H
 
-#include "agent.h"
+#include "fakeagent/agent/agent.h"
 
 #include <cjson/cJSON.h>
 

@@ -23,7 +23,7 @@
 #include "common/base64.h"
 #include "common/duration.h"
 #include "faults.h"
-#include "load.h"
+#include "fakeagent/marathon/load.h"
 #include "proto/recordio.h"
 
 #include <stdio.h>

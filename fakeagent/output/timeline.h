@@ -6,7 +6,7 @@
 #ifndef FAKEAGENT_TIMELINE_H
 #define FAKEAGENT_TIMELINE_H
 
-#include "agent.h"
+#include "fakeagent/agent/agent.h"
 
 #include <stdbool.h>
 #include <cjson/cJSON.h>

@@ -14,13 +14,13 @@
  * running scenario as a failure: its executor and helper servers are killed
  * before fakeagent exits. */
 #include "scenario.h"
-#include "commands.h"
-#include "junit.h"
-#include "load.h"
-#include "reaper.h"
-#include "scenario_steps.h"
+#include "fakeagent/commands/commands.h"
+#include "fakeagent/output/junit.h"
+#include "fakeagent/marathon/load.h"
+#include "fakeagent/agent/reaper.h"
+#include "steps.h"
 
-#include "cli.h"
+#include "fakeagent/commands/cli.h"
 #include "common/duration.h"
 
 #include <errno.h>
@@ -104,7 +104,7 @@ static void act(struct scenario *sc, struct step *st)
 		scenario_step_done(sc, NULL);
 }
 
-/* --- the steps of scenario_steps.c */
+/* --- the steps of steps.c */
 
 static void on_more_http(void *data, const struct httpc_result *res);
 

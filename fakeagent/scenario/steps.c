@@ -1,7 +1,7 @@
-/* Scenario steps beyond scenario.c's core ones (see scenario_steps.h). */
-#include "scenario_steps.h"
+/* Scenario steps beyond the engine's core ones (see steps.h). */
+#include "steps.h"
 
-#include "faults.h"
+#include "fakeagent/agent/faults.h"
 
 #include "common/duration.h"
 #include "proto/recordio.h"
@@ -18,7 +18,7 @@
 #define DEF_OUTAGE (5 * DURATION_NS_PER_SEC)
 
 /* The steps of this file and their fields besides step, title and timeout,
- * in the notation of steps_fields (scenario_steps.h). */
+ * in the notation of steps_fields (steps.h). */
 static const struct {
 	const char *kind, *fields;
 } kinds[] = {

@@ -3,7 +3,7 @@
  * starts), the step's name in reports, and its fields read at run time
  * with $PLACEHOLDERS replaced by the task's values. */
 #include "scenario.h"
-#include "scenario_steps.h"
+#include "steps.h"
 
 #include "common/duration.h"
 
@@ -117,7 +117,7 @@ int64_t scenario_step_duration(const struct step *st, const char *key, int64_t d
 /* ------------------------------------------------------------ steps */
 
 /* The step engine's own steps and their fields besides step, title and
- * timeout (notation of steps_check_fields); scenario_steps.c has more. */
+ * timeout (notation of steps_check_fields); steps.c has more. */
 static const struct {
 	const char *kind, *fields;
 } core_kinds[] = {
