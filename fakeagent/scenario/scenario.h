@@ -115,6 +115,14 @@ int64_t scenario_step_duration(const struct step *st, const char *key, int64_t d
  * left in sc->steps (failure, secs, skipped) and sc->setup_failure, for the
  * caller to free with the steps. */
 void scenario_run(struct scenario *sc);
+/* SIGINT and SIGTERM fail the running scenario (which then stops its
+ * executor and helpers as usual) and every one after it: installed once for
+ * a whole command on the default loop, until scenario_signals_close (then
+ * run the loop, so the handles finish closing). */
+void scenario_signals_install(void);
+/* The first of those signals received, or 0. */
+int scenario_signal_received(void);
+void scenario_signals_close(void);
 
 /* Ends the current step: passed with fmt NULL, failed otherwise (which
  * ends the scenario). */
