@@ -4,6 +4,7 @@
  * (built in from dev-data.json) unless --data names another seed; prints
  * "listening on http://HOST:PORT" first; stops cleanly on SIGINT/SIGTERM. */
 #include "fakevaas.h"
+#include "seed.h"
 
 #include "fakekit/fakectl.h"
 #include "common/log.h"
@@ -84,8 +85,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fakevaas: %s\n", err);
 		return 2;
 	}
-	int rc = store_load(&fv.store, json ? json : fakevaas_dev_data, len,
-	                    data_file ? data_file : "dev-data.json", err, sizeof(err));
+	int rc = seed_load(&fv.store, json ? json : fakevaas_dev_data, len,
+	                   data_file ? data_file : "dev-data.json", err, sizeof(err));
 	free(json);
 	if (rc < 0) {
 		fprintf(stderr, "fakevaas: %s\n", err);

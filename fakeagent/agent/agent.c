@@ -2,13 +2,14 @@
  * FrameworkInfo, AgentInfo, the HTTP server), launching tasks, kill,
  * shutdown, framework messages, the restart simulation, and stopping. */
 #include "internal.h"
-#include "fakeagent/marathon/load.h"
+#include "reaper.h"
 
 #include "common/duration.h"
+#include "common/file.h"
 #include "common/uuid4.h"
+#include "fakeagent/marathon/load.h"
 #include "fakekit/fakectl.h"
 #include "proto/pbjson.h"
-#include "reaper.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -242,8 +243,8 @@ struct fa_agent *fa_agent_new(uv_loop_t *loop, const struct fa_config *cfg, char
 		goto fail;
 	}
 	if (cfg->tls_cert_file &&
-	    (!(a->tls_cert = load_text_file(cfg->tls_cert_file, NULL, err, errlen)) ||
-	     !(a->tls_key = load_text_file(cfg->tls_key_file, NULL, err, errlen))))
+	    (!(a->tls_cert = file_read(cfg->tls_cert_file, NULL, err, errlen)) ||
+	     !(a->tls_key = file_read(cfg->tls_key_file, NULL, err, errlen))))
 		goto fail;
 	a->cfg.tls_cert_file = a->cfg.tls_key_file = NULL; /* read; the text is kept */
 	char host[256] = "localhost";
@@ -448,6 +449,16 @@ static struct fa_executor *executor_new(struct fa_agent *a, struct fa_launch *l,
 	uv_timer_start(&e->deadline, on_deadline,
 	               (uint64_t)(a->cfg.registration_timeout / NS_PER_MS), 0);
 	return e;
+}
+
+void fa_launch_from(struct fa_launch *l, struct load_result *r, const char *executor_bin)
+{
+	l->task = r->task;
+	l->executor = r->executor;
+	r->task = NULL;
+	r->executor = NULL;
+	l->executor_bin = r->place_as ? executor_bin : NULL;
+	l->place_as = r->place_as;
 }
 
 struct fa_task *fa_agent_launch(struct fa_agent *a, struct fa_launch *l, char *err, size_t errlen)

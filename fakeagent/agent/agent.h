@@ -22,6 +22,7 @@
 struct fa_agent;
 struct fa_executor;
 struct fa_task;
+struct load_result; /* fakeagent/marathon/load.h */
 
 /* Agent settings; durations are nanoseconds. fa_config_defaults fills the
  * real agent's defaults. */
@@ -107,6 +108,11 @@ struct fa_launch {
 	const char *const *extra_env;      /* more executor "K=V" for this launch (borrowed) */
 	bool no_spawn; /* register the executor but start no process (tests speak for it) */
 };
+
+/* Fills a launch from a task loaded by fakeagent/marathon/load.h: moves its
+ * TaskInfo and ExecutorInfo; place_as stays the result's, so load_free it
+ * after fa_agent_launch. */
+void fa_launch_from(struct fa_launch *l, struct load_result *r, const char *executor_bin);
 
 /* Creates the agent and starts serving. NULL with err filled on failure. */
 struct fa_agent *fa_agent_new(uv_loop_t *loop, const struct fa_config *cfg, char *err,

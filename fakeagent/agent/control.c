@@ -103,10 +103,11 @@ static void launch(struct httpd_req *r, void *data)
 		httpd_reply_text(r, 400, "launch: env: expected an object of strings");
 		goto out;
 	}
+	struct load_target to = {a->agent_id, a->hostname, bin};
 	if (task)
-		rc = load_task_json(a, task, "launch.task", bin, &lr, err, sizeof(err));
+		rc = load_task_json(&to, task, "launch.task", &lr, err, sizeof(err));
 	else
-		rc = load_app_json(a, app, "launch.app", bin, &lr, err, sizeof(err));
+		rc = load_app_json(&to, app, "launch.app", &lr, err, sizeof(err));
 	if (rc < 0) {
 		httpd_reply_text(r, 400, "%s", err);
 		goto out;
@@ -121,7 +122,7 @@ static void launch(struct httpd_req *r, void *data)
 	}
 	struct fa_launch l = {.extra_env = (const char *const *)extra,
 	                      .no_spawn = cJSON_IsFalse(spawn)};
-	load_to_launch(&lr, &l, bin);
+	fa_launch_from(&l, &lr, bin);
 	struct fa_task *t = fa_agent_launch(a, &l, err, sizeof(err));
 	load_free(&lr);
 	for (size_t i = 0; i < n; i++)

@@ -263,15 +263,15 @@ int fakeagent_run(int argc, char **argv)
 
 	struct load_result lr;
 	const char *file = r->task_file ? r->task_file : r->app_file;
-	int rc = r->task_file
-	             ? load_task_json(r->agent, doc, file, r->executor, &lr, err, sizeof(err))
-	             : load_app_json(r->agent, doc, file, r->executor, &lr, err, sizeof(err));
+	struct load_target to = {fa_agent_id(r->agent), fa_agent_hostname(r->agent), r->executor};
+	int rc = r->task_file ? load_task_json(&to, doc, file, &lr, err, sizeof(err))
+	                      : load_app_json(&to, doc, file, &lr, err, sizeof(err));
 	cJSON_Delete(doc);
 	struct fa_task *task = NULL;
 	if (rc == 0) {
 		snprintf(r->task_id, sizeof(r->task_id), "%s", lr.task->task_id->value);
 		struct fa_launch l = {0};
-		load_to_launch(&lr, &l, r->executor);
+		fa_launch_from(&l, &lr, r->executor);
 		task = fa_agent_launch(r->agent, &l, err, sizeof(err));
 		load_free(&lr);
 	}

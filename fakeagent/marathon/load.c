@@ -2,6 +2,8 @@
 #include "load.h"
 
 #include "marathon.h"
+
+#include "common/file.h"
 #include "proto/pbjson.h"
 
 #include <arpa/inet.h>
@@ -15,46 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-char *load_text_file(const char *path, size_t *len_out, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-	char chunk[8192];
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (len + n + 1 > cap) {
-			cap = (len + n + 1) * 2;
-			char *nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				snprintf(err, errlen, "%s: out of memory", path);
-				return NULL;
-			}
-			buf = nb;
-		}
-		memcpy(buf + len, chunk, n);
-		len += n;
-	}
-	fclose(f);
-	if (!buf && !(buf = calloc(1, 1))) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return NULL;
-	}
-	buf[len] = '\0';
-	if (len_out)
-		*len_out = len;
-	return buf;
-}
-
 cJSON *load_json_file(const char *path, char *err, size_t errlen)
 {
 	size_t len = 0;
-	char *buf = load_text_file(path, &len, err, errlen);
+	char *buf = file_read(path, &len, err, errlen);
 	if (!buf)
 		return NULL;
 	const char *end = NULL;
@@ -175,9 +141,10 @@ static Mesos__V1__ExecutorInfo *executor_from_json(cJSON *ex, const char *what, 
 	return ei;
 }
 
-int load_task_json(struct fa_agent *a, const cJSON *task, const char *what,
-                   const char *executor_bin, struct load_result *out, char *err, size_t errlen)
+int load_task_json(const struct load_target *to, const cJSON *task, const char *what,
+                   struct load_result *out, char *err, size_t errlen)
 {
+	const char *executor_bin = to->executor_bin;
 	char e[400];
 	memset(out, 0, sizeof(*out));
 	if (!cJSON_IsObject(task)) {
@@ -186,7 +153,7 @@ int load_task_json(struct fa_agent *a, const cJSON *task, const char *what,
 	}
 	cJSON *copy = cJSON_Duplicate(task, true);
 	cJSON *aid = cJSON_CreateObject();
-	cJSON_AddStringToObject(aid, "value", fa_agent_id(a));
+	cJSON_AddStringToObject(aid, "value", to->agent_id);
 	if (cJSON_GetObjectItemCaseSensitive(copy, "agent_id"))
 		cJSON_ReplaceItemInObjectCaseSensitive(copy, "agent_id", aid);
 	else
@@ -251,30 +218,20 @@ static uint32_t pick_port(void *data, size_t index, uint32_t declared, bool requ
 	return port;
 }
 
-int load_app_json(struct fa_agent *a, const cJSON *app, const char *what, const char *executor_bin,
+int load_app_json(const struct load_target *to, const cJSON *app, const char *what,
                   struct load_result *out, char *err, size_t errlen)
 {
 	struct marathon_ctx ctx = {.file = what,
-	                           .agent_id = fa_agent_id(a),
-	                           .hostname = fa_agent_hostname(a),
+	                           .agent_id = to->agent_id,
+	                           .hostname = to->hostname,
 	                           .pick_port = pick_port};
 	memset(out, 0, sizeof(*out));
 	cJSON *task = marathon_task_json(app, &ctx, err, errlen);
 	if (!task)
 		return -1;
-	int rc = load_task_json(a, task, what, executor_bin, out, err, errlen);
+	int rc = load_task_json(to, task, what, out, err, errlen);
 	cJSON_Delete(task);
 	return rc;
-}
-
-void load_to_launch(struct load_result *r, struct fa_launch *l, const char *executor_bin)
-{
-	l->task = r->task;
-	l->executor = r->executor;
-	r->task = NULL;
-	r->executor = NULL;
-	l->executor_bin = r->place_as ? executor_bin : NULL;
-	l->place_as = r->place_as;
 }
 
 void load_free(struct load_result *r)

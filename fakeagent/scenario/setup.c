@@ -241,8 +241,10 @@ int scenario_setup(struct scenario *sc, char *err, size_t errlen)
 	if (!doc)
 		return -1;
 	struct load_result lr;
-	int rc = task ? load_task_json(sc->agent, doc, what, sc->opts->executor, &lr, err, errlen)
-	              : load_app_json(sc->agent, doc, what, sc->opts->executor, &lr, err, errlen);
+	struct load_target to = {fa_agent_id(sc->agent), fa_agent_hostname(sc->agent),
+	                         sc->opts->executor};
+	int rc = task ? load_task_json(&to, doc, what, &lr, err, errlen)
+	              : load_app_json(&to, doc, what, &lr, err, errlen);
 	cJSON_Delete(doc);
 	if (rc < 0)
 		return -1;
@@ -258,7 +260,7 @@ int scenario_setup(struct scenario *sc, char *err, size_t errlen)
 			timeline_alias(&sc->tl, eid, "${EXECUTOR_ID}");
 	}
 	struct fa_launch l = {0};
-	load_to_launch(&lr, &l, sc->opts->executor);
+	fa_launch_from(&l, &lr, sc->opts->executor);
 	struct fa_task *t = fa_agent_launch(sc->agent, &l, err, errlen);
 	load_free(&lr);
 	if (!t)
