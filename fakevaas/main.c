@@ -6,10 +6,10 @@
 #include "fakevaas.h"
 #include "seed.h"
 
-#include "fakekit/fakectl.h"
+#include "common/file.h"
 #include "common/log.h"
+#include "fakekit/fakectl.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,32 +20,6 @@ extern const size_t fakevaas_dev_data_len;
 
 static const char usage[] =
     "usage: fakevaas [--listen HOST:PORT] [--data FILE] [--allow-remote] [--debug]\n";
-
-static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	if (!f) {
-		snprintf(err, errlen, "--data %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fseek(f, 0, SEEK_END) == 0) {
-		long n = ftell(f);
-		rewind(f);
-		buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-		if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-			buf[n] = '\0';
-			*len = (size_t)n;
-		} else {
-			free(buf);
-			buf = NULL;
-		}
-	}
-	if (!buf)
-		snprintf(err, errlen, "--data %s: cannot read it", path);
-	fclose(f);
-	return buf;
-}
 
 int main(int argc, char **argv)
 {
@@ -80,9 +54,9 @@ int main(int argc, char **argv)
 
 	struct fakevaas fv;
 	size_t len = fakevaas_dev_data_len;
-	char *json = data_file ? read_file(data_file, &len, err, sizeof(err)) : NULL;
+	char *json = data_file ? file_read(data_file, &len, err, sizeof(err)) : NULL;
 	if (data_file && !json) {
-		fprintf(stderr, "fakevaas: %s\n", err);
+		fprintf(stderr, "fakevaas: --data %s\n", err);
 		return 2;
 	}
 	int rc = seed_load(&fv.store, json ? json : fakevaas_dev_data, len,

@@ -4,6 +4,7 @@
 #include "fakeagent/agent/faults.h"
 
 #include "common/duration.h"
+#include "common/file.h"
 #include "proto/recordio.h"
 
 #include <ctype.h>
@@ -323,24 +324,16 @@ int steps_validate(const char *kind, const cJSON *spec, char *err, size_t errlen
 
 /* ------------------------------------------------------------ sandbox files */
 
-/* The file's contents (NUL-terminated; NULs inside become spaces), or NULL
- * with errno set. Caller frees. */
+/* The file's first FILE_MAX bytes (NUL-terminated; NULs inside become
+ * spaces), or NULL with errno set. Caller frees. */
 static char *read_file(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	char *buf = malloc(FILE_MAX + 1);
-	size_t n = buf ? fread(buf, 1, FILE_MAX, f) : 0;
-	fclose(f);
-	if (!buf) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	for (size_t i = 0; i < n; i++)
+	char err[512];
+	size_t n = 0;
+	char *buf = file_read_max(path, FILE_MAX, &n, err, sizeof(err));
+	for (size_t i = 0; buf && i < n; i++)
 		if (!buf[i])
 			buf[i] = ' ';
-	buf[n] = '\0';
 	return buf;
 }
 
