@@ -6,6 +6,7 @@
 
 #include "common/duration.h"
 #include "common/file.h"
+#include "common/str.h"
 #include "common/uuid4.h"
 #include "fakeagent/marathon/load.h"
 #include "fakekit/fakectl.h"
@@ -180,24 +181,6 @@ static ProtobufCMessage *message_from(const ProtobufCMessageDescriptor *d, cJSON
 	return m;
 }
 
-static char **copy_env(const char *const *env)
-{
-	size_t n = 0;
-	while (env && env[n])
-		n++;
-	char **out = calloc(n + 1, sizeof(*out));
-	for (size_t i = 0; out && i < n; i++)
-		out[i] = strdup(env[i]);
-	return out;
-}
-
-static void free_strv(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 static void on_phase_timer(uv_timer_t *t);
 static void reconcile(struct fa_agent *a);
 
@@ -234,7 +217,7 @@ struct fa_agent *fa_agent_new(uv_loop_t *loop, const struct fa_config *cfg, char
 	a->loop = loop;
 	a->cfg = *cfg;
 	a->listen = strdup(cfg->listen ? cfg->listen : "127.0.0.1:5051");
-	a->cfg_env = copy_env(cfg->executor_env);
+	a->cfg_env = strv_dup(cfg->executor_env);
 	a->cfg.executor_env = (const char *const *)a->cfg_env;
 	a->domain_socket = cfg->domain_socket ? strdup(cfg->domain_socket) : NULL;
 	a->cfg.domain_socket = a->domain_socket;
@@ -325,7 +308,7 @@ fail:
 		protobuf_c_message_free_unpacked(&a->agent_info->base, NULL);
 	if (a->own_work_dir)
 		rmdir(a->work_dir);
-	free_strv(a->cfg_env);
+	strv_free(a->cfg_env);
 	free(a->listen);
 	free(a->hostname);
 	free(a->work_dir);
@@ -922,7 +905,7 @@ static void free_executor(struct fa_executor *e)
 	protobuf_c_message_free_unpacked(&e->info->base, NULL);
 	free(e->sandbox);
 	free(e->token);
-	free_strv(e->env);
+	strv_free(e->env);
 	free(e->place_from);
 	free(e->place_as);
 	free(e);
@@ -946,7 +929,7 @@ void fa_handle_closed(uv_handle_t *h)
 	protobuf_c_message_free_unpacked(&a->agent_info->base, NULL);
 	void (*done)(void *) = a->stop_done;
 	void *data = a->stop_data;
-	free_strv(a->cfg_env);
+	strv_free(a->cfg_env);
 	free(a->listen);
 	free(a->hostname);
 	free(a->work_dir);

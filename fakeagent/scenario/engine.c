@@ -14,6 +14,7 @@
 #include "steps.h"
 
 #include "common/duration.h"
+#include "common/str.h"
 #include "fakeagent/agent/reaper.h"
 
 #include <errno.h>
@@ -378,9 +379,7 @@ void scenario_run(struct scenario *sc)
 	else
 		nftw(sc->work_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	print_summary(sc);
-	for (size_t i = 0; i < sc->n_calls; i++)
-		free(sc->calls[i]);
-	free(sc->calls);
+	strv_free_n(sc->calls, sc->n_calls);
 	execlog_free(&sc->xlog);
 	timeline_free(&sc->tl);
 }

@@ -1,0 +1,19 @@
+/* Vectors of strings, the helpers every module used to write for itself:
+ * arrays of malloc'd strings, NULL-ended (an environment, an argv, header
+ * lines) or counted (what a hook sets, ids). */
+#ifndef COMMON_STR_H
+#define COMMON_STR_H
+
+#include <stddef.h>
+
+/* The number of strings in a NULL-ended vector (0 for NULL). */
+size_t strv_len(const char *const *v);
+/* A copy of a NULL-ended vector, strings included (an empty one for NULL);
+ * NULL when out of memory. The caller frees it with strv_free. */
+char **strv_dup(const char *const *v);
+/* Frees a NULL-ended vector and its strings; NULL is fine. */
+void strv_free(char **v);
+/* Frees a counted vector (n strings, any of them NULL) and its strings. */
+void strv_free_n(char **v, size_t n);
+
+#endif
