@@ -1,8 +1,13 @@
-/* String vectors (see str.h). */
+/* Strings and string vectors (see str.h). */
 #include "str.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+char *str_dup_nonempty(const char *s)
+{
+	return s && *s ? strdup(s) : NULL;
+}
 
 size_t strv_len(const char *const *v)
 {

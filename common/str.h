@@ -1,10 +1,14 @@
-/* Vectors of strings, the helpers every module used to write for itself:
- * arrays of malloc'd strings, NULL-ended (an environment, an argv, header
- * lines) or counted (what a hook sets, ids). */
+/* Strings and vectors of them, the helpers every module used to write for
+ * itself: a copy that turns "" into NULL (an unset setting), and arrays of
+ * malloc'd strings, NULL-ended (an environment, an argv, header lines) or
+ * counted (what a hook sets, ids). */
 #ifndef COMMON_STR_H
 #define COMMON_STR_H
 
 #include <stddef.h>
+
+/* A copy of s, or NULL when s is NULL or empty (or out of memory). */
+char *str_dup_nonempty(const char *s);
 
 /* The number of strings in a NULL-ended vector (0 for NULL). */
 size_t strv_len(const char *const *v);

@@ -5,6 +5,7 @@
 #include "fakectl.h"
 
 #include "common/log.h"
+#include "common/str.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -79,11 +80,6 @@ static void rule_free(struct rule *r)
 	free(r);
 }
 
-static char *dup_or_null(const cJSON *j)
-{
-	return cJSON_IsString(j) && j->valuestring[0] ? strdup(j->valuestring) : NULL;
-}
-
 static void control_add_rule(struct fakectl *c, struct httpd_req *r, bool is_delay)
 {
 	cJSON *j = httpd_body_json(r);
@@ -121,14 +117,17 @@ static void control_add_rule(struct fakectl *c, struct httpd_req *r, bool is_del
 		httpd_reply_text(r, 500, "out of memory");
 		return;
 	}
-	nr->method = dup_or_null(cJSON_GetObjectItemCaseSensitive(j, "method"));
-	nr->path = dup_or_null(cJSON_GetObjectItemCaseSensitive(j, "path"));
+	nr->method =
+	    str_dup_nonempty(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "method")));
+	nr->path =
+	    str_dup_nonempty(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "path")));
 	nr->count = count ? (long)count->valuedouble : 1;
 	nr->close = closing;
 	nr->status = is_delay || closing ? 0 : (unsigned)status->valueint;
 	nr->delay_ms = ms ? (long)ms->valuedouble : 0;
 	nr->body = body ? strdup(body->valuestring) : NULL;
-	nr->content_type = dup_or_null(cJSON_GetObjectItemCaseSensitive(j, "content_type"));
+	nr->content_type = str_dup_nonempty(
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "content_type")));
 	cJSON_Delete(j);
 
 	struct rule **tail = &c->rules;

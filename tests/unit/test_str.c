@@ -1,12 +1,25 @@
-/* String vectors (common/str.h): a NULL-ended vector copied whole and
- * apart from the original, NULL taken as the empty vector, and the two
- * kinds of vector freed with what they hold (ASan's leak check watches). */
+/* Strings and string vectors (common/str.h): an empty setting copied as
+ * unset, a NULL-ended vector copied whole and apart from the original, NULL
+ * taken as the empty vector, and the two kinds of vector freed with what
+ * they hold (ASan's leak check watches). */
 #include "testsupport.h"
 
 #include "common/str.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+static void test_an_empty_string_is_copied_as_unset(void **state)
+{
+	assert_null(str_dup_nonempty(NULL));
+	assert_null(str_dup_nonempty(""));
+	char s[] = "x";
+	char *c = str_dup_nonempty(s);
+	assert_non_null(c);
+	assert_ptr_not_equal(c, s);
+	assert_string_equal(c, "x");
+	free(c);
+}
 
 static void test_a_copied_vector_holds_copies_of_every_string(void **state)
 {
@@ -44,6 +57,7 @@ static void test_a_counted_vector_is_freed_with_its_strings_and_holes(void **sta
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_an_empty_string_is_copied_as_unset),
 	    cmocka_unit_test(test_a_copied_vector_holds_copies_of_every_string),
 	    cmocka_unit_test(test_null_is_the_empty_vector),
 	    cmocka_unit_test(test_a_counted_vector_is_freed_with_its_strings_and_holes),
