@@ -4,6 +4,7 @@
  * itself, records the others and applies the first matching rule. */
 #include "fakectl.h"
 
+#include "common/dlist.h"
 #include "common/log.h"
 #include "common/str.h"
 
@@ -199,12 +200,7 @@ static void delayed_closed(uv_handle_t *h)
 
 static void delayed_finish(struct delayed *dl)
 {
-	if (dl->prev)
-		dl->prev->next = dl->next;
-	else
-		dl->c->delayed = dl->next;
-	if (dl->next)
-		dl->next->prev = dl->prev;
+	DLIST_DEL(dl->c->delayed, dl);
 	uv_timer_stop(&dl->timer);
 	uv_close((uv_handle_t *)&dl->timer, delayed_closed);
 }
@@ -255,10 +251,7 @@ static void apply_rule(struct fakectl *c, struct httpd_req *r, struct rule *rl)
 	uv_timer_init(c->loop, &dl->timer);
 	dl->timer.data = dl;
 	c->open++;
-	dl->next = c->delayed;
-	if (c->delayed)
-		c->delayed->prev = dl;
-	c->delayed = dl;
+	DLIST_ADD(c->delayed, dl);
 	httpd_defer(r, delayed_abort, dl);
 	uv_timer_start(&dl->timer, delayed_fire, (uint64_t)rl->delay_ms, 0);
 }

@@ -7,6 +7,7 @@
  * any loop callback wakes MHD up on the next loop iteration. */
 #include "httpd.h"
 
+#include "common/dlist.h"
 #include "common/log.h"
 
 #include <arpa/inet.h>
@@ -76,25 +77,6 @@ struct httpd_stream {
 	void *data;
 	struct httpd_stream *prev, *next; /* in d->streams */
 };
-
-#define DLIST_ADD(head, e)                                                                         \
-	do {                                                                                       \
-		(e)->prev = NULL;                                                                  \
-		(e)->next = (head);                                                                \
-		if (head)                                                                          \
-			(head)->prev = (e);                                                        \
-		(head) = (e);                                                                      \
-	} while (0)
-#define DLIST_DEL(head, e)                                                                         \
-	do {                                                                                       \
-		if ((e)->prev)                                                                     \
-			(e)->prev->next = (e)->next;                                               \
-		else if ((head) == (e))                                                            \
-			(head) = (e)->next;                                                        \
-		if ((e)->next)                                                                     \
-			(e)->next->prev = (e)->prev;                                               \
-		(e)->prev = (e)->next = NULL;                                                      \
-	} while (0)
 
 /* ------------------------------------------------------------ loop glue */
 

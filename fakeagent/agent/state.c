@@ -7,6 +7,7 @@
 #include "internal.h"
 
 #include "common/base64.h"
+#include "common/dlist.h"
 #include "common/duration.h"
 #include "common/uuid4.h"
 
@@ -65,12 +66,7 @@ static void ack_closed(uv_handle_t *h)
 static void ack_remove(struct fa_ack *k)
 {
 	struct fa_agent *a = k->agent;
-	if (k->prev)
-		k->prev->next = k->next;
-	else
-		a->acks = k->next;
-	if (k->next)
-		k->next->prev = k->prev;
+	DLIST_DEL(a->acks, k);
 	uv_close((uv_handle_t *)&k->timer, ack_closed);
 }
 
@@ -109,10 +105,7 @@ static void queue_ack(struct fa_agent *a, struct fa_task *t, const uint8_t uuid[
 	memcpy(k->uuid, uuid, 16);
 	uv_timer_init(a->loop, &k->timer);
 	k->timer.data = k;
-	k->next = a->acks;
-	if (a->acks)
-		a->acks->prev = k;
-	a->acks = k;
+	DLIST_ADD(a->acks, k);
 	/* Always after the current call: ACKs of a SUBSCRIBE's updates follow SUBSCRIBED. */
 	uv_timer_start(&k->timer, on_ack_timer, (uint64_t)(a->cfg.ack_delay / 1000000), 0);
 }
