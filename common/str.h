@@ -1,7 +1,7 @@
 /* Strings and vectors of them, the helpers every module used to write for
  * itself: a copy that turns "" into NULL (an unset setting), and arrays of
  * malloc'd strings, NULL-ended (an environment, an argv, header lines) or
- * counted (what a hook sets, ids). */
+ * counted (what a hook sets, ids). An environment is built with envlist.h. */
 #ifndef COMMON_STR_H
 #define COMMON_STR_H
 

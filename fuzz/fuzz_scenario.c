@@ -46,8 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			values(&sc, &sc.steps[i]);
 	}
 	free(sc.steps);
-	for (size_t i = 0; i < sc.n_env; i++)
-		free(sc.env[i]);
+	envlist_free(&sc.env);
 	cJSON_Delete(sc.doc);
 	return 0;
 }

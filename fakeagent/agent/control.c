@@ -22,6 +22,7 @@
 
 #include "common/base64.h"
 #include "common/duration.h"
+#include "common/envlist.h"
 #include "faults.h"
 #include "fakeagent/marathon/load.h"
 #include "proto/recordio.h"
@@ -112,21 +113,18 @@ static void launch(struct httpd_req *r, void *data)
 		httpd_reply_text(r, 400, "%s", err);
 		goto out;
 	}
-	char *extra[65] = {0};
-	size_t n = 0;
+	struct envlist extra = {0};
 	const cJSON *kv;
 	cJSON_ArrayForEach (kv, env) {
-		if (n < 64 && cJSON_IsString(kv) &&
-		    asprintf(&extra[n], "%s=%s", kv->string, kv->valuestring) >= 0)
-			n++;
+		if (cJSON_IsString(kv))
+			envlist_set(&extra, kv->string, kv->valuestring);
 	}
-	struct fa_launch l = {.extra_env = (const char *const *)extra,
+	struct fa_launch l = {.extra_env = (const char *const *)extra.v,
 	                      .no_spawn = cJSON_IsFalse(spawn)};
 	fa_launch_from(&l, &lr, bin);
 	struct fa_task *t = fa_agent_launch(a, &l, err, sizeof(err));
 	load_free(&lr);
-	for (size_t i = 0; i < n; i++)
-		free(extra[i]);
+	envlist_free(&extra);
 	if (!t) {
 		httpd_reply_text(r, 400, "launch: %s", err);
 		goto out;

@@ -10,6 +10,7 @@
 #include "internal.h"
 
 #include "common/duration.h"
+#include "common/envlist.h"
 #include "container.h"
 #include "procscan.h"
 #include "reaper.h"
@@ -33,121 +34,64 @@ extern char **environ;
 
 /* ------------------------------------------------------------ environment */
 
-struct envb {
-	char **v; /* owned "K=V" strings, NULL-ended */
-	size_t n, cap;
-};
-
-static void env_set(struct envb *b, const char *name, const char *value)
-{
-	size_t nl = strlen(name);
-	char *kv;
-	if (asprintf(&kv, "%s=%s", name, value ? value : "") < 0)
-		return;
-	for (size_t i = 0; i < b->n; i++) {
-		if (strncmp(b->v[i], name, nl) == 0 && b->v[i][nl] == '=') {
-			free(b->v[i]);
-			b->v[i] = kv;
-			return;
-		}
-	}
-	if (b->n + 2 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 32;
-		char **nv = realloc(b->v, cap * sizeof(*nv));
-		if (!nv) {
-			free(kv);
-			return;
-		}
-		b->v = nv;
-		b->cap = cap;
-	}
-	b->v[b->n++] = kv;
-	b->v[b->n] = NULL;
-}
-
-static void env_set_kv(struct envb *b, const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-	if (!eq || eq == kv)
-		return;
-	char name[256];
-	size_t nl = (size_t)(eq - kv);
-	if (nl >= sizeof(name))
-		return;
-	memcpy(name, kv, nl);
-	name[nl] = '\0';
-	env_set(b, name, eq + 1);
-}
-
-static bool env_has(const struct envb *b, const char *name)
-{
-	size_t nl = strlen(name);
-	for (size_t i = 0; i < b->n; i++)
-		if (strncmp(b->v[i], name, nl) == 0 && b->v[i][nl] == '=')
-			return true;
-	return false;
-}
-
 static void build_env(struct fa_executor *e, const struct fa_launch *l)
 {
 	struct fa_agent *a = e->agent;
-	struct envb b = {0};
+	struct envlist b = {0};
 	char d[32], pid[160];
 
 	/* The agent's own LIBPROCESS_IP, then --executor_environment_variables,
 	 * which may override it; everything below wins over both. */
 	const char *ip = getenv("LIBPROCESS_IP");
 	if (ip)
-		env_set(&b, "LIBPROCESS_IP", ip);
+		envlist_set(&b, "LIBPROCESS_IP", ip);
 	for (const char *const *kv = a->cfg.executor_env; kv && *kv; kv++)
-		env_set_kv(&b, *kv);
+		envlist_put(&b, *kv);
 	for (const char *const *kv = l->extra_env; kv && *kv; kv++)
-		env_set_kv(&b, *kv);
-	if (!env_has(&b, "PATH"))
-		env_set(&b, "PATH", DEFAULT_PATH);
-	env_set(&b, "LIBPROCESS_PORT", "0");
+		envlist_put(&b, *kv);
+	if (!envlist_get(b.v, "PATH"))
+		envlist_set(&b, "PATH", DEFAULT_PATH);
+	envlist_set(&b, "LIBPROCESS_PORT", "0");
 	/* Unless the operator's variables name them: where an agent installed
 	 * from the Mesos packages has libmesos. */
-	if (!env_has(&b, "MESOS_NATIVE_JAVA_LIBRARY"))
-		env_set(&b, "MESOS_NATIVE_JAVA_LIBRARY", FA_LIBMESOS);
-	if (!env_has(&b, "MESOS_NATIVE_LIBRARY"))
-		env_set(&b, "MESOS_NATIVE_LIBRARY", FA_LIBMESOS);
-	env_set(&b, "MESOS_FRAMEWORK_ID", a->framework_id);
-	env_set(&b, "MESOS_EXECUTOR_ID", e->info->executor_id->value);
-	env_set(&b, "MESOS_DIRECTORY", e->sandbox);
-	env_set(&b, "MESOS_SANDBOX", e->sandbox);
-	env_set(&b, "MESOS_SLAVE_ID", a->agent_id);
+	if (!envlist_get(b.v, "MESOS_NATIVE_JAVA_LIBRARY"))
+		envlist_set(&b, "MESOS_NATIVE_JAVA_LIBRARY", FA_LIBMESOS);
+	if (!envlist_get(b.v, "MESOS_NATIVE_LIBRARY"))
+		envlist_set(&b, "MESOS_NATIVE_LIBRARY", FA_LIBMESOS);
+	envlist_set(&b, "MESOS_FRAMEWORK_ID", a->framework_id);
+	envlist_set(&b, "MESOS_EXECUTOR_ID", e->info->executor_id->value);
+	envlist_set(&b, "MESOS_DIRECTORY", e->sandbox);
+	envlist_set(&b, "MESOS_SANDBOX", e->sandbox);
+	envlist_set(&b, "MESOS_SLAVE_ID", a->agent_id);
 	snprintf(pid, sizeof(pid), "slave(1)@%s", fa_agent_address(a));
-	env_set(&b, "MESOS_SLAVE_PID", pid);
-	env_set(&b, "MESOS_AGENT_ENDPOINT", fa_agent_address(a));
-	env_set(&b, "MESOS_CHECKPOINT", a->cfg.checkpoint ? "1" : "0");
-	env_set(&b, "MESOS_HTTP_COMMAND_EXECUTOR", "0");
+	envlist_set(&b, "MESOS_SLAVE_PID", pid);
+	envlist_set(&b, "MESOS_AGENT_ENDPOINT", fa_agent_address(a));
+	envlist_set(&b, "MESOS_CHECKPOINT", a->cfg.checkpoint ? "1" : "0");
+	envlist_set(&b, "MESOS_HTTP_COMMAND_EXECUTOR", "0");
 	duration_format_mesos(e->info->shutdown_grace_period
 	                          ? e->info->shutdown_grace_period->nanoseconds
 	                          : a->cfg.shutdown_grace,
 	                      d, sizeof(d));
-	env_set(&b, "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", d);
+	envlist_set(&b, "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", d);
 	if (a->cfg.checkpoint) {
 		duration_format_mesos(a->cfg.recovery_timeout, d, sizeof(d));
-		env_set(&b, "MESOS_RECOVERY_TIMEOUT", d);
+		envlist_set(&b, "MESOS_RECOVERY_TIMEOUT", d);
 		duration_format_mesos(a->cfg.reregistration_timeout, d, sizeof(d));
-		env_set(&b, "MESOS_SUBSCRIPTION_BACKOFF_MAX", d);
+		envlist_set(&b, "MESOS_SUBSCRIPTION_BACKOFF_MAX", d);
 	}
 	if (a->domain_socket)
-		env_set(&b, "MESOS_DOMAIN_SOCKET", a->domain_socket);
+		envlist_set(&b, "MESOS_DOMAIN_SOCKET", a->domain_socket);
 	if (e->token)
-		env_set(&b, "MESOS_EXECUTOR_AUTHENTICATION_TOKEN", e->token);
+		envlist_set(&b, "MESOS_EXECUTOR_AUTHENTICATION_TOKEN", e->token);
 	/* ExecutorInfo.command.environment overrides all. */
 	const Mesos__V1__CommandInfo *cmd = e->info->command;
 	if (cmd && cmd->environment)
 		for (size_t i = 0; i < cmd->environment->n_variables; i++) {
 			const Mesos__V1__Environment__Variable *v = cmd->environment->variables[i];
 			if (v->type == MESOS__V1__ENVIRONMENT__VARIABLE__TYPE__VALUE)
-				env_set(&b, v->name, v->value);
+				envlist_set(&b, v->name, v->value);
 		}
-	if (!b.v)
-		b.v = calloc(1, sizeof(char *));
-	e->env = b.v;
+	e->env = envlist_take(&b);
 }
 
 /* ------------------------------------------------------------ sandbox */

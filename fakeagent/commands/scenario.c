@@ -154,8 +154,7 @@ int fakeagent_scenario(int argc, char **argv)
 		for (size_t i = 0; i < scs[f].n; i++)
 			free(scs[f].steps[i].failure);
 		free(scs[f].steps);
-		for (size_t i = 0; i < scs[f].n_env; i++)
-			free(scs[f].env[i]);
+		envlist_free(&scs[f].env);
 		free(scs[f].setup_failure);
 		free(scs[f].work_dir);
 		cJSON_Delete(scs[f].doc);

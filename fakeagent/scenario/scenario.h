@@ -15,6 +15,7 @@
 #include "sidecar.h"
 #include "fakeagent/output/timeline.h"
 
+#include "common/envlist.h"
 #include "common/httpc.h"
 
 #include <cjson/cJSON.h>
@@ -56,9 +57,8 @@ struct scenario {
 	char *setup_failure;  /* owned */
 	double setup_secs;
 
-	char *work_dir; /* owned */
-	char *env[64];  /* owned "K=V" for the agent's executor environment */
-	size_t n_env;
+	char *work_dir;     /* owned */
+	struct envlist env; /* the agent's executor environment (owned) */
 	uv_loop_t *loop;
 	struct fa_agent *agent;
 	struct timeline tl;

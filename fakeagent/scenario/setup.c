@@ -8,6 +8,7 @@
 #include "fakeagent/marathon/load.h"
 
 #include "common/duration.h"
+#include "common/envlist.h"
 
 #include <cjson/cJSON.h>
 #include <libgen.h>
@@ -18,17 +19,9 @@
 
 static int add_env(struct scenario *sc, const char *k, const char *v, bool keep_existing)
 {
-	size_t kl = strlen(k);
-	for (size_t i = 0; i < sc->n_env; i++)
-		if (!strncmp(sc->env[i], k, kl) && sc->env[i][kl] == '=') {
-			if (keep_existing)
-				return 0;
-			free(sc->env[i]);
-			return asprintf(&sc->env[i], "%s=%s", k, v) < 0 ? -1 : 0;
-		}
-	if (sc->n_env + 1 >= sizeof(sc->env) / sizeof(sc->env[0]))
-		return -1;
-	return asprintf(&sc->env[sc->n_env++], "%s=%s", k, v) < 0 ? -1 : 0;
+	if (keep_existing && envlist_get(sc->env.v, k))
+		return 0;
+	return envlist_set(&sc->env, k, v);
 }
 
 int scenario_agent_settings(struct scenario *sc, struct fa_config *cfg, char *err, size_t errlen)
@@ -227,8 +220,7 @@ int scenario_setup(struct scenario *sc, char *err, size_t errlen)
 	}
 	add_env(sc, "CLOUD_DC", "dc1", true);
 	add_env(sc, "CLOUD_PUBLIC_IP", "127.0.0.1", true);
-	sc->env[sc->n_env] = NULL;
-	cfg.executor_env = (const char *const *)sc->env;
+	cfg.executor_env = (const char *const *)sc->env.v;
 
 	sc->agent = fa_agent_new(sc->loop, &cfg, err, errlen);
 	if (!sc->agent)
