@@ -1,5 +1,6 @@
 /* The executor HTTP API (POST /api/v1/executor and /slave(1)/api/v1/executor)
- * with the agent's checks in the agent's order (spec §1.4, Http::executor):
+ * with the agent's checks in the agent's order (Mesos src/slave/http.cpp,
+ * Http::executor):
  * 401, 503 while the containerizer recovers, 405, 400 without Content-Type,
  * 400 for a body that does not parse, 415 for another type, 400 for a call
  * that fails validation, 406, HEARTBEAT 202, 503 while recovering, 400 for an

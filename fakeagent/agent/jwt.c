@@ -16,7 +16,7 @@
 
 /* ------------------------------------------------------------ base64url */
 
-/* base64url without padding (RFC 7515 §2); malloc'd, or NULL. */
+/* base64url without padding (RFC 7515, section 2); malloc'd, or NULL. */
 static char *b64url_encode(const uint8_t *data, size_t len)
 {
 	char *s = b64_encode(data, len);

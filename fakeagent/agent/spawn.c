@@ -1,7 +1,8 @@
 /* Executor processes as the Mesos containerizer starts them: a fresh sandbox
  * (slaves/<agent>/frameworks/<fw>/executors/<id>/runs/<container>) with
  * `stdout` and `stderr` files, the binary placed there as the fetcher would,
- * the agent's executor environment (spec §7) with nothing inherited from
+ * the agent's executor environment (Mesos src/slave/slave.cpp,
+ * executorEnvironment) with nothing inherited from
  * the fake agent itself but its LIBPROCESS_IP (as the agent passes its
  * own), a new session, ExecutorInfo.command run with /bin/sh -c (or exec'd
  * with its arguments when shell is false), all of it in a container of its

@@ -1,5 +1,6 @@
 /* Marathon app definition -> Mesos TaskInfo JSON (see marathon.h). The steps
- * follow the spec's checklist (§11): normalise, pick host ports, build ids,
+ * follow Marathon's own order (AppNormalization, then TaskBuilder):
+ * normalise, pick host ports, build ids,
  * resources, environment, command or custom executor, discovery, labels,
  * kill policy, health check. */
 #include "marathon.h"

@@ -1,5 +1,5 @@
 /* Marathon's conversion of an app definition into the TaskInfo it hands to
- * Mesos (TaskBuilder 1.10/1.11, shared/specs/marathon-app-to-taskinfo.md):
+ * Mesos (Marathon 1.10/1.11, src/main/scala/mesosphere/mesos/TaskBuilder.scala):
  * ids and names, resources, the command (or a custom executor with the
  * `chmod ug+rx '<path>' && exec '<path>' <cmd>` command), the environment
  * (MESOS_TASK_ID, MARATHON_APP_*, PORT*, HOST, then the app's env), labels,

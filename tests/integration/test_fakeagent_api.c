@@ -1,5 +1,6 @@
 /* The fake agent's executor API over raw HTTP, as an executor sees it: every
- * row of spec §1.4 in both encodings, the RecordIO stream in both encodings,
+ * check of Mesos' Http::executor (src/slave/http.cpp) in both encodings, the
+ * RecordIO stream in both encodings,
  * acknowledgements (duplicates, foreign agent_id, unknown task), resubscribe
  * handling and the agent-restart simulation. Executors are registered with
  * "spawn": false and the test speaks for them. */
@@ -12,7 +13,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-/* ------------------------------------------------------------ spec §1.4 */
+/* ------------------------------------------------------------ Http::executor's checks */
 
 static void check_rows(enum mesos_encoding enc)
 {

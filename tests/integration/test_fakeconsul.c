@@ -227,7 +227,7 @@ static void test_a_null_entry_of_checks_closes_the_connection_as_consul_does(voi
 static void test_register_creates_the_check_consul_would(void **state)
 {
 	struct fc *f = *state;
-	/* The Go hook's request, as in the spec. */
+	/* The Go hook's request (allegro/mesos-executor hook/consul/hook.go). */
 	assert_int_equal(
 	    req(f, "PUT", "/v1/agent/service/register",
 	        "{\"ID\":\"t1_web_31000\",\"Name\":\"web\",\"Tags\":[\"marathon\"],\"Port\":31000,"

@@ -4,7 +4,8 @@
  * ports, COMMAND probes that pass, fail, read their environment and hang past
  * their timeout (the whole process group is killed), generalized checks that
  * report only changes, and health_stop with a probe in flight. The upstream
- * HealthCheckTest / CommandExecutorCheckTest scenarios (spec §13.3, §13.4) are
+ * HealthCheckTest / CommandExecutorCheckTest scenarios (Mesos
+ * src/tests/health_check_tests.cpp, src/tests/check_tests.cpp) are
  * replayed here at the level this module controls: what reaches on_health and
  * on_check. A fake clock drives the grace period; nothing asserts how long
  * anything took, except lower bounds that noise can only make longer. */
