@@ -1,6 +1,6 @@
 /* Random (version 4) UUIDs from libuuid: status update uuids, task ids. */
-#ifndef UUID4_H
-#define UUID4_H
+#ifndef COMMON_UUID4_H
+#define COMMON_UUID4_H
 
 #include <stdint.h>
 

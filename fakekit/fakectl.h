@@ -19,8 +19,8 @@
  * are tried in the order they were added. Other /_fake/ paths are left to
  * the fake's own routes, and so is every /_fake/ path asked for on a Unix
  * socket (fakeagent's --domain-socket serves the executor API only). */
-#ifndef FAKECTL_H
-#define FAKECTL_H
+#ifndef FAKEKIT_FAKECTL_H
+#define FAKEKIT_FAKECTL_H
 
 #include "httpd.h"
 

@@ -9,8 +9,8 @@
  * must answer it exactly once, now or later (after httpd_defer), with
  * httpd_reply* or httpd_stream_open. A stream belongs to its opener until
  * httpd_stream_release. */
-#ifndef HTTPD_H
-#define HTTPD_H
+#ifndef FAKEKIT_HTTPD_H
+#define FAKEKIT_HTTPD_H
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>

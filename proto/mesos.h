@@ -2,8 +2,8 @@
  * Call (de)serialisation in protobuf or JSON, the agent's validation rules for
  * executor calls, and names of enum values for logs and timelines.
  * Generated message types come from mesos/v1/{mesos,executor/executor}.proto. */
-#ifndef MESOS_H
-#define MESOS_H
+#ifndef PROTO_MESOS_H
+#define PROTO_MESOS_H
 
 #include "mesos/v1/executor/executor.pb-c.h"
 #include "mesos/v1/mesos.pb-c.h"

@@ -9,8 +9,8 @@
  * Ownership: the agent owns every record it creates; pointers handed to the
  * observer are valid during the call only, records returned by lookups stay
  * valid until fa_agent_stop. */
-#ifndef FAKEAGENT_AGENT_H
-#define FAKEAGENT_AGENT_H
+#ifndef FAKEAGENT_AGENT_AGENT_H
+#define FAKEAGENT_AGENT_AGENT_H
 
 #include "proto/mesos.h"
 

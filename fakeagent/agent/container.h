@@ -18,8 +18,8 @@
  * Either way the executor itself runs as before (a new session, its
  * sandbox, its environment); what survives a destroy is for the caller to
  * report (procscan). */
-#ifndef FAKEAGENT_CONTAINER_H
-#define FAKEAGENT_CONTAINER_H
+#ifndef FAKEAGENT_AGENT_CONTAINER_H
+#define FAKEAGENT_AGENT_CONTAINER_H
 
 #include "procscan.h"
 

@@ -6,8 +6,8 @@
  * itself stays up; fa_agent_go_away (agent.h) takes the whole agent away.
  * Each returns 0, or -1 with err when the executor is unknown or has no
  * open stream. */
-#ifndef FAKEAGENT_FAULTS_H
-#define FAKEAGENT_FAULTS_H
+#ifndef FAKEAGENT_AGENT_FAULTS_H
+#define FAKEAGENT_AGENT_FAULTS_H
 
 #include "agent.h"
 

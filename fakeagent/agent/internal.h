@@ -11,8 +11,8 @@
  *
  * Records are never freed before fa_agent_stop, so pointers between them
  * stay valid for the agent's life. */
-#ifndef FAKEAGENT_INTERNAL_H
-#define FAKEAGENT_INTERNAL_H
+#ifndef FAKEAGENT_AGENT_INTERNAL_H
+#define FAKEAGENT_AGENT_INTERNAL_H
 
 #include "agent.h"
 #include "fakekit/httpd.h"

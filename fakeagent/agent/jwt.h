@@ -5,8 +5,8 @@
  * base64url(HMAC-SHA256(key, the first two parts)), without padding; the
  * agent's claims are {"cid": container, "eid": executor, "fid": framework}.
  * The MAC is OpenSSL's (libcrypto, linked already for base64). */
-#ifndef FAKEAGENT_JWT_H
-#define FAKEAGENT_JWT_H
+#ifndef FAKEAGENT_AGENT_JWT_H
+#define FAKEAGENT_AGENT_JWT_H
 
 #include <cjson/cJSON.h>
 #include <stddef.h>

@@ -2,8 +2,8 @@
  * live (not zombie) process but the caller, with its parent, process group
  * and session. The fake agent kills an executor's container from one
  * snapshot; scenarios look for processes left behind in it. */
-#ifndef FAKEAGENT_PROCSCAN_H
-#define FAKEAGENT_PROCSCAN_H
+#ifndef FAKEAGENT_AGENT_PROCSCAN_H
+#define FAKEAGENT_AGENT_PROCSCAN_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -2,8 +2,8 @@
  * SIGCHLD and waitpid(-1, WNOHANG) until nothing is left, so orphans adopted
  * as a child subreaper are reaped too. Each watched pid gets its callback
  * once with its wait status. Process-wide: SIGCHLD is. */
-#ifndef FAKEAGENT_REAPER_H
-#define FAKEAGENT_REAPER_H
+#ifndef FAKEAGENT_AGENT_REAPER_H
+#define FAKEAGENT_AGENT_REAPER_H
 
 #include <sys/types.h>
 #include <uv.h>

@@ -2,8 +2,8 @@
  * `--name=value` spellings, durations in Mesos or Go syntax, the agent
  * options every subcommand that starts an agent accepts, and the process
  * setup of a fake agent (file limit, child subreaper, SIGPIPE). */
-#ifndef FAKEAGENT_CLI_H
-#define FAKEAGENT_CLI_H
+#ifndef FAKEAGENT_COMMANDS_CLI_H
+#define FAKEAGENT_COMMANDS_CLI_H
 
 #include "fakeagent/agent/agent.h"
 

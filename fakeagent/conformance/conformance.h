@@ -11,8 +11,8 @@
  *   command.c  the command: options, which runs go when, exit status
  *
  * Internal to fakeagent. */
-#ifndef FAKEAGENT_CONFORMANCE_H
-#define FAKEAGENT_CONFORMANCE_H
+#ifndef FAKEAGENT_CONFORMANCE_CONFORMANCE_H
+#define FAKEAGENT_CONFORMANCE_CONFORMANCE_H
 
 #include "proto/mesos.h"
 

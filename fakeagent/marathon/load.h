@@ -5,8 +5,8 @@
  * file and the field. It knows nothing of the agent that will run the task
  * (struct load_target says what it needs); fa_launch_from (agent.h) turns a
  * result into a launch. */
-#ifndef FAKEAGENT_LOAD_H
-#define FAKEAGENT_LOAD_H
+#ifndef FAKEAGENT_MARATHON_LOAD_H
+#define FAKEAGENT_MARATHON_LOAD_H
 
 #include "proto/mesos.h"
 

@@ -5,8 +5,8 @@
  * (MESOS_TASK_ID, MARATHON_APP_*, PORT*, HOST, then the app's env), labels,
  * discovery ports, the Mesos health check, the kill policy and fetch URIs.
  * Pure: host ports come from the caller, nothing is read or bound here. */
-#ifndef FAKEAGENT_MARATHON_H
-#define FAKEAGENT_MARATHON_H
+#ifndef FAKEAGENT_MARATHON_MARATHON_H
+#define FAKEAGENT_MARATHON_MARATHON_H
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>

@@ -4,8 +4,8 @@
  * complete line's level and msg in order, so a scenario can wait for a
  * message (expect-executor-log) and print the interesting ones in its
  * timeline. Lines that are not logfmt (a task's own output) are skipped. */
-#ifndef FAKEAGENT_EXECLOG_H
-#define FAKEAGENT_EXECLOG_H
+#ifndef FAKEAGENT_OUTPUT_EXECLOG_H
+#define FAKEAGENT_OUTPUT_EXECLOG_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* JUnit XML for CI: one <testsuite> per scenario file, one <testcase> per
  * step, with <failure> or <skipped>. */
-#ifndef FAKEAGENT_JUNIT_H
-#define FAKEAGENT_JUNIT_H
+#ifndef FAKEAGENT_OUTPUT_JUNIT_H
+#define FAKEAGENT_OUTPUT_JUNIT_H
 
 #include <stdbool.h>
 #include <stdio.h>

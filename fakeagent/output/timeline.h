@@ -3,8 +3,8 @@
  * by kind only when stdout is a terminal (and NO_COLOR is unset). Long ids
  * can be printed as short aliases ("${TASK_ID}"); JSON documents are shown
  * compact and wrapped under the line that introduces them. */
-#ifndef FAKEAGENT_TIMELINE_H
-#define FAKEAGENT_TIMELINE_H
+#ifndef FAKEAGENT_OUTPUT_TIMELINE_H
+#define FAKEAGENT_OUTPUT_TIMELINE_H
 
 #include "fakeagent/agent/agent.h"
 

@@ -7,8 +7,8 @@
  * fakeagent/commands/scenario.c; `fakeagent conformance` runs its cases here
  * too.
  * Internal to fakeagent. */
-#ifndef FAKEAGENT_SCENARIO_H
-#define FAKEAGENT_SCENARIO_H
+#ifndef FAKEAGENT_SCENARIO_SCENARIO_H
+#define FAKEAGENT_SCENARIO_SCENARIO_H
 
 #include "fakeagent/agent/agent.h"
 #include "fakeagent/output/execlog.h"

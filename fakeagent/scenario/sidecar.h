@@ -3,8 +3,8 @@
  * from their stdout (kept in a file in the scenario's work dir), stopped with
  * SIGTERM (SIGKILL after 5 s) when the scenario ends, and sent SIGTERM by the
  * kernel if fakeagent dies first. */
-#ifndef FAKEAGENT_SIDECAR_H
-#define FAKEAGENT_SIDECAR_H
+#ifndef FAKEAGENT_SCENARIO_SIDECAR_H
+#define FAKEAGENT_SCENARIO_SIDECAR_H
 
 #include <stdbool.h>
 #include <stddef.h>

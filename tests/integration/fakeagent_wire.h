@@ -4,8 +4,8 @@
  * read chunk by chunk and record by record, so the tests see exactly what an
  * executor would (chunked framing, the zero chunk, a cut connection).
  * Header-only: static functions for test programs. */
-#ifndef FAKEAGENT_WIRE_H
-#define FAKEAGENT_WIRE_H
+#ifndef TESTS_INTEGRATION_FAKEAGENT_WIRE_H
+#define TESTS_INTEGRATION_FAKEAGENT_WIRE_H
 
 #include "testsupport.h"
 

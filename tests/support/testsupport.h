@@ -2,8 +2,8 @@
  * directories, starting a fake server and reading its address, waiting with
  * a deadline, and tiny HTTP requests. Integration tests only ever talk to
  * 127.0.0.1. */
-#ifndef TESTSUPPORT_H
-#define TESTSUPPORT_H
+#ifndef TESTS_SUPPORT_TESTSUPPORT_H
+#define TESTS_SUPPORT_TESTSUPPORT_H
 
 /* cmocka needs these before its header. */
 #include <setjmp.h>
