@@ -1,7 +1,8 @@
 /* The fake agent's records and the functions its modules call on each other.
  * Not for users of the library (they include agent.h).
  *
- *   agent.c     lifecycle, ids, operator actions, restart simulation
+ *   agent.c     lifecycle, ids, notes, launching, lookups, stopping
+ *   operator.c  kill, shutdown, teardown, terminate, message, restart simulation
  *   endpoint.c  the executor API: the agent's checks in its order, calls
  *   stream.c    events written to an executor's SUBSCRIBE stream
  *   state.c     task bookkeeping: updates, acknowledgements, termination
@@ -155,17 +156,22 @@ struct fa_agent {
 /* --- agent.c */
 /* The close callback of the agent's handles (h->data is the agent). */
 void fa_handle_closed(uv_handle_t *h);
+/* Serves the executor API and /_fake/ on `listen` (again, after
+ * fa_agent_go_away: on the address it had). 0, or -1 with err. */
+int fa_serve(struct fa_agent *a, const char *listen, char *err, size_t errlen);
 void fa_note(struct fa_agent *a, enum fa_note_kind kind, const struct fa_executor *e,
              const char *task_id, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void fa_note_update(struct fa_agent *a, const struct fa_task *t, const struct fa_update *u);
 void fa_note_exec_end(struct fa_agent *a, const struct fa_executor *e, const char *text);
 void fa_executor_shutdown(struct fa_executor *e);
-/* Removes a TERMINATING framework whose last executor is gone. */
-void fa_framework_check_idle(struct fa_agent *a);
 const char *fa_exec_state_name(enum fa_exec_state s);
 bool fa_framework_has(const struct fa_agent *a, int capability);
 /* Sends LAUNCH for every task not yet delivered (executor subscribed). */
 void fa_executor_deliver(struct fa_executor *e);
+
+/* --- operator.c */
+/* Removes a TERMINATING framework whose last executor is gone. */
+void fa_framework_check_idle(struct fa_agent *a);
 
 /* --- endpoint.c */
 void fa_endpoint_handle(struct httpd_req *r, struct fa_agent *a);
