@@ -1,9 +1,10 @@
 /* Marathon app definition -> Mesos TaskInfo JSON (see marathon.h). The steps
  * follow Marathon's own order (AppNormalization, then TaskBuilder):
- * normalise, pick host ports, build ids,
- * resources, environment, command or custom executor, discovery, labels,
- * kill policy, health check. */
+ * normalise, pick host ports, build ids, resources, environment, command or
+ * custom executor, discovery, labels, kill policy, health check. The app's
+ * fields are read through conv.h. */
 #include "marathon.h"
+#include "conv.h"
 
 #include "common/uuid4.h"
 
@@ -16,121 +17,8 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_PORTS       64
 #define MAX_LABEL_KEY   493 /* labels with longer keys get no env var */
 #define MAX_LABEL_VALUE 512 /* nor with longer values */
-
-struct portdef {
-	uint32_t port; /* service port, after assignment never 0 */
-	uint32_t host; /* host port for this task */
-	const char *name;
-	const char *protocol;
-	const cJSON *labels; /* object or NULL */
-};
-
-struct conv {
-	const cJSON *app;
-	const struct marathon_ctx *ctx;
-	char *err;
-	size_t errlen;
-	struct portdef ports[MAX_PORTS];
-	size_t nports;
-	char app_id[512]; /* "/group/app" */
-	char task_id[640];
-	char name[512];
-	double cpus, mem, disk;
-	int gpus;
-};
-
-static int fail(struct conv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(struct conv *c, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(c->err, c->errlen, "%s: %s", c->ctx->file ? c->ctx->file : "app", msg);
-	return -1;
-}
-
-static const char *type_name(const cJSON *j)
-{
-	if (cJSON_IsString(j))
-		return "a string";
-	if (cJSON_IsNumber(j))
-		return "a number";
-	if (cJSON_IsBool(j))
-		return "a boolean";
-	if (cJSON_IsArray(j))
-		return "an array";
-	if (cJSON_IsObject(j))
-		return "an object";
-	return "null";
-}
-
-/* Typed optional fields: 0 when absent (out untouched) or well-typed, -1 with
- * an error naming the field otherwise. */
-static int get_string(struct conv *c, const cJSON *obj, const char *key, const char *path,
-                      const char **out)
-{
-	const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
-	if (!j || cJSON_IsNull(j))
-		return 0;
-	if (!cJSON_IsString(j))
-		return fail(c, "%s%s: expected a string, got %s", path, key, type_name(j));
-	*out = j->valuestring;
-	return 0;
-}
-
-static int get_number(struct conv *c, const cJSON *obj, const char *key, const char *path,
-                      double *out)
-{
-	const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
-	if (!j || cJSON_IsNull(j))
-		return 0;
-	if (!cJSON_IsNumber(j))
-		return fail(c, "%s%s: expected a number, got %s", path, key, type_name(j));
-	*out = j->valuedouble;
-	return 0;
-}
-
-static int get_bool(struct conv *c, const cJSON *obj, const char *key, const char *path, bool *out)
-{
-	const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
-	if (!j || cJSON_IsNull(j))
-		return 0;
-	if (!cJSON_IsBool(j))
-		return fail(c, "%s%s: expected a boolean, got %s", path, key, type_name(j));
-	*out = cJSON_IsTrue(j);
-	return 0;
-}
-
-static int get_kind(struct conv *c, const cJSON *obj, const char *key, const char *path, bool array,
-                    const cJSON **out)
-{
-	const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
-	if (!j || cJSON_IsNull(j))
-		return 0;
-	if (array ? !cJSON_IsArray(j) : !cJSON_IsObject(j))
-		return fail(c, "%s%s: expected %s, got %s", path, key,
-		            array ? "an array" : "an object", type_name(j));
-	*out = j;
-	return 0;
-}
-
-/* An object whose values must all be strings (labels). */
-static int check_string_map(struct conv *c, const cJSON *obj, const char *path)
-{
-	const cJSON *kv;
-	cJSON_ArrayForEach (kv, obj) {
-		if (!cJSON_IsString(kv))
-			return fail(c, "%s.%s: expected a string, got %s", path, kv->string,
-			            type_name(kv));
-	}
-	return 0;
-}
 
 /* ------------------------------------------------------------ formatting */
 
@@ -200,14 +88,14 @@ void marathon_label_env_name(const char *key, char *buf, size_t len)
 static int build_ids(struct conv *c)
 {
 	const char *id = NULL;
-	if (get_string(c, c->app, "id", "", &id) < 0)
+	if (conv_string(c, c->app, "id", "", &id) < 0)
 		return -1;
 	if (!id || !*id)
-		return fail(c, "id: required (e.g. \"/my-app\")");
+		return conv_fail(c, "id: required (e.g. \"/my-app\")");
 	/* The names built from it (app_id, name, the task id's prefix) are at
 	 * most one character longer than the id. */
 	if (strlen(id) > 500)
-		return fail(c, "id: '%.100s...' is too long (500 characters at most)", id);
+		return conv_fail(c, "id: '%.100s...' is too long (500 characters at most)", id);
 	/* segments of the path, without empty ones */
 	char segs[32][128];
 	int n = 0;
@@ -220,22 +108,23 @@ static int build_ids(struct conv *c)
 		const char *end = strchr(p, '/');
 		size_t l = end ? (size_t)(end - p) : strlen(p);
 		if (n == 32 || l >= sizeof(segs[0]))
-			return fail(c, "id: '%s' is too long", id);
+			return conv_fail(c, "id: '%s' is too long", id);
 		memcpy(segs[n], p, l);
 		segs[n][l] = '\0';
 		for (size_t i = 0; i < l; i++)
 			if (!(islower((unsigned char)segs[n][i]) ||
 			      isdigit((unsigned char)segs[n][i]) || segs[n][i] == '-' ||
 			      segs[n][i] == '.'))
-				return fail(c,
-				            "id: '%s' is not a valid Marathon path (lower-case "
-				            "letters, digits, '-' and '.' per segment)",
-				            id);
+				return conv_fail(
+				    c,
+				    "id: '%s' is not a valid Marathon path (lower-case "
+				    "letters, digits, '-' and '.' per segment)",
+				    id);
 		n++;
 		p += l;
 	}
 	if (n == 0)
-		return fail(c, "id: '%s' names no app", id);
+		return conv_fail(c, "id: '%s' names no app", id);
 	size_t off = 0, soff = 0, hoff = 0;
 	char safe[512];
 	for (int i = 0; i < n; i++) {
@@ -260,15 +149,15 @@ static int build_ports(struct conv *c)
 {
 	const cJSON *defs = NULL, *ports = NULL;
 	bool require = false;
-	if (get_kind(c, c->app, "portDefinitions", "", true, &defs) < 0 ||
-	    get_kind(c, c->app, "ports", "", true, &ports) < 0 ||
-	    get_bool(c, c->app, "requirePorts", "", &require) < 0)
+	if (conv_kind(c, c->app, "portDefinitions", "", true, &defs) < 0 ||
+	    conv_kind(c, c->app, "ports", "", true, &ports) < 0 ||
+	    conv_bool(c, c->app, "requirePorts", "", &require) < 0)
 		return -1;
 	if (defs && ports && cJSON_GetArraySize(defs) && cJSON_GetArraySize(ports))
-		return fail(c, "ports and portDefinitions: give only one of them");
+		return conv_fail(c, "ports and portDefinitions: give only one of them");
 	const cJSON *container = cJSON_GetObjectItemCaseSensitive(c->app, "container");
 	if (container && !cJSON_IsNull(container))
-		return fail(c, "container: not supported by fakeagent (host networking only)");
+		return conv_fail(c, "container: not supported by fakeagent (host networking only)");
 
 	if (defs) {
 		const cJSON *d;
@@ -277,21 +166,23 @@ static int build_ports(struct conv *c)
 			char path[64];
 			snprintf(path, sizeof(path), "portDefinitions[%zu].", i);
 			if (!cJSON_IsObject(d))
-				return fail(c, "portDefinitions[%zu]: expected an object, got %s",
-				            i, type_name(d));
+				return conv_fail(c,
+				                 "portDefinitions[%zu]: expected an object, got %s",
+				                 i, conv_type_name(d));
 			if (c->nports == MAX_PORTS)
-				return fail(c, "portDefinitions: more than %d ports", MAX_PORTS);
+				return conv_fail(c, "portDefinitions: more than %d ports",
+				                 MAX_PORTS);
 			struct portdef *pd = &c->ports[c->nports++];
 			double port = 0;
 			pd->protocol = "tcp";
-			if (get_number(c, d, "port", path, &port) < 0 ||
-			    get_string(c, d, "name", path, &pd->name) < 0 ||
-			    get_string(c, d, "protocol", path, &pd->protocol) < 0 ||
-			    get_kind(c, d, "labels", path, false, &pd->labels) < 0)
+			if (conv_number(c, d, "port", path, &port) < 0 ||
+			    conv_string(c, d, "name", path, &pd->name) < 0 ||
+			    conv_string(c, d, "protocol", path, &pd->protocol) < 0 ||
+			    conv_kind(c, d, "labels", path, false, &pd->labels) < 0)
 				return -1;
 			if (port < 0 || port > 65535 || port != floor(port))
-				return fail(c, "%sport: %g is not a port number", path, port);
-			if (pd->labels && check_string_map(c, pd->labels, "portDefinitions.labels"))
+				return conv_fail(c, "%sport: %g is not a port number", path, port);
+			if (pd->labels && conv_string_map(c, pd->labels, "portDefinitions.labels"))
 				return -1;
 			pd->port = (uint32_t)port;
 			i++;
@@ -301,10 +192,10 @@ static int build_ports(struct conv *c)
 		size_t i = 0;
 		cJSON_ArrayForEach (p, ports) {
 			if (!cJSON_IsNumber(p) || p->valuedouble < 0 || p->valuedouble > 65535)
-				return fail(c, "ports[%zu]: expected a port number, got %s", i,
-				            type_name(p));
+				return conv_fail(c, "ports[%zu]: expected a port number, got %s", i,
+				                 conv_type_name(p));
 			if (c->nports == MAX_PORTS)
-				return fail(c, "ports: more than %d ports", MAX_PORTS);
+				return conv_fail(c, "ports: more than %d ports", MAX_PORTS);
 			c->ports[c->nports++] =
 			    (struct portdef){.port = (uint32_t)p->valuedouble, .protocol = "tcp"};
 			i++;
@@ -331,7 +222,7 @@ static int build_ports(struct conv *c)
 		                                                         c->ports[i].port, require)
 		                                     : 0;
 		if (!c->ports[i].host)
-			return fail(c, "portDefinitions[%zu]: no host port available", i);
+			return conv_fail(c, "portDefinitions[%zu]: no host port available", i);
 	}
 	return 0;
 }
@@ -421,7 +312,7 @@ static int build_env(struct conv *c, const cJSON *labels, cJSON *vars)
 {
 	char num[64];
 	const char *version = c->ctx->version;
-	if (!version && get_string(c, c->app, "version", "", &version) < 0)
+	if (!version && conv_string(c, c->app, "version", "", &version) < 0)
 		return -1;
 	char now[40];
 	if (!version) {
@@ -486,14 +377,15 @@ static int build_env(struct conv *c, const cJSON *labels, cJSON *vars)
 	env_put(vars, "HOST", c->ctx->hostname ? c->ctx->hostname : "localhost");
 
 	const cJSON *env = NULL;
-	if (get_kind(c, c->app, "env", "", false, &env) < 0)
+	if (conv_kind(c, c->app, "env", "", false, &env) < 0)
 		return -1;
 	cJSON_ArrayForEach (kv, env) {
 		if (cJSON_IsObject(kv) && cJSON_GetObjectItem(kv, "secret"))
 			continue; /* only a secrets plugin adds those */
 		if (!cJSON_IsString(kv))
-			return fail(c, "env.%s: expected a string or {\"secret\": ...}, got %s",
-			            kv->string, type_name(kv));
+			return conv_fail(c,
+			                 "env.%s: expected a string or {\"secret\": ...}, got %s",
+			                 kv->string, conv_type_name(kv));
 		env_put(vars, kv->string, kv->valuestring);
 	}
 	return 0;
@@ -515,8 +407,8 @@ static bool is_archive(const char *uri)
 static int build_uris(struct conv *c, cJSON *cmd)
 {
 	const cJSON *fetch = NULL, *uris = NULL;
-	if (get_kind(c, c->app, "fetch", "", true, &fetch) < 0 ||
-	    get_kind(c, c->app, "uris", "", true, &uris) < 0)
+	if (conv_kind(c, c->app, "fetch", "", true, &fetch) < 0 ||
+	    conv_kind(c, c->app, "uris", "", true, &uris) < 0)
 		return -1;
 	if (!cJSON_GetArraySize(fetch) && !cJSON_GetArraySize(uris))
 		return 0;
@@ -529,15 +421,16 @@ static int build_uris(struct conv *c, cJSON *cmd)
 		const char *uri = NULL, *dest = NULL;
 		bool executable = false, extract = true, cache = false;
 		if (!cJSON_IsObject(f))
-			return fail(c, "%s: expected an object, got %s", path, type_name(f));
-		if (get_string(c, f, "uri", path, &uri) < 0 ||
-		    get_string(c, f, "destPath", path, &dest) < 0 ||
-		    get_bool(c, f, "executable", path, &executable) < 0 ||
-		    get_bool(c, f, "extract", path, &extract) < 0 ||
-		    get_bool(c, f, "cache", path, &cache) < 0)
+			return conv_fail(c, "%s: expected an object, got %s", path,
+			                 conv_type_name(f));
+		if (conv_string(c, f, "uri", path, &uri) < 0 ||
+		    conv_string(c, f, "destPath", path, &dest) < 0 ||
+		    conv_bool(c, f, "executable", path, &executable) < 0 ||
+		    conv_bool(c, f, "extract", path, &extract) < 0 ||
+		    conv_bool(c, f, "cache", path, &cache) < 0)
 			return -1;
 		if (!uri)
-			return fail(c, "%suri: required", path);
+			return conv_fail(c, "%suri: required", path);
 		cJSON *u = cJSON_CreateObject();
 		cJSON_AddStringToObject(u, "value", uri);
 		cJSON_AddBoolToObject(u, "executable", executable);
@@ -550,7 +443,8 @@ static int build_uris(struct conv *c, cJSON *cmd)
 	i = 0;
 	cJSON_ArrayForEach (f, uris) {
 		if (!cJSON_IsString(f))
-			return fail(c, "uris[%zu]: expected a string, got %s", i, type_name(f));
+			return conv_fail(c, "uris[%zu]: expected a string, got %s", i,
+			                 conv_type_name(f));
 		cJSON *u = cJSON_CreateObject();
 		cJSON_AddStringToObject(u, "value", f->valuestring);
 		cJSON_AddBoolToObject(u, "executable", false);
@@ -593,48 +487,51 @@ static cJSON *discovery_json(const struct conv *c)
 static int build_health(struct conv *c, cJSON **out)
 {
 	const cJSON *hcs = NULL, *hc;
-	if (get_kind(c, c->app, "healthChecks", "", true, &hcs) < 0)
+	if (conv_kind(c, c->app, "healthChecks", "", true, &hcs) < 0)
 		return -1;
 	size_t i = 0;
 	cJSON_ArrayForEach (hc, hcs) {
 		char path[48];
 		snprintf(path, sizeof(path), "healthChecks[%zu].", i++);
 		if (!cJSON_IsObject(hc))
-			return fail(c, "healthChecks[%zu]: expected an object, got %s", i - 1,
-			            type_name(hc));
+			return conv_fail(c, "healthChecks[%zu]: expected an object, got %s", i - 1,
+			                 conv_type_name(hc));
 		const char *proto = "HTTP", *hpath = NULL, *ip = "IPv4";
 		double grace = 300, interval = 60, timeout = 20, failures = 3, delay = 15;
 		double port = -1, index = -1;
 		const cJSON *command = NULL;
-		if (get_string(c, hc, "protocol", path, &proto) < 0 ||
-		    get_string(c, hc, "path", path, &hpath) < 0 ||
-		    get_string(c, hc, "ipProtocol", path, &ip) < 0 ||
-		    get_number(c, hc, "gracePeriodSeconds", path, &grace) < 0 ||
-		    get_number(c, hc, "intervalSeconds", path, &interval) < 0 ||
-		    get_number(c, hc, "timeoutSeconds", path, &timeout) < 0 ||
-		    get_number(c, hc, "maxConsecutiveFailures", path, &failures) < 0 ||
-		    get_number(c, hc, "delaySeconds", path, &delay) < 0 ||
-		    get_number(c, hc, "port", path, &port) < 0 ||
-		    get_number(c, hc, "portIndex", path, &index) < 0 ||
-		    get_kind(c, hc, "command", path, false, &command) < 0)
+		if (conv_string(c, hc, "protocol", path, &proto) < 0 ||
+		    conv_string(c, hc, "path", path, &hpath) < 0 ||
+		    conv_string(c, hc, "ipProtocol", path, &ip) < 0 ||
+		    conv_number(c, hc, "gracePeriodSeconds", path, &grace) < 0 ||
+		    conv_number(c, hc, "intervalSeconds", path, &interval) < 0 ||
+		    conv_number(c, hc, "timeoutSeconds", path, &timeout) < 0 ||
+		    conv_number(c, hc, "maxConsecutiveFailures", path, &failures) < 0 ||
+		    conv_number(c, hc, "delaySeconds", path, &delay) < 0 ||
+		    conv_number(c, hc, "port", path, &port) < 0 ||
+		    conv_number(c, hc, "portIndex", path, &index) < 0 ||
+		    conv_kind(c, hc, "command", path, false, &command) < 0)
 			return -1;
 		bool http = strcmp(proto, "MESOS_HTTP") == 0,
 		     https = strcmp(proto, "MESOS_HTTPS") == 0;
 		bool tcp = strcmp(proto, "MESOS_TCP") == 0, cmd = strcmp(proto, "COMMAND") == 0;
 		if (!http && !https && !tcp && !cmd) {
 			if (strcmp(proto, "HTTP") && strcmp(proto, "HTTPS") && strcmp(proto, "TCP"))
-				return fail(c, "%sprotocol: unknown protocol '%s'", path, proto);
+				return conv_fail(c, "%sprotocol: unknown protocol '%s'", path,
+				                 proto);
 			continue; /* run by Marathon itself */
 		}
 		if (strcmp(ip, "IPv4") && strcmp(ip, "IPv6"))
-			return fail(c, "%sipProtocol: expected IPv4 or IPv6, got '%s'", path, ip);
+			return conv_fail(c, "%sipProtocol: expected IPv4 or IPv6, got '%s'", path,
+			                 ip);
 		cJSON *h = cJSON_CreateObject();
 		if (cmd) {
 			const char *value = NULL;
-			if (!command || get_string(c, command, "value", "command.", &value) < 0 ||
+			if (!command || conv_string(c, command, "value", "command.", &value) < 0 ||
 			    !value) {
 				cJSON_Delete(h);
-				return c->err[0] ? -1 : fail(c, "%scommand.value: required", path);
+				return c->err[0] ? -1
+				                 : conv_fail(c, "%scommand.value: required", path);
 			}
 			cJSON_AddStringToObject(h, "type", "COMMAND");
 			cJSON *ci = cJSON_AddObjectToObject(h, "command");
@@ -644,7 +541,8 @@ static int build_health(struct conv *c, cJSON **out)
 			uint32_t resolved = 0;
 			if (port > 65535) {
 				cJSON_Delete(h);
-				return fail(c, "%sport: expected 0 to 65535, got %g", path, port);
+				return conv_fail(c, "%sport: expected 0 to 65535, got %g", path,
+				                 port);
 			}
 			if (port >= 0)
 				resolved = (uint32_t)port;
@@ -693,18 +591,19 @@ static int build_command(struct conv *c, cJSON *task, const cJSON *labels_obj)
 {
 	const char *cmd = NULL, *user = NULL, *executor = "";
 	const cJSON *args = NULL;
-	if (get_string(c, c->app, "cmd", "", &cmd) < 0 ||
-	    get_kind(c, c->app, "args", "", true, &args) < 0 ||
-	    get_string(c, c->app, "user", "", &user) < 0 ||
-	    get_string(c, c->app, "executor", "", &executor) < 0)
+	if (conv_string(c, c->app, "cmd", "", &cmd) < 0 ||
+	    conv_kind(c, c->app, "args", "", true, &args) < 0 ||
+	    conv_string(c, c->app, "user", "", &user) < 0 ||
+	    conv_string(c, c->app, "executor", "", &executor) < 0)
 		return -1;
 	if (cmd && args && cJSON_GetArraySize(args))
-		return fail(c, "cmd and args: give only one of them");
+		return conv_fail(c, "cmd and args: give only one of them");
 	const cJSON *a;
 	size_t i = 0;
 	cJSON_ArrayForEach (a, args) {
 		if (!cJSON_IsString(a))
-			return fail(c, "args[%zu]: expected a string, got %s", i, type_name(a));
+			return conv_fail(c, "args[%zu]: expected a string, got %s", i,
+			                 conv_type_name(a));
 		i++;
 	}
 	bool use_args = args && cJSON_GetArraySize(args);
@@ -748,7 +647,7 @@ static int build_command(struct conv *c, cJSON *task, const cJSON *labels_obj)
 	char *value = malloc(need);
 	if (!value) {
 		cJSON_Delete(ci);
-		return fail(c, "out of memory");
+		return conv_fail(c, "out of memory");
 	}
 	size_t off = (size_t)snprintf(value, need, "chmod ug+rx '%s' && exec '%s' ", path, path);
 	if (cmd)
@@ -768,15 +667,15 @@ static int build_command(struct conv *c, cJSON *task, const cJSON *labels_obj)
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(ex, "executor_id"), "value", eid);
 	cJSON_AddItemToObject(ex, "command", ci);
 	const cJSON *er = NULL;
-	if (get_kind(c, c->app, "executorResources", "", false, &er) < 0) {
+	if (conv_kind(c, c->app, "executorResources", "", false, &er) < 0) {
 		cJSON_Delete(ex);
 		return -1;
 	}
 	if (er) {
 		double ecpus = 0.1, emem = 32, edisk = 10;
-		if (get_number(c, er, "cpus", "executorResources.", &ecpus) < 0 ||
-		    get_number(c, er, "mem", "executorResources.", &emem) < 0 ||
-		    get_number(c, er, "disk", "executorResources.", &edisk) < 0) {
+		if (conv_number(c, er, "cpus", "executorResources.", &ecpus) < 0 ||
+		    conv_number(c, er, "mem", "executorResources.", &emem) < 0 ||
+		    conv_number(c, er, "disk", "executorResources.", &edisk) < 0) {
 			cJSON_Delete(ex);
 			return -1;
 		}
@@ -813,28 +712,28 @@ cJSON *marathon_task_json(const cJSON *app, const struct marathon_ctx *ctx, char
 	cJSON *task = NULL, *health = NULL;
 
 	if (!cJSON_IsObject(app)) {
-		fail(c, "expected a JSON object (a Marathon app definition)");
+		conv_fail(c, "expected a JSON object (a Marathon app definition)");
 		goto out;
 	}
-	if (build_ids(c) < 0 || get_number(c, app, "cpus", "", &c->cpus) < 0 ||
-	    get_number(c, app, "mem", "", &c->mem) < 0 ||
-	    get_number(c, app, "disk", "", &c->disk) < 0 ||
-	    get_number(c, app, "gpus", "", &gpus) < 0 ||
-	    get_number(c, app, "taskKillGracePeriodSeconds", "", &kill_grace) < 0 ||
-	    get_kind(c, app, "labels", "", false, &labels) < 0)
+	if (build_ids(c) < 0 || conv_number(c, app, "cpus", "", &c->cpus) < 0 ||
+	    conv_number(c, app, "mem", "", &c->mem) < 0 ||
+	    conv_number(c, app, "disk", "", &c->disk) < 0 ||
+	    conv_number(c, app, "gpus", "", &gpus) < 0 ||
+	    conv_number(c, app, "taskKillGracePeriodSeconds", "", &kill_grace) < 0 ||
+	    conv_kind(c, app, "labels", "", false, &labels) < 0)
 		goto out;
-	if (labels && check_string_map(c, labels, "labels") < 0)
+	if (labels && conv_string_map(c, labels, "labels") < 0)
 		goto out;
 	if (c->cpus < 0 || c->mem < 0 || c->disk < 0 || gpus < 0) {
-		fail(c, "cpus, mem, disk and gpus must not be negative");
+		conv_fail(c, "cpus, mem, disk and gpus must not be negative");
 		goto out;
 	}
 	if (!isfinite(c->cpus) || !isfinite(c->mem) || !isfinite(c->disk)) {
-		fail(c, "cpus, mem and disk must be finite numbers");
+		conv_fail(c, "cpus, mem and disk must be finite numbers");
 		goto out;
 	}
 	if (gpus > INT_MAX) {
-		fail(c, "gpus: %g is too many", gpus);
+		conv_fail(c, "gpus: %g is too many", gpus);
 		goto out;
 	}
 	/* Marathon's RAML: integer, int32, minimum 0; Play JSON refuses 2.05
@@ -842,10 +741,11 @@ cJSON *marathon_task_json(const cJSON *app, const struct marathon_ctx *ctx, char
 	if (cJSON_GetObjectItemCaseSensitive(app, "taskKillGracePeriodSeconds") &&
 	    !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(app, "taskKillGracePeriodSeconds")) &&
 	    !(kill_grace >= 0 && kill_grace <= INT32_MAX && kill_grace == floor(kill_grace))) {
-		fail(c,
-		     "taskKillGracePeriodSeconds: expected a whole number of seconds from 0 to "
-		     "2147483647, got %.17g (Marathon refuses it with 422: %s)",
-		     kill_grace, kill_grace < 0 ? "error.min" : "error.expected.int");
+		conv_fail(
+		    c,
+		    "taskKillGracePeriodSeconds: expected a whole number of seconds from 0 to "
+		    "2147483647, got %.17g (Marathon refuses it with 422: %s)",
+		    kill_grace, kill_grace < 0 ? "error.min" : "error.expected.int");
 		goto out;
 	}
 	c->gpus = (int)gpus;
