@@ -4,8 +4,10 @@
  * MHD_run() is called when it is readable or when MHD's own timeout (a
  * uv_timer_t) expires. Suspending and resuming connections signals MHD's
  * inter-thread channel, which is inside that epoll set, so a resume made from
- * any loop callback wakes MHD up on the next loop iteration. */
+ * any loop callback wakes MHD up on the next loop iteration. Streams are
+ * httpd_stream.c's. */
 #include "httpd.h"
+#include "httpd_internal.h"
 
 #include "common/dlist.h"
 #include "common/log.h"
@@ -21,62 +23,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-struct listener {
-	struct httpd *d;
-	struct MHD_Daemon *mhd;
-	uv_poll_t poll;
-	uv_timer_t timer;
-	bool is_unix;
-	bool active;
-	bool kicked; /* a resume was asked for while MHD_run was running */
-};
-
-struct httpd {
-	uv_loop_t *loop;
-	struct httpd_config cfg;
-	struct listener l[2];
-	int nlisteners;
-	int handles_open;
-	char address[80];
-	char *unix_path;
-	char *tls_cert, *tls_key;   /* copies of the config's PEM text, or NULL */
-	struct httpd_req *deferred; /* requests answered later */
-	struct httpd_stream *streams;
-	bool stopping;
-};
-
-enum req_state { REQ_READING, REQ_DISPATCHED, REQ_DEFERRED, REQ_QUEUED };
-
-struct httpd_req {
-	struct httpd *d;
-	struct listener *l;
-	struct MHD_Connection *conn;
-	const char *method, *url;
-	char *body;
-	size_t body_len, body_cap;
-	bool too_large;
-	enum req_state state;
-	bool suspended;
-	bool drop;                    /* close the connection instead of answering (httpd_drop) */
-	struct MHD_Response *pending; /* reply to queue */
-	unsigned pending_status;
-	void (*on_abort)(struct httpd_req *, void *);
-	void *abort_data;
-	struct httpd_req *prev, *next; /* in d->deferred */
-};
-
-struct httpd_stream {
-	struct httpd *d;
-	struct MHD_Connection *conn;
-	char *buf;
-	size_t len, off, cap;
-	bool ended, abort, suspended;
-	bool mhd_ref, app_ref; /* freed when both are gone */
-	httpd_stream_closed_cb on_closed;
-	void *data;
-	struct httpd_stream *prev, *next; /* in d->streams */
-};
 
 /* ------------------------------------------------------------ loop glue */
 
@@ -110,8 +56,7 @@ static void on_mhd_poll(uv_poll_t *p, int status, int events)
 	run_mhd(p->data);
 }
 
-/* Resuming only flags the connection inside MHD; make sure MHD runs soon. */
-static void kick(struct listener *l)
+void httpd_kick(struct listener *l)
 {
 	if (l->active) {
 		l->kicked = true;
@@ -126,7 +71,7 @@ static void req_resume(struct httpd_req *r)
 	if (r->suspended) {
 		r->suspended = false;
 		MHD_resume_connection(r->conn);
-		kick(r->l);
+		httpd_kick(r->l);
 	}
 }
 
@@ -374,7 +319,7 @@ cJSON *httpd_body_json(struct httpd_req *r)
 	return j;
 }
 
-static void add_headers(struct MHD_Response *resp, const char *const *headers)
+void httpd_add_headers(struct MHD_Response *resp, const char *const *headers)
 {
 	for (const char *const *h = headers; h && *h; h++) {
 		const char *colon = strchr(*h, ':');
@@ -393,7 +338,7 @@ static void add_headers(struct MHD_Response *resp, const char *const *headers)
 	}
 }
 
-static void set_pending(struct httpd_req *r, unsigned status, struct MHD_Response *resp)
+void httpd_set_pending(struct httpd_req *r, unsigned status, struct MHD_Response *resp)
 {
 	if (r->state == REQ_QUEUED || r->pending) { /* answered twice: a bug */
 		log_error("%s: second answer to %s %s ignored", r->d->cfg.name, r->method, r->url);
@@ -418,8 +363,8 @@ void httpd_reply(struct httpd_req *r, unsigned status, const char *content_type,
 		return;
 	if (content_type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-	add_headers(resp, headers);
-	set_pending(r, status, resp);
+	httpd_add_headers(resp, headers);
+	httpd_set_pending(r, status, resp);
 }
 
 void httpd_reply_text(struct httpd_req *r, unsigned status, const char *fmt, ...)
@@ -467,135 +412,6 @@ void httpd_defer(struct httpd_req *r, void (*on_abort)(struct httpd_req *, void 
 	r->on_abort = on_abort;
 	r->abort_data = data;
 	DLIST_ADD(r->d->deferred, r);
-}
-
-/* ------------------------------------------------------------ streams */
-
-static void stream_maybe_free(struct httpd_stream *s)
-{
-	if (s->mhd_ref || s->app_ref)
-		return;
-	free(s->buf);
-	free(s);
-}
-
-static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-	struct httpd_stream *s = cls;
-	size_t avail = s->len - s->off;
-
-	if (avail) {
-		size_t n = avail < max ? avail : max;
-		memcpy(buf, s->buf + s->off, n);
-		s->off += n;
-		if (s->off == s->len)
-			s->off = s->len = 0;
-		return (ssize_t)n;
-	}
-	if (s->ended)
-		return s->abort ? MHD_CONTENT_READER_END_WITH_ERROR
-		                : MHD_CONTENT_READER_END_OF_STREAM;
-	s->suspended = true;
-	MHD_suspend_connection(s->conn);
-	return 0;
-}
-
-static void stream_mhd_done(void *cls)
-{
-	struct httpd_stream *s = cls;
-
-	s->ended = true;
-	s->mhd_ref = false;
-	DLIST_DEL(s->d->streams, s);
-	if (s->app_ref && s->on_closed)
-		s->on_closed(s, s->data);
-	stream_maybe_free(s);
-}
-
-struct httpd_stream *httpd_stream_open(struct httpd_req *r, unsigned status,
-                                       const char *content_type, const char *const *headers,
-                                       httpd_stream_closed_cb on_closed, void *data)
-{
-	struct httpd_stream *s = calloc(1, sizeof(*s));
-	if (!s)
-		return NULL;
-	struct MHD_Response *resp = MHD_create_response_from_callback(
-	    MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, s, stream_mhd_done);
-	if (!resp) {
-		free(s);
-		return NULL;
-	}
-	s->d = r->d;
-	s->conn = r->conn;
-	s->mhd_ref = s->app_ref = true;
-	s->on_closed = on_closed;
-	s->data = data;
-	if (content_type)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-	add_headers(resp, headers);
-	DLIST_ADD(r->d->streams, s);
-	set_pending(r, status, resp);
-	return s;
-}
-
-static void stream_wake(struct httpd_stream *s)
-{
-	if (s->suspended && s->mhd_ref) {
-		s->suspended = false;
-		MHD_resume_connection(s->conn);
-		for (int i = 0; i < s->d->nlisteners; i++)
-			kick(&s->d->l[i]);
-	}
-}
-
-int httpd_stream_write(struct httpd_stream *s, const void *bytes, size_t len)
-{
-	if (s->ended || !s->mhd_ref)
-		return -1;
-	if (s->len + len > s->cap) {
-		if (s->off) { /* compact first */
-			memmove(s->buf, s->buf + s->off, s->len - s->off);
-			s->len -= s->off;
-			s->off = 0;
-		}
-		size_t cap = s->cap ? s->cap : 4096;
-		while (cap < s->len + len)
-			cap *= 2;
-		if (cap != s->cap) {
-			char *nb = realloc(s->buf, cap);
-			if (!nb)
-				return -1;
-			s->buf = nb;
-			s->cap = cap;
-		}
-	}
-	memcpy(s->buf + s->len, bytes, len);
-	s->len += len;
-	stream_wake(s);
-	return 0;
-}
-
-void httpd_stream_end(struct httpd_stream *s, bool abort)
-{
-	if (s->ended)
-		return;
-	s->ended = true;
-	s->abort = abort;
-	if (abort)
-		s->len = s->off = 0;
-	stream_wake(s);
-}
-
-bool httpd_stream_closed(const struct httpd_stream *s)
-{
-	return s->ended || !s->mhd_ref;
-}
-
-void httpd_stream_release(struct httpd_stream *s)
-{
-	s->app_ref = false;
-	s->on_closed = NULL;
-	stream_maybe_free(s);
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -734,7 +550,7 @@ static int listener_start(struct httpd *d, struct listener *l, unsigned flags, i
 	d->handles_open += 2;
 	uv_poll_start(&l->poll, UV_READABLE, on_mhd_poll);
 	l->active = true;
-	kick(l);
+	httpd_kick(l);
 	return 0;
 }
 
@@ -868,7 +684,7 @@ void httpd_stop(struct httpd *d)
 	}
 	for (struct httpd_stream *s = d->streams; s; s = s->next) {
 		s->ended = s->abort = true;
-		stream_wake(s);
+		httpd_stream_wake(s);
 	}
 	for (int i = 0; i < d->nlisteners; i++) {
 		struct listener *l = &d->l[i];
