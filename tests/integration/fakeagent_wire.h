@@ -596,4 +596,24 @@ static inline void update_json(char *buf, size_t len, const char *fid, const cha
 	         eid, fid, tid, state, uuid, extra_status ? extra_status : "");
 }
 
+/* An UPDATE of task `tid` from executor `eid`, answered 202; with s, its
+ * acknowledgement is the next ACKNOWLEDGED event there. */
+static inline void posts_update_acked(struct agent *a, struct fw_stream *s, const char *eid,
+                                      const char *tid, const char *state)
+{
+	char json[2048], u[32];
+	new_uuid(u);
+	update_json(json, sizeof(json), a->fid, eid, tid, state, u, NULL);
+	assert_int_equal(call_status(a, PATH, MESOS_JSON, json, NULL, NULL, 0), 202);
+	if (!s)
+		return;
+	mesos_event *ev = fw_expect(s, MESOS__V1__EXECUTOR__EVENT__TYPE__ACKNOWLEDGED, 10000);
+	assert_non_null(ev); /* acknowledged all the same: the executor must not retry */
+	size_t ul;
+	uint8_t *raw = b64_decode(u, strlen(u), &ul);
+	assert_memory_equal(ev->acknowledged->uuid.data, raw, 16);
+	free(raw);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+}
+
 #endif

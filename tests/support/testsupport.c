@@ -276,6 +276,21 @@ long ts_request(const char *addr, const char *method, const char *path, const ch
 	return status;
 }
 
+const char *ts_http_header(const struct ts_http *r, const char *name, char *buf, size_t len)
+{
+	char key[128];
+	snprintf(key, sizeof(key), "\n%s:", name);
+	const char *p = strcasestr(r->headers, key);
+	if (!p)
+		return NULL;
+	p += strlen(key);
+	while (*p == ' ')
+		p++;
+	size_t n = strcspn(p, "\r\n");
+	snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), p);
+	return buf;
+}
+
 char *ts_read_file(const char *path, size_t *len)
 {
 	char err[512];

@@ -51,6 +51,8 @@ struct ts_http {
 	char content_type[128];
 	char headers[4096]; /* raw response headers */
 };
+/* The value of response header `name` (any case) into buf, or NULL. */
+const char *ts_http_header(const struct ts_http *r, const char *name, char *buf, size_t len);
 /* One blocking request; headers are "Name: value" strings ended by NULL. */
 int ts_http(struct ts_http *res, const char *method, const char *url, const char *const *headers,
             const void *body, size_t body_len);
