@@ -79,6 +79,7 @@ int cf_run_child(const struct cf_case *c, enum mesos_encoding enc, const struct 
 	for (size_t i = 0; i < sc.n; i++)
 		free(sc.steps[i].failure);
 	free(sc.steps);
+	envlist_free(&sc.env);
 	free(sc.setup_failure);
 	free(sc.work_dir);
 	cJSON_Delete(doc);
