@@ -7,10 +7,10 @@
  * the parent (a child subreaper) and killed there. */
 #include "conformance.h"
 
-#include "fakeagent/cli.h"
-#include "fakeagent/load.h"
-#include "fakeagent/procscan.h"
-#include "fakeagent/scenario.h"
+#include "fakeagent/commands/cli.h"
+#include "fakeagent/marathon/load.h"
+#include "fakeagent/agent/procscan.h"
+#include "fakeagent/scenario/scenario.h"
 
 #include <errno.h>
 #include <fcntl.h>

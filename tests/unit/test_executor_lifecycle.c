@@ -1,8 +1,8 @@
-/* The executor's state machine through a task's life (issue 4 "The task";
- * spec §6, §10.1, §10.2): STARTING, RUNNING, then FINISHED or FAILED with
- * Mesos' messages; what every update carries; exit after the terminal ACK
- * or a bounded wait; launch failures, a second LAUNCH, LAUNCH_GROUP, events
- * to ignore, and the command taken from TaskInfo or Marathon's executor. */
+/* The executor's state machine through a task's life, as Mesos' command
+ * executor lives it (src/launcher/executor.cpp, CommandExecutor): STARTING, RUNNING, then FINISHED
+ * or FAILED with Mesos' messages; what every update carries; exit after the terminal ACK or a
+ * bounded wait; launch failures, a second LAUNCH, LAUNCH_GROUP, events to ignore, and the command
+ * taken from TaskInfo or Marathon's executor. */
 #include "executor_harness.h"
 
 #include <math.h>

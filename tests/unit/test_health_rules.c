@@ -1,6 +1,7 @@
 /* The pure rules of health checking (executor/health.h), driven with a fake
- * clock: Mesos' HealthChecker counting (spec §11.1 "State machine"), the
- * upstream HealthCheckTest scenarios at the level of verdicts (§13.3), the
+ * clock: Mesos' HealthChecker counting (src/checks/health_checker.cpp,
+ * HealthChecker::failure and success), the upstream HealthCheckTest
+ * scenarios at the level of verdicts (src/tests/health_check_tests.cpp), the
  * probe timing with its defaults, and the validation of HealthCheck and
  * CheckInfo (HealthCheckProtobufValidation, CheckInfoValidation). */
 #include "testsupport.h"
@@ -30,7 +31,7 @@ static struct health_counter counter(double grace, uint32_t failures)
 	return c;
 }
 
-/* ---- §11.1, one rule per test */
+/* ---- HealthChecker's counting, one rule per test */
 
 static void test_first_success_reports_healthy(void **state)
 {

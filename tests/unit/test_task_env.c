@@ -1,4 +1,5 @@
-/* The task's environment (executor/task.h, spec §10.1, issue 4 "The task"):
+/* The task's environment (executor/task.h; Mesos src/launcher/executor.cpp,
+ * CommandExecutor::launch):
  * the executor's environment without its own settings and secrets, then
  * CommandInfo.environment (SECRET variables skipped), then what hooks added,
  * plus MESOS_TASK_ID and MESOS_ALLOCATION_ROLE. */
