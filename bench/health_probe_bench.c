@@ -9,7 +9,7 @@
  *
  *   health_probe_bench [N]      (default 2000) */
 #include "common/httpc.h"
-#include "common/httpd.h"
+#include "fakekit/httpd.h"
 #include "common/log.h"
 #include "executor/health_probe.h"
 #include "executor/proc.h"

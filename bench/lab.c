@@ -22,9 +22,9 @@
 #include "targets.h"
 
 #include "common/uuid4.h"
-#include "fakeagent/agent.h"
-#include "fakeagent/load.h"
-#include "fakeagent/timeline.h"
+#include "fakeagent/agent/agent.h"
+#include "fakeagent/marathon/load.h"
+#include "fakeagent/output/timeline.h"
 
 #include <errno.h>
 #include <math.h>
@@ -244,12 +244,13 @@ static struct fa_task *launch_task(struct lab *lab, const char *bin, const char 
 	if (t)
 		cJSON_AddItemToObject(task, "health_check", health_check_json(lab, t));
 	struct load_result lr;
-	int rc = load_task_json(lab->agent, task, "bench task", bin, &lr, err, errlen);
+	struct load_target to = {fa_agent_id(lab->agent), fa_agent_hostname(lab->agent), bin};
+	int rc = load_task_json(&to, task, "bench task", &lr, err, errlen);
 	cJSON_Delete(task);
 	if (rc < 0)
 		return NULL;
 	struct fa_launch l = {0};
-	load_to_launch(&lr, &l, bin);
+	fa_launch_from(&l, &lr, bin);
 	struct fa_task *ft = fa_agent_launch(lab->agent, &l, err, errlen);
 	load_free(&lr);
 	return ft;

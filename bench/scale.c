@@ -13,9 +13,9 @@
  * executors logged no warnings. The parent sweeps for leftover processes. */
 #include "bench.h"
 
-#include "fakeagent/agent.h"
-#include "fakeagent/cli.h"
-#include "fakeagent/load.h"
+#include "fakeagent/agent/agent.h"
+#include "fakeagent/commands/cli.h"
+#include "fakeagent/marathon/load.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -113,12 +113,13 @@ static int launch_one(struct herd *h, const char *bin, int i, char *err, size_t 
 	cJSON_AddBoolToObject(cmd, "shell", true);
 	cJSON_AddStringToObject(cmd, "value", "sleep 600");
 	struct load_result lr;
-	int rc = load_task_json(h->agent, task, "scale task", bin, &lr, err, errlen);
+	struct load_target to = {fa_agent_id(h->agent), fa_agent_hostname(h->agent), bin};
+	int rc = load_task_json(&to, task, "scale task", &lr, err, errlen);
 	cJSON_Delete(task);
 	if (rc < 0)
 		return -1;
 	struct fa_launch l = {0};
-	load_to_launch(&lr, &l, bin);
+	fa_launch_from(&l, &lr, bin);
 	struct fa_task *t = fa_agent_launch(h->agent, &l, err, errlen);
 	load_free(&lr);
 	return t ? 0 : -1;

@@ -4,7 +4,7 @@
 #ifndef BENCH_TARGETS_H
 #define BENCH_TARGETS_H
 
-#include "common/httpd.h"
+#include "fakekit/httpd.h"
 
 #include <stdbool.h>
 #include <uv.h>

@@ -1,8 +1,8 @@
 /* Standard base64 (alphabet +/, '=' padding) through mbedTLS, as Mesos writes
  * bytes fields in JSON. The decoder tolerates missing padding and
  * whitespace, and rejects any other character. */
-#ifndef BASE64_H
-#define BASE64_H
+#ifndef COMMON_BASE64_H
+#define COMMON_BASE64_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -3,8 +3,8 @@
  * "1weeks", "10us", "7ns"), used by the agent's environment, and Go
  * ("5s", "1m30s", "300ms", "1.5h"), used by ALLEGRO_EXECUTOR_* variables and
  * Consul. */
-#ifndef DURATION_H
-#define DURATION_H
+#ifndef COMMON_DURATION_H
+#define COMMON_DURATION_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -6,8 +6,8 @@
  *   envcfg_duration(&e, "ALLEGRO_EXECUTOR_KILL_POLICY_GRACE_PERIOD", 5 * NS, &grace);
  *   if (e.nerrors) die(e.errors);
  */
-#ifndef ENVCFG_H
-#define ENVCFG_H
+#ifndef COMMON_ENVCFG_H
+#define COMMON_ENVCFG_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -5,6 +5,8 @@
  * collected with curl_multi_info_read. */
 #include "httpc.h"
 
+#include "dlist.h"
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <mbedtls/ssl.h>
@@ -52,24 +54,6 @@ struct sock_ctx {
 	curl_socket_t fd;
 };
 
-#define LIST_INSERT(head, e)                                                                       \
-	do {                                                                                       \
-		(e)->prev = NULL;                                                                  \
-		(e)->next = (head);                                                                \
-		if (head)                                                                          \
-			(head)->prev = (e);                                                        \
-		(head) = (e);                                                                      \
-	} while (0)
-#define LIST_REMOVE(head, e)                                                                       \
-	do {                                                                                       \
-		if ((e)->prev)                                                                     \
-			(e)->prev->next = (e)->next;                                               \
-		else                                                                               \
-			(head) = (e)->next;                                                        \
-		if ((e)->next)                                                                     \
-			(e)->next->prev = (e)->prev;                                               \
-	} while (0)
-
 static void check_done(struct httpc *h);
 static void maybe_finish_close(struct httpc *h);
 
@@ -85,7 +69,7 @@ static void handle_closed(uv_handle_t *hd)
 static void sock_close(struct httpc *h, struct sock_ctx *s)
 {
 	uv_poll_stop(&s->poll);
-	LIST_REMOVE(h->socks, s);
+	DLIST_DEL(h->socks, s);
 	uv_close((uv_handle_t *)&s->poll, handle_closed);
 }
 
@@ -97,7 +81,7 @@ static void add_pending(struct httpc *h)
 {
 	while (h->pending && !h->in_curl) {
 		struct httpc_req *r = h->pending;
-		LIST_REMOVE(h->pending, r);
+		DLIST_DEL(h->pending, r);
 		r->is_pending = false;
 		if (curl_multi_add_handle(h->multi, r->easy) != CURLM_OK) {
 			struct httpc_result res = {
@@ -108,7 +92,7 @@ static void add_pending(struct httpc *h)
 			continue;
 		}
 		h->active++;
-		LIST_INSERT(h->reqs, r);
+		DLIST_ADD(h->reqs, r);
 	}
 }
 
@@ -164,7 +148,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 		}
 		s->poll.data = h;
 		h->handles_open++;
-		LIST_INSERT(h->socks, s);
+		DLIST_ADD(h->socks, s);
 		curl_multi_assign(h->multi, fd, s);
 	}
 	int events = 0;
@@ -475,7 +459,7 @@ struct httpc_req *httpc_start(struct httpc *h, const struct httpc_opts *o)
 	}
 	if (h->in_curl) {
 		r->is_pending = true;
-		LIST_INSERT(h->pending, r);
+		DLIST_ADD(h->pending, r);
 		return r;
 	}
 	if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
@@ -483,7 +467,7 @@ struct httpc_req *httpc_start(struct httpc *h, const struct httpc_opts *o)
 		return NULL;
 	}
 	h->active++;
-	LIST_INSERT(h->reqs, r);
+	DLIST_ADD(h->reqs, r);
 	return r;
 }
 
@@ -501,7 +485,7 @@ static void check_done(struct httpc *h)
 		CURLcode code = m->data.result;
 		curl_multi_remove_handle(h->multi, r->easy);
 		h->active--;
-		LIST_REMOVE(h->reqs, r);
+		DLIST_DEL(h->reqs, r);
 		if (!r->cancelled && r->o.on_done) {
 			struct httpc_result res = {.curl_code = code};
 			char *ct = NULL;
@@ -525,7 +509,7 @@ void httpc_cancel(struct httpc_req *r)
 {
 	struct httpc *h = r->h;
 	if (r->is_pending) {
-		LIST_REMOVE(h->pending, r);
+		DLIST_DEL(h->pending, r);
 		req_free(r);
 		return;
 	}
@@ -535,7 +519,7 @@ void httpc_cancel(struct httpc_req *r)
 		return; /* write_cb aborts it; check_done frees it */
 	curl_multi_remove_handle(h->multi, r->easy);
 	h->active--;
-	LIST_REMOVE(h->reqs, r);
+	DLIST_DEL(h->reqs, r);
 	req_free(r);
 }
 
@@ -562,12 +546,12 @@ void httpc_close(struct httpc *h, void (*cb)(void *data), void *data)
 	h->close_data = data;
 	while (h->pending) {
 		struct httpc_req *r = h->pending;
-		LIST_REMOVE(h->pending, r);
+		DLIST_DEL(h->pending, r);
 		req_free(r);
 	}
 	while (h->reqs) {
 		struct httpc_req *r = h->reqs;
-		LIST_REMOVE(h->reqs, r);
+		DLIST_DEL(h->reqs, r);
 		curl_multi_remove_handle(h->multi, r->easy);
 		req_free(r);
 	}

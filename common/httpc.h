@@ -11,8 +11,8 @@
  * otherwise collected (up to HTTPC_MAX_BODY) and passed to on_done. on_done is
  * called exactly once per request unless the request was cancelled; the
  * request is freed right after on_done returns. */
-#ifndef HTTPC_H
-#define HTTPC_H
+#ifndef COMMON_HTTPC_H
+#define COMMON_HTTPC_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -3,8 +3,8 @@
  * One process-wide logger: a minimum level, a few context fields appended to
  * every line (component, executor and task ids), and a list of secrets that
  * are replaced by "[redacted]" wherever they would appear. */
-#ifndef LOG_H
-#define LOG_H
+#ifndef COMMON_LOG_H
+#define COMMON_LOG_H
 
 #include <stdarg.h>
 

@@ -1,8 +1,8 @@
 /* UUIDs and random bytes from the kernel (getrandom, or /dev/urandom where
  * the kernel predates getrandom, as 3.10 before its backports): status update
  * uuids, task ids, instance ids, and the certificate check's random margin. */
-#ifndef UUID4_H
-#define UUID4_H
+#ifndef COMMON_UUID4_H
+#define COMMON_UUID4_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* fakeagent: a fake Mesos agent for running Mesos HTTP executors without a
  * cluster. Thin: picks the subcommand from the table below (a new command
- * is one more row and its function in commands.h). */
-#include "commands.h"
+ * is one more row and its function in commands/commands.h). */
+#include "fakeagent/commands/commands.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -5,6 +5,8 @@
 
 #include "godur.h"
 
+#include "common/dlist.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -71,12 +73,7 @@ static void waiter_end(struct waiter *w)
 {
 	struct blocking *b = w->b;
 	if (b) {
-		if (w->prev)
-			w->prev->next = w->next;
-		else
-			b->waiters = w->next;
-		if (w->next)
-			w->next->prev = w->prev;
+		DLIST_DEL(b->waiters, w);
 		b->count--;
 		w->b = NULL;
 	}
@@ -175,10 +172,7 @@ static struct waiter *hold(struct blocking *b, struct httpd_req *r, int64_t wait
 	}
 	w->b = b;
 	w->req = r;
-	w->next = b->waiters;
-	if (b->waiters)
-		b->waiters->prev = w;
-	b->waiters = w;
+	DLIST_ADD(b->waiters, w);
 	b->count++;
 	uv_timer_init(b->loop, &w->timer);
 	w->timer.data = w;

@@ -13,7 +13,7 @@
 #ifndef FAKECONSUL_BLOCKING_H
 #define FAKECONSUL_BLOCKING_H
 
-#include "common/httpd.h"
+#include "fakekit/httpd.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -9,6 +9,7 @@
 #include "common/duration.h"
 #include "common/httpc.h"
 #include "common/log.h"
+#include "common/str.h"
 
 #include <microhttpd.h>
 #include <stdio.h>
@@ -332,9 +333,7 @@ static void checker_closed(uv_handle_t *h)
 	free(c->target);
 	free(c->method);
 	free(c->body);
-	for (char **p = c->headers; p && *p; p++)
-		free(*p);
-	free(c->headers);
+	strv_free(c->headers);
 	free(c);
 }
 

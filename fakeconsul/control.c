@@ -1,5 +1,5 @@
 /* The fake Consul agent's own /_fake/ paths (the fault injector and request
- * log are common/fakectl.c's):
+ * log are fakekit/fakectl.c's):
  *   GET  /_fake/state          node, index, services and checks as the agent
  *                              endpoints show them, held blocking queries
  *   POST /_fake/check/<id>     {"Status":"critical","Output":"..."}: sets any

@@ -2,8 +2,8 @@
  * it. The handlers live in agent_api.c (/v1/agent/...), catalog_api.c
  * (/v1/catalog/..., /v1/health/..., /v1/status/...) and control.c
  * (/_fake/...); this header is what they share. */
-#ifndef FAKECONSUL_H
-#define FAKECONSUL_H
+#ifndef FAKECONSUL_FAKECONSUL_H
+#define FAKECONSUL_FAKECONSUL_H
 
 #include "acl.h"
 #include "blocking.h"
@@ -11,7 +11,7 @@
 #include "checker.h"
 #include "reaper.h"
 
-#include "common/httpd.h"
+#include "fakekit/httpd.h"
 
 #include <stdbool.h>
 #include <uv.h>

@@ -9,7 +9,7 @@
 
 #include "godur.h"
 
-#include "common/fakectl.h"
+#include "fakekit/fakectl.h"
 #include "common/log.h"
 
 #include <stdio.h>

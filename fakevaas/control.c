@@ -1,5 +1,5 @@
 /* The fake VaaS's own /_fake/ paths (the fault injector and request log are
- * common/fakectl.c's):
+ * fakekit/fakectl.c's):
  *   GET  /_fake/state           dcs, directors, backends (as the API shows
  *                               them), tasks, users (without keys), settings
  *   POST /_fake/tasks           {"status":"FAILURE","info":"...","pending_polls":2}

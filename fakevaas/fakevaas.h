@@ -1,12 +1,12 @@
 /* The fake VaaS: its data and the HTTP routes that serve it. Handlers live in
  * api.c (/api/v0.1/...), filters.c (list filters) and control.c (/_fake/...);
  * auth.c tells who is asking. */
-#ifndef FAKEVAAS_H
-#define FAKEVAAS_H
+#ifndef FAKEVAAS_FAKEVAAS_H
+#define FAKEVAAS_FAKEVAAS_H
 
 #include "store.h"
 
-#include "common/httpd.h"
+#include "fakekit/httpd.h"
 
 struct fakevaas {
 	struct vstore store;

@@ -5,11 +5,12 @@
  * (built in from dev-data.json) unless --data names another seed; prints
  * "listening on http://HOST:PORT" first; stops cleanly on SIGINT/SIGTERM. */
 #include "fakevaas.h"
+#include "seed.h"
 
-#include "common/fakectl.h"
+#include "common/file.h"
 #include "common/log.h"
+#include "fakekit/fakectl.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,32 +25,6 @@ static const char usage[] =
     "Serves on 127.0.0.1:3030 unless --listen says otherwise (port 0: any free port); the\n"
     "first line on stdout is \"listening on http://HOST:PORT\" (https:// with --tls-cert and\n"
     "--tls-key, PEM files). --unix-socket also serves plain HTTP on that socket.\n";
-
-static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	if (!f) {
-		snprintf(err, errlen, "--data %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fseek(f, 0, SEEK_END) == 0) {
-		long n = ftell(f);
-		rewind(f);
-		buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-		if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-			buf[n] = '\0';
-			*len = (size_t)n;
-		} else {
-			free(buf);
-			buf = NULL;
-		}
-	}
-	if (!buf)
-		snprintf(err, errlen, "--data %s: cannot read it", path);
-	fclose(f);
-	return buf;
-}
 
 int main(int argc, char **argv)
 {
@@ -84,13 +59,13 @@ int main(int argc, char **argv)
 
 	struct fakevaas fv;
 	size_t len = fakevaas_dev_data_len;
-	char *json = data_file ? read_file(data_file, &len, err, sizeof(err)) : NULL;
+	char *json = data_file ? file_read(data_file, &len, err, sizeof(err)) : NULL;
 	if (data_file && !json) {
-		fprintf(stderr, "fakevaas: %s\n", err);
+		fprintf(stderr, "fakevaas: --data %s\n", err);
 		return 2;
 	}
-	int rc = store_load(&fv.store, json ? json : fakevaas_dev_data, len,
-	                    data_file ? data_file : "dev-data.json", err, sizeof(err));
+	int rc = seed_load(&fv.store, json ? json : fakevaas_dev_data, len,
+	                   data_file ? data_file : "dev-data.json", err, sizeof(err));
 	free(json);
 	if (rc < 0) {
 		fprintf(stderr, "fakevaas: %s\n", err);

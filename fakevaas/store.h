@@ -1,8 +1,8 @@
 /* The fake VaaS's data: datacenters, logical clusters, probes, time profiles
- * and directors as seeded from a JSON file (by default dev-data.json, VaaS's
- * development data), backends (seeded, then created through the API), users
- * with API keys and a write flag, and Celery-like reload tasks. Rows are cJSON
- * objects with an integer "id"; this module renders them the way VaaS's
+ * and directors as seeded from a JSON file (seed.h; by default dev-data.json,
+ * VaaS's development data), backends (seeded, then created through the API),
+ * users with API keys and a write flag, and Celery-like reload tasks. Rows are
+ * cJSON objects with an integer "id"; this module renders them the way VaaS's
  * tastypie resources do (resource_uri, nested dc, time_profile, decimals as
  * normalised strings). */
 #ifndef FAKEVAAS_STORE_H
@@ -29,10 +29,7 @@ struct vstore {
 	char *reload_failure_message; /* owned */
 };
 
-/* Loads the seed. `source` names it in errors ("dev-data.json: directors[1].probe: ...").
- * Returns 0 or -1 with err filled; on error the store is left empty. */
-int store_load(struct vstore *s, const char *json, size_t len, const char *source, char *err,
-               size_t errlen);
+/* Frees every table; the store is left empty (filled by seed_load, seed.h). */
 void store_free(struct vstore *s);
 
 /* The row with that id, or NULL. */

@@ -6,7 +6,7 @@
 #ifndef FAKEVAAS_TASTYPIE_H
 #define FAKEVAAS_TASTYPIE_H
 
-#include "common/httpd.h"
+#include "fakekit/httpd.h"
 
 /* Answers with json (taken), keys sorted. */
 void tp_reply(struct httpd_req *r, unsigned status, cJSON *json, const char *const *headers);

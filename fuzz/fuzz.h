@@ -1,7 +1,7 @@
 /* What every fuzz target shares: the libFuzzer entry point's prototype and
  * CHECK, which turns a broken property into a crash libFuzzer reports. */
-#ifndef FUZZ_H
-#define FUZZ_H
+#ifndef FUZZ_FUZZ_H
+#define FUZZ_FUZZ_H
 
 #include <stddef.h>
 #include <stdint.h>

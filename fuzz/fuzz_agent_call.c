@@ -1,7 +1,8 @@
-/* Fuzzes the fake agent's reading of an executor's call (fakeagent/
- * endpoint.c's path): the body decoded as the Content-Type says (JSON text
- * parsed, then converted to a Call; or protobuf), validated as the agent
- * validates it (mesos_validate_call), and the Accept header negotiated.
+/* Fuzzes the fake agent's reading of an executor's call
+ * (fakeagent/agent/endpoint.c's path): the body decoded as the Content-Type
+ * says (JSON text parsed, then converted to a Call; or protobuf), validated
+ * as the agent validates it (mesos_validate_call), and the Accept header
+ * negotiated.
  * The first input byte picks the encoding and which encodings the agent
  * allows; the rest is the body, and also the Accept header. Properties: a
  * refused call always says why; an accepted UPDATE carries a valid uuid and
@@ -9,7 +10,7 @@
  * allows; nothing leaks. */
 #include "fuzz.h"
 
-#include "fakeagent/internal.h"
+#include "fakeagent/agent/internal.h"
 #include "proto/mesos.h"
 #include "proto/pbjson.h"
 

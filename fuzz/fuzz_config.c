@@ -15,6 +15,7 @@
 #include "common/duration.h"
 #include "common/envcfg.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "executor/config.h"
 #include "hooks/hook.h"
 
@@ -137,9 +138,7 @@ static void environment(char *text)
 		e.names[e.n] = line;
 		e.values[e.n++] = (char *)eq + 1;
 	}
-	for (size_t i = 0; i < res.nsetenv; i++)
-		free(res.setenv[i]);
-	free(res.setenv);
+	strv_free_n(res.setenv, res.nsetenv);
 
 	struct envcfg cfg = {.lookup = env_lookup, .lookup_data = &e};
 	struct ex_config c;

@@ -7,6 +7,7 @@
  * tastypie crashes) and a JSON error; nothing leaks. */
 #include "fuzz.h"
 
+#include "fakevaas/seed.h"
 #include "fakevaas/store.h"
 #include "fakevaas/backend_form.h"
 
@@ -21,8 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static bool loaded;
 	char err[512];
 	if (!loaded) {
-		CHECK(store_load(&s, fakevaas_dev_data, fakevaas_dev_data_len, "dev-data.json", err,
-		                 sizeof(err)) == 0);
+		CHECK(seed_load(&s, fakevaas_dev_data, fakevaas_dev_data_len, "dev-data.json", err,
+		                sizeof(err)) == 0);
 		loaded = true;
 	}
 	if (size < 1)

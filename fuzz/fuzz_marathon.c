@@ -1,12 +1,12 @@
 /* Fuzzes fakeagent's conversion of a Marathon app definition into a TaskInfo
- * (fakeagent/marathon.h), the way `--app`, scenario files and
+ * (fakeagent/marathon/marathon.h), the way `--app`, scenario files and
  * POST /_fake/launch {"app": ...} read it. Properties: a refused app gets an
  * error that names the file; an accepted one converts to JSON that decodes
  * as a Mesos TaskInfo (what the agent then launches) whose task id, name
  * and agent id are set; the helpers never overrun their buffers. */
 #include "fuzz.h"
 
-#include "fakeagent/marathon.h"
+#include "fakeagent/marathon/marathon.h"
 #include "proto/mesos.h"
 #include "proto/pbjson.h"
 

@@ -1,10 +1,10 @@
 /* Fuzzes the reading of scenario files (scenario_load in
- * fakeagent/scenario_spec.c, format in docs/scenarios.md) without running
+ * fakeagent/scenario/spec.c, format in docs/scenarios.md) without running
  * them: the keys, the steps (kinds, fields and their types, timeouts,
  * titles), the agent settings, and the placeholder substitution of every
  * string value into small buffers. Properties: an error always names the
  * file; substitution never overruns its buffer; nothing leaks. */
-#include "fakeagent/scenario.h"
+#include "fakeagent/scenario/scenario.h"
 
 #include "fuzz.h"
 
@@ -46,8 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			values(&sc, &sc.steps[i]);
 	}
 	free(sc.steps);
-	for (size_t i = 0; i < sc.n_env; i++)
-		free(sc.env[i]);
+	envlist_free(&sc.env);
 	cJSON_Delete(sc.doc);
 	return 0;
 }

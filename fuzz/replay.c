@@ -7,6 +7,8 @@
  *   replay_<target> DIR_OR_FILE... */
 #include "fuzz.h"
 
+#include "common/file.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <string.h>
@@ -14,26 +16,11 @@
 
 static int run_file(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "replay: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	size_t cap = 4096, len = 0;
-	uint8_t *buf = malloc(cap);
-	size_t n;
-	while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0) {
-		len += n;
-		if (len == cap) {
-			uint8_t *nb = realloc(buf, cap *= 2);
-			if (!nb)
-				free(buf);
-			buf = nb;
-		}
-	}
-	fclose(f);
+	char err[512];
+	size_t len = 0;
+	char *buf = file_read(path, &len, err, sizeof(err));
 	if (!buf) {
-		fprintf(stderr, "replay: %s: out of memory\n", path);
+		fprintf(stderr, "replay: %s\n", err);
 		return -1;
 	}
 	/* An exact-size copy, so ASan sees reads past the input's end. */

@@ -2,8 +2,8 @@
  * Call (de)serialisation in protobuf or JSON, the agent's validation rules for
  * executor calls, and names of enum values for logs and timelines.
  * Generated message types come from mesos/v1/{mesos,executor/executor}.proto. */
-#ifndef MESOS_H
-#define MESOS_H
+#ifndef PROTO_MESOS_H
+#define PROTO_MESOS_H
 
 #include "mesos/v1/executor/executor.pb-c.h"
 #include "mesos/v1/mesos.pb-c.h"
@@ -35,7 +35,8 @@ mesos_call *mesos_call_decode(enum mesos_encoding enc, const uint8_t *buf, size_
 uint8_t *mesos_encode(enum mesos_encoding enc, const ProtobufCMessage *msg, bool agent_style,
                       size_t *len);
 
-/* The agent's validateExecutorCall (spec §4): 0, or -1 with the message the
+/* The agent's validateExecutorCall (Mesos src/common/validation.cpp): 0, or
+ * -1 with the message the
  * agent would put after "Failed to validate Executor::Call: ". */
 int mesos_validate_call(const mesos_call *call, char *err, size_t errlen);
 /* A valid status update uuid: 16 bytes, RFC 4122 version 1..5. */

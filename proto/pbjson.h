@@ -9,8 +9,8 @@
  *   - a missing required field is an error naming its path
  *     ("update.status.task_id").
  * There is no per-message code: every message of every .proto works. */
-#ifndef PBJSON_H
-#define PBJSON_H
+#ifndef PROTO_PBJSON_H
+#define PROTO_PBJSON_H
 
 #include <cjson/cJSON.h>
 #include <protobuf-c/protobuf-c.h>

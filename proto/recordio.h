@@ -4,8 +4,8 @@
  * anywhere, one piece may hold many records) and hands each complete record
  * to a callback. A record longer than the configured maximum is an error
  * before anything is allocated for it. The encoder writes one record. */
-#ifndef RECORDIO_H
-#define RECORDIO_H
+#ifndef PROTO_RECORDIO_H
+#define PROTO_RECORDIO_H
 
 #include <stddef.h>
 #include <stdint.h>

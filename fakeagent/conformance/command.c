@@ -9,9 +9,10 @@
  * command exits 128 + the signal. */
 #include "conformance.h"
 
-#include "fakeagent/cli.h"
-#include "fakeagent/commands.h"
-#include "fakeagent/junit.h"
+#include "common/str.h"
+#include "fakeagent/commands/cli.h"
+#include "fakeagent/commands/commands.h"
+#include "fakeagent/output/junit.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -497,9 +498,7 @@ static int write_junit(const struct command *cmd)
 	}
 	rc = junit_write(cmd->junit, suites, ns);
 out:
-	for (size_t i = 0; texts && i < cmd->n_runs; i++)
-		free(texts[i]);
-	free(texts);
+	strv_free_n(texts, cmd->n_runs);
 	free(cases);
 	return rc;
 }

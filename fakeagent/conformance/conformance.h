@@ -1,6 +1,6 @@
 /* `fakeagent conformance`: a suite that judges any Mesos executor against the
  * v1 executor HTTP API with nothing but that API (docs/conformance.md). Each
- * case is a scenario for the scenario engine (scenario.h), compiled in from
+ * case is a scenario for the scenario engine (fakeagent/scenario/scenario.h), compiled in from
  * cases/NAME.json and made concrete for one encoding and one task form:
  *
  *   cases.c    the cases: read and checked, and the scenario each becomes
@@ -11,8 +11,8 @@
  *   command.c  the command: options, which runs go when, exit status
  *
  * Internal to fakeagent. */
-#ifndef FAKEAGENT_CONFORMANCE_H
-#define FAKEAGENT_CONFORMANCE_H
+#ifndef FAKEAGENT_CONFORMANCE_CONFORMANCE_H
+#define FAKEAGENT_CONFORMANCE_CONFORMANCE_H
 
 #include "proto/mesos.h"
 

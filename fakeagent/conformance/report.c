@@ -1,10 +1,10 @@
 /* What a failed run shows besides its verdict: the last things the executor
- * did, read back from the run's timeline (timeline.h). Its lines are
+ * did, read back from the run's timeline (fakeagent/output/timeline.h). Its lines are
  *   14:03:07.512    +0.214s  update    TASK_RUNNING from executor ...
  * (clock, seconds since the run began, kind, text); the clock is dropped. */
 #include "conformance.h"
 
-#include "fakeagent/load.h"
+#include "common/file.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +33,7 @@ static bool shown(const char *line)
 char *cf_timeline_tail(const char *log_path, int lines, int indent)
 {
 	char err[256];
-	char *text = load_text_file(log_path, NULL, err, sizeof(err));
+	char *text = file_read(log_path, NULL, err, sizeof(err));
 	if (!text)
 		return strdup("");
 	const char **pick = calloc((size_t)lines, sizeof(*pick));

@@ -7,10 +7,10 @@
  * the parent (a child subreaper) and killed there. */
 #include "conformance.h"
 
-#include "fakeagent/cli.h"
-#include "fakeagent/load.h"
-#include "fakeagent/procscan.h"
-#include "fakeagent/scenario.h"
+#include "fakeagent/commands/cli.h"
+#include "fakeagent/marathon/load.h"
+#include "fakeagent/agent/procscan.h"
+#include "fakeagent/scenario/scenario.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,12 +76,7 @@ int cf_run_child(const struct cf_case *c, enum mesos_encoding enc, const struct 
 			}
 		rc = write_verdict(dir, expected, happened);
 	}
-	for (size_t i = 0; i < sc.n; i++)
-		free(sc.steps[i].failure);
-	free(sc.steps);
-	free(sc.setup_failure);
-	free(sc.work_dir);
-	cJSON_Delete(doc);
+	scenario_free(&sc); /* and doc, which sc owns */
 	fflush(stdout);
 	return rc < 0 ? 2 : 0;
 }

@@ -22,7 +22,7 @@
  *
  * Test code: not built into anything shipped. */
 #include "common/httpc.h"
-#include "common/httpd.h"
+#include "fakekit/httpd.h"
 #include "proto/mesos.h"
 #include "proto/recordio.h"
 

@@ -6,8 +6,8 @@
  * (processes by command line, peak memory). Header-only: static functions
  * for test programs. Everything runs on 127.0.0.1 with ports the kernel
  * picks, and waits with generous deadlines. */
-#ifndef CHAOS_H
-#define CHAOS_H
+#ifndef TESTS_INTEGRATION_CHAOS_H
+#define TESTS_INTEGRATION_CHAOS_H
 
 #include "fakeagent_wire.h"
 

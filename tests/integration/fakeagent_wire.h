@@ -4,8 +4,8 @@
  * read chunk by chunk and record by record, so the tests see exactly what an
  * executor would (chunked framing, the zero chunk, a cut connection).
  * Header-only: static functions for test programs. */
-#ifndef FAKEAGENT_WIRE_H
-#define FAKEAGENT_WIRE_H
+#ifndef TESTS_INTEGRATION_FAKEAGENT_WIRE_H
+#define TESTS_INTEGRATION_FAKEAGENT_WIRE_H
 
 #include "testsupport.h"
 
@@ -597,6 +597,26 @@ static inline void update_json(char *buf, size_t len, const char *fid, const cha
 	         "\"task_id\":{\"value\":\"%s\"},\"state\":\"%s\",\"source\":\"SOURCE_EXECUTOR\","
 	         "\"uuid\":\"%s\"%s}}}",
 	         eid, fid, tid, state, uuid, extra_status ? extra_status : "");
+}
+
+/* An UPDATE of task `tid` from executor `eid`, answered 202; with s, its
+ * acknowledgement is the next ACKNOWLEDGED event there. */
+static inline void posts_update_acked(struct agent *a, struct fw_stream *s, const char *eid,
+                                      const char *tid, const char *state)
+{
+	char json[2048], u[32];
+	new_uuid(u);
+	update_json(json, sizeof(json), a->fid, eid, tid, state, u, NULL);
+	assert_int_equal(call_status(a, PATH, MESOS_JSON, json, NULL, NULL, 0), 202);
+	if (!s)
+		return;
+	mesos_event *ev = fw_expect(s, MESOS__V1__EXECUTOR__EVENT__TYPE__ACKNOWLEDGED, 10000);
+	assert_non_null(ev); /* acknowledged all the same: the executor must not retry */
+	size_t ul;
+	uint8_t *raw = b64_decode(u, strlen(u), &ul);
+	assert_memory_equal(ev->acknowledged->uuid.data, raw, 16);
+	free(raw);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
 }
 
 #endif

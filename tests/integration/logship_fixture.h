@@ -4,8 +4,8 @@
  * returned (so the writes are a real process's, blocking as a task's
  * would), and the sandbox copy files. Header-only: static functions for
  * test programs. */
-#ifndef LOGSHIP_FIXTURE_H
-#define LOGSHIP_FIXTURE_H
+#ifndef TESTS_INTEGRATION_LOGSHIP_FIXTURE_H
+#define TESTS_INTEGRATION_LOGSHIP_FIXTURE_H
 
 #include "sinks.h"
 #include "testsupport.h"

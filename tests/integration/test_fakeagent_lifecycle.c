@@ -1,5 +1,6 @@
 /* Executor lifecycle under the fake agent with real processes (tiny shell
- * script executors): the §7 environment and nothing inherited, the sandbox,
+ * script executors): the agent's executor environment (Mesos
+ * src/slave/slave.cpp, executorEnvironment) and nothing inherited, the sandbox,
  * the registration timeout, SIGKILL of the process group and session after
  * the shutdown grace, the agent's updates when an executor dies, `run` with a
  * TaskInfo and with a Marathon app (the executor placed in the sandbox), the

@@ -70,21 +70,6 @@ static cJSON *req_json(struct fv *f, const char *method, const char *path, const
 	return j;
 }
 
-static const char *header(const struct ts_http *r, const char *name, char *buf, size_t len)
-{
-	char key[128];
-	snprintf(key, sizeof(key), "\n%s:", name);
-	const char *p = strcasestr(r->headers, key);
-	if (!p)
-		return NULL;
-	p += strlen(key);
-	while (*p == ' ')
-		p++;
-	size_t n = strcspn(p, "\r\n");
-	snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), p);
-	return buf;
-}
-
 static cJSON *meta(cJSON *list)
 {
 	return cJSON_GetObjectItem(list, "meta");
@@ -140,7 +125,7 @@ static void test_the_executor_hooks_sequence_registers_and_deletes_a_backend(voi
 	int id = num(b, "id");
 	char expect[64];
 	snprintf(expect, sizeof(expect), "/api/v0.1/backend/%d/", id);
-	assert_string_equal(header(&r, "Location", loc, sizeof(loc)), expect);
+	assert_string_equal(ts_http_header(&r, "Location", loc, sizeof(loc)), expect);
 	assert_string_equal(str(b, "resource_uri"), expect);
 	assert_string_equal(str(b, "address"), "10.1.2.3");
 	assert_int_equal(num(b, "port"), 31000);
@@ -484,7 +469,7 @@ static void test_respond_async_gives_202_and_a_task_that_can_be_polled(void **st
 	assert_int_equal(req(f, "POST", "/api/v0.1/backend/",
 	                     "{\"address\":\"10.1.2.3\",\"port\":31000," OK_REFS "}", h, &r),
 	                 202);
-	assert_non_null(header(&r, "Location", loc, sizeof(loc)));
+	assert_non_null(ts_http_header(&r, "Location", loc, sizeof(loc)));
 	assert_true(strncmp(loc, "/api/v0.1/task/", 15) == 0);
 	cJSON *b = cJSON_Parse(r.body); /* the body is unchanged */
 	int id = num(b, "id");
@@ -508,7 +493,7 @@ static void test_respond_async_gives_202_and_a_task_that_can_be_polled(void **st
 	char path[64];
 	snprintf(path, sizeof(path), "/api/v0.1/backend/%d/", id);
 	assert_int_equal(req(f, "DELETE", path, NULL, h, &r), 202);
-	assert_non_null(header(&r, "Location", loc, sizeof(loc)));
+	assert_non_null(ts_http_header(&r, "Location", loc, sizeof(loc)));
 	assert_int_equal(r.body_len, 0);
 	ts_http_free(&r);
 	assert_int_equal(req(f, "GET", path, NULL, plain, NULL), 404);
@@ -539,13 +524,13 @@ static void test_paths_without_trailing_slash_redirect_and_wrong_methods_get_405
 	struct ts_http r;
 	char v[256];
 	assert_int_equal(req(f, "GET", "/api/v0.1/dc?" AUTH_Q, NULL, NULL, &r), 301);
-	assert_string_equal(header(&r, "Location", v, sizeof(v)), "/api/v0.1/dc/?" AUTH_Q);
+	assert_string_equal(ts_http_header(&r, "Location", v, sizeof(v)), "/api/v0.1/dc/?" AUTH_Q);
 	ts_http_free(&r);
 	assert_int_equal(req(f, "GET", "/api/v0.1/backend/1", NULL, NULL, &r), 301);
-	assert_string_equal(header(&r, "Location", v, sizeof(v)), "/api/v0.1/backend/1/");
+	assert_string_equal(ts_http_header(&r, "Location", v, sizeof(v)), "/api/v0.1/backend/1/");
 	ts_http_free(&r);
 	assert_int_equal(req(f, "DELETE", "/api/v0.1/task/?" AUTH_Q, NULL, NULL, &r), 405);
-	assert_string_equal(header(&r, "Allow", v, sizeof(v)), "GET");
+	assert_string_equal(ts_http_header(&r, "Allow", v, sizeof(v)), "GET");
 	ts_http_free(&r);
 	assert_int_equal(req(f, "GET", "/api/v0.1/nothing/?" AUTH_Q, NULL, NULL, NULL), 404);
 	assert_int_equal(req(f, "GET", "/api/v0.1/dc/77/?" AUTH_Q, NULL, NULL, NULL), 404);
@@ -562,12 +547,13 @@ static void test_resources_take_tastypies_default_methods(void **state)
 	                       "/api/v0.1/backend/1/", "/api/v0.1/task/x/"};
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		assert_int_equal(req(f, "OPTIONS", paths[i], NULL, NULL, &r), 200);
-		assert_string_equal(header(&r, "Allow", v, sizeof(v)), "GET,POST,PUT,DELETE,PATCH");
+		assert_string_equal(ts_http_header(&r, "Allow", v, sizeof(v)),
+		                    "GET,POST,PUT,DELETE,PATCH");
 		assert_string_equal(r.body, "GET,POST,PUT,DELETE,PATCH");
 		ts_http_free(&r);
 	}
 	assert_int_equal(req(f, "OPTIONS", "/api/v0.1/task/", NULL, NULL, &r), 200);
-	assert_string_equal(header(&r, "Allow", v, sizeof(v)), "GET");
+	assert_string_equal(ts_http_header(&r, "Allow", v, sizeof(v)), "GET");
 	ts_http_free(&r);
 	/* allowed methods are authenticated first... */
 	assert_int_equal(req(f, "DELETE", "/api/v0.1/dc/1/", NULL, NULL, NULL), 401);

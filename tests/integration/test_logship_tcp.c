@@ -1,8 +1,9 @@
 /* Log shipping over TCP (executor/logship/logship.h) with a real loop, a real
  * "task" process writing to the pipes, and a Logstash-like TCP sink: the
- * fields of shipped lines (spec §9), what reaches the sandbox files, lines
- * that are not JSON, the rate limit's drops, a line over 1 MiB, and the
- * last lines shipped by logship_stop. */
+ * fields of shipped lines (as allegro/mesos-executor's
+ * servicelog/scraper/json.go and servicelog/appender/logstash.go make them), what reaches the
+ * sandbox files, lines that are not JSON, the rate limit's drops, a line over 1 MiB, and the last
+ * lines shipped by logship_stop. */
 #include "logship_fixture.h"
 
 struct fx {

@@ -1,5 +1,6 @@
-/* Metrics reaching a Graphite plaintext sink (executor/telemetry/metrics.h): the
- * path prefix of spec §10 with the values set by the executor and the
+/* Metrics reaching a Graphite plaintext sink (executor/telemetry/metrics.h):
+ * the path prefix of allegro/mesos-executor's metrics/graphite.go
+ * (PREFIX.host.executor) with the values set by the executor and the
  * process gauges, a Graphite outage counted and survived, and the last
  * report sent on close. */
 #include "sinks.h"

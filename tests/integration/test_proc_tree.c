@@ -1,5 +1,5 @@
-/* Process supervision with real processes (executor/proc.h; issue 4
- * "Killing"): this test program is a child subreaper with the executor's
+/* Process supervision with real processes (executor/proc.h): this test
+ * program is a child subreaper with the executor's
  * SIGCHLD reaper on a libuv loop. A shell task in its own session starts a
  * child that ignores SIGTERM, a `setsid` grandchild that ignores SIGTERM and
  * a double-forked daemon; SIGTERM to the tree leaves the ignorers, SIGKILL

@@ -54,7 +54,7 @@ cc -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -g -O1 \
 	-fsanitize=address,undefined -fno-sanitize-recover=all \
 	-I"$root" -I"$tmp/gen-ours" -I"$tmp/gen-up" \
 	-o "$tmp/interop" "$root/tests/interop/interop.c" \
-	"$root/proto/pbjson.c" "$root/common/base64.c" \
+	"$root/proto/pbjson.c" "$root/common/base64.c" "$root/common/file.c" \
 	"$tmp/gen-ours/mesos/v1/mesos.pb-c.c" "$tmp/gen-ours/mesos/v1/executor/executor.pb-c.c" \
 	"$tmp/gen-up/github.com/mesos/mesos-go/api/v1/lib/mesos.pb-c.c" \
 	"$tmp/gen-up/github.com/mesos/mesos-go/api/v1/lib/executor/executor.pb-c.c" \

@@ -20,6 +20,8 @@
  * Run by tests/interop/check.sh, which builds it. Usage: interop FIXTURE_DIR */
 #include "github.com/mesos/mesos-go/api/v1/lib/executor/executor.pb-c.h"
 #include "mesos/v1/executor/executor.pb-c.h"
+
+#include "common/file.h"
 #include "proto/pbjson.h"
 
 #include <glob.h>
@@ -287,17 +289,12 @@ static struct packed pack(const ProtobufCMessage *m)
 
 static char *read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-	if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
-	    !(buf = malloc((size_t)n + 1)) || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		fprintf(stderr, "%s: cannot read\n", path);
+	char err[512];
+	char *buf = file_read(path, len, err, sizeof(err));
+	if (!buf) {
+		fprintf(stderr, "%s\n", err);
 		exit(2);
 	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = (size_t)n;
 	return buf;
 }
 

@@ -11,8 +11,8 @@
  * the same port, or stop reading while keeping its connections (a stalled
  * Logstash). Sinks are thread-based; a test that forks should start them in
  * the process that reads them. */
-#ifndef SINKS_H
-#define SINKS_H
+#ifndef TESTS_SUPPORT_SINKS_H
+#define TESTS_SUPPORT_SINKS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,7 @@
 /* Shared cmocka test helpers (see testsupport.h). */
 #include "testsupport.h"
 
+#include "common/file.h"
 #include "common/log.h"
 #include "hooks/hook.h"
 #include "proto/pbjson.h"
@@ -284,26 +285,25 @@ long ts_request(const char *addr, const char *method, const char *path, const ch
 	return status;
 }
 
+const char *ts_http_header(const struct ts_http *r, const char *name, char *buf, size_t len)
+{
+	char key[128];
+	snprintf(key, sizeof(key), "\n%s:", name);
+	const char *p = strcasestr(r->headers, key);
+	if (!p)
+		return NULL;
+	p += strlen(key);
+	while (*p == ' ')
+		p++;
+	size_t n = strcspn(p, "\r\n");
+	snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), p);
+	return buf;
+}
+
 char *ts_read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc((size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (buf) {
-		buf[n] = '\0';
-		if (len)
-			*len = (size_t)n;
-	}
-	return buf;
+	char err[512];
+	return file_read(path, len, err, sizeof(err));
 }
 
 /* ------------------------------------------------------------ settings */

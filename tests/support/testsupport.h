@@ -2,8 +2,8 @@
  * directories, starting a fake server and reading its address, waiting with
  * a deadline, and tiny HTTP requests. Integration tests only ever talk to
  * 127.0.0.1. */
-#ifndef TESTSUPPORT_H
-#define TESTSUPPORT_H
+#ifndef TESTS_SUPPORT_TESTSUPPORT_H
+#define TESTS_SUPPORT_TESTSUPPORT_H
 
 /* cmocka needs these before its header. */
 #include <setjmp.h>
@@ -52,6 +52,8 @@ struct ts_http {
 	char content_type[128];
 	char headers[4096]; /* raw response headers */
 };
+/* The value of response header `name` (any case) into buf, or NULL. */
+const char *ts_http_header(const struct ts_http *r, const char *name, char *buf, size_t len);
 /* One blocking request; headers are "Name: value" strings ended by NULL. */
 int ts_http(struct ts_http *res, const char *method, const char *url, const char *const *headers,
             const void *body, size_t body_len);

@@ -11,8 +11,8 @@
  * with hook_done() (or every pending one with hooks_settle()), as the hook
  * manager would from its thread. Everything here is static inline so that
  * each test program uses only what it needs. */
-#ifndef EXECUTOR_HARNESS_H
-#define EXECUTOR_HARNESS_H
+#ifndef TESTS_UNIT_EXECUTOR_HARNESS_H
+#define TESTS_UNIT_EXECUTOR_HARNESS_H
 
 #include "testsupport.h"
 

@@ -1,5 +1,6 @@
-/* The executor's configuration (executor/config.h, spec §7, issue 4
- * "Configuration"), read from a fake environment through envcfg's lookup
+/* The executor's configuration (executor/config.h, docs/configuration.md;
+ * the agent's variables as Mesos src/slave/slave.cpp executorEnvironment
+ * sets them), read from a fake environment through envcfg's lookup
  * hook: required variables, checkpointing's extra ones, errors that name the
  * variable, the documented ALLEGRO_EXECUTOR_* names and their old spellings,
  * the agent's URL from MESOS_AGENT_ENDPOINT, MESOS_SLAVE_PID or

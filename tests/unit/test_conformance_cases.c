@@ -6,7 +6,7 @@
 #include "testsupport.h"
 
 #include "fakeagent/conformance/conformance.h"
-#include "fakeagent/scenario.h"
+#include "fakeagent/scenario/scenario.h"
 #include "proto/pbjson.h"
 
 #include <dirent.h>
@@ -126,8 +126,7 @@ static void test_every_case_is_a_valid_scenario_in_each_encoding_and_form(void *
 				assert_true(form == CF_FORM_MARATHON ? t->executor && !t->command
 				                                     : t->command && !t->executor);
 				protobuf_c_message_free_unpacked(&t->base, NULL);
-				for (size_t k = 0; k < sc.n_env; k++)
-					free(sc.env[k]);
+				envlist_free(&sc.env);
 				free(sc.steps);
 				cJSON_Delete(doc);
 			}

@@ -1,5 +1,6 @@
 /* The TaskInfo -> Consul registration mapping (hooks/consul_map.c) against
- * the reference's examples, and the address fallback of hooks/http.c. */
+ * the examples of allegro/mesos-executor's hook/consul/hook_test.go, and the
+ * address fallback of hooks/http.c. */
 #include "../support/testsupport.h"
 
 #include "hooks/consul_map.h"

@@ -4,6 +4,7 @@
  * through the real exec hook with the JSON the executor sends. */
 #include "../support/testsupport.h"
 
+#include "common/str.h"
 #include "examples/hooks/example_hook.c"
 
 #include <fcntl.h>
@@ -102,9 +103,7 @@ static int call(struct hook *h, enum hook_event ev, struct hook_result *res)
 
 static void result_free(struct hook_result *res)
 {
-	for (size_t i = 0; i < res->nsetenv; i++)
-		free(res->setenv[i]);
-	free(res->setenv);
+	strv_free_n(res->setenv, res->nsetenv);
 	res->setenv = NULL;
 	res->nsetenv = 0;
 }

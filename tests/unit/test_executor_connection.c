@@ -1,6 +1,6 @@
-/* The executor's state machine and its agent (as Mesos' executor library
- * does it, src/executor/executor.cpp; docs/reliability.md): what every
- * re-SUBSCRIBE carries, resending
+/* The executor's state machine and its agent, as the Mesos executor library
+ * behaves (src/executor/executor.cpp; acknowledgements as the agent sends
+ * them, src/slave/slave.cpp): what every re-SUBSCRIBE carries, resending
  * unacknowledged updates with growing delays, the terminal update across a
  * reconnection, losing the agent with and without checkpointing, and the
  * recovery timeout. */

@@ -1,9 +1,9 @@
 /* The executor's state machine with health checks, generalized checks and
  * hooks (Mesos src/launcher/executor.cpp, CommandExecutor::taskHealthUpdated
- * and taskCheckUpdated; docs/hooks.md for the hook events): health verdicts
- * as TASK_RUNNING updates, the
- * kill on too many failures, AfterTaskHealthy once, hook failures failing the
- * task, and BeforeTerminate before SIGTERM on every way out. */
+ * and taskCheckUpdated; the hook events of docs/hooks.md): health verdicts
+ * as TASK_RUNNING updates, the kill on too many failures, AfterTaskHealthy
+ * once, hook failures failing the task, and BeforeTerminate before SIGTERM
+ * on every way out. */
 #include "executor_harness.h"
 
 #define HEALTH_CHECK ",\"health_check\":{\"type\":\"COMMAND\",\"command\":{\"value\":\"true\"}}"

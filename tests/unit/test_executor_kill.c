@@ -1,6 +1,6 @@
-/* The executor's state machine when the task is stopped from outside (Mesos
- * src/launcher/executor.cpp, CommandExecutor::kill and shutdown): TASK_KILLING
- * only with the capability, the grace
+/* The executor's state machine when the task is stopped from outside (as
+ * Mesos src/launcher/executor.cpp, CommandExecutor::kill and escalated,
+ * does it): TASK_KILLING only with the capability, the grace
  * period's sources, SIGTERM then SIGKILL, the terminal update as soon as the
  * tree is gone, repeated kills, max_completion_time, KILL before LAUNCH or
  * for an unknown task, SHUTDOWN, and the executor's own SIGTERM. */

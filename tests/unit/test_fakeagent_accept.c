@@ -4,7 +4,7 @@
  * case-insensitively, and --only-encoding narrows the choice. */
 #include "testsupport.h"
 
-#include "fakeagent/internal.h"
+#include "fakeagent/agent/internal.h"
 
 static void test_no_accept_or_wildcards_choose_json(void **state)
 {

@@ -3,8 +3,8 @@
  * timeline's compact wrapped JSON and aliases. */
 #include "testsupport.h"
 
-#include "fakeagent/execlog.h"
-#include "fakeagent/timeline.h"
+#include "fakeagent/output/execlog.h"
+#include "fakeagent/output/timeline.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,10 +1,10 @@
-/* fakeagent's executor tokens (fakeagent/jwt.h): the agent's HS256 JWT to
+/* fakeagent's executor tokens (fakeagent/agent/jwt.h): the agent's HS256 JWT to
  * the byte (a token computed independently with Python's hmac), and the
  * verification that refuses what libprocess' JWT::parse refuses, in its
  * words. */
 #include "testsupport.h"
 
-#include "fakeagent/jwt.h"
+#include "fakeagent/agent/jwt.h"
 
 #include <stdlib.h>
 #include <string.h>

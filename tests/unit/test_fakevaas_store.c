@@ -4,6 +4,7 @@
 #include "testsupport.h"
 
 #include "fakevaas/backend_form.h"
+#include "fakevaas/seed.h"
 #include "fakevaas/store.h"
 #include "fakevaas/tastypie.h"
 
@@ -17,8 +18,8 @@ static int load_dev(void **state)
 {
 	struct vstore *s = calloc(1, sizeof(*s));
 	char err[256];
-	if (store_load(s, fakevaas_dev_data, fakevaas_dev_data_len, "dev-data.json", err,
-	               sizeof(err)) < 0) {
+	if (seed_load(s, fakevaas_dev_data, fakevaas_dev_data_len, "dev-data.json", err,
+	              sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		free(s);
 		return -1;
@@ -64,7 +65,7 @@ static void test_only_clusters_outside_the_mesh_reload_for_a_mesh_director(void 
 	    "\"reachable_via_service_mesh\":true,\"cluster\":[1,2]},"
 	    "{\"id\":3,\"name\":\"direct\",\"probe\":1,\"time_profile\":1,\"cluster\":[1]},"
 	    "{\"id\":4,\"name\":\"none\",\"probe\":1,\"time_profile\":1}]}";
-	assert_int_equal(store_load(&s, seed, strlen(seed), "seed", err, sizeof(err)), 0);
+	assert_int_equal(seed_load(&s, seed, strlen(seed), "seed", err, sizeof(err)), 0);
 	assert_false(store_director_reloads(&s, store_find(s.directors, 1)));
 	assert_true(store_director_reloads(&s, store_find(s.directors, 2)));
 	assert_true(store_director_reloads(&s, store_find(s.directors, 3)));
@@ -221,8 +222,8 @@ static void test_seed_errors_name_the_file_and_field(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct vstore s;
 		char err[512] = "";
-		assert_int_equal(store_load(&s, cases[i].json, strlen(cases[i].json), "seed.json",
-		                            err, sizeof(err)),
+		assert_int_equal(seed_load(&s, cases[i].json, strlen(cases[i].json), "seed.json",
+		                           err, sizeof(err)),
 		                 -1);
 		if (strncmp(err, cases[i].err, strlen(cases[i].err)) != 0)
 			fail_msg("%s: got \"%s\"", cases[i].json, err);

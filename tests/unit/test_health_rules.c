@@ -1,10 +1,10 @@
 /* The pure rules of health checking (executor/health_rules.h), driven with a
- * fake clock: Mesos' HealthChecker counting (src/checks/health_checker.cpp),
- * the upstream HealthCheckTest scenarios at the level of verdicts
- * (src/tests/health_check_tests.cpp), the probe timing with its defaults, and
- * the validation of HealthCheck and CheckInfo (HealthCheckProtobufValidation,
- * CheckInfoValidation); and that the checker (executor/health.h) starts
- * nothing when nothing is valid. */
+ * fake clock: Mesos' HealthChecker counting (src/checks/health_checker.cpp,
+ * HealthChecker::failure and success), the upstream HealthCheckTest
+ * scenarios at the level of verdicts (src/tests/health_check_tests.cpp), the
+ * probe timing with its defaults, and the validation of HealthCheck and
+ * CheckInfo (HealthCheckProtobufValidation, CheckInfoValidation); and that
+ * the checker (executor/health.h) starts nothing when nothing is valid. */
 #include "testsupport.h"
 
 #include "executor/health.h"
@@ -33,7 +33,7 @@ static struct health_counter counter(double grace, uint32_t failures)
 	return c;
 }
 
-/* ---- the counting rules, one per test */
+/* ---- HealthChecker's counting, one rule per test */
 
 static void test_first_success_reports_healthy(void **state)
 {

@@ -5,6 +5,7 @@
  * executor's proc_run_blocking. */
 #include "../support/testsupport.h"
 
+#include "common/str.h"
 #include "hooks/hook.h"
 
 #include <cjson/cJSON.h>
@@ -165,9 +166,7 @@ static int call(enum hook_event ev, struct hook_result *res)
 
 static void result_free(struct hook_result *res)
 {
-	for (size_t i = 0; i < res->nsetenv; i++)
-		free(res->setenv[i]);
-	free(res->setenv);
+	strv_free_n(res->setenv, res->nsetenv);
 }
 
 /* ---- tests */

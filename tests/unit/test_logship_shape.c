@@ -1,5 +1,6 @@
-/* A task's log line as a Logstash entry (executor/logship/logship_shape.c), the
- * Go executor's JSON scraper and Logstash appender (spec §9): the fields
+/* A task's log line as a Logstash entry (executor/logship/logship_shape.c),
+ * the Go executor's JSON scraper and Logstash appender (allegro/mesos-executor
+ * servicelog/scraper/json.go, servicelog/appender/logstash.go): the fields
  * added and renamed, ignored keys, lines that are not JSON objects, the
  * scId label, and Go's RFC3339Nano timestamps. */
 #include "../support/testsupport.h"

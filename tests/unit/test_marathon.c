@@ -1,11 +1,12 @@
-/* Marathon app -> TaskInfo, against the spec's worked example (§9) and the
+/* Marathon app -> TaskInfo (Marathon src/main/scala/mesosphere/mesos/
+ * TaskBuilder.scala), against examples/marathon-test-app.json and the
  * field-by-field rules: ids and names, environment (PORT*, MARATHON_APP_*,
  * HOST, app env winning), resources, discovery ports with labels, the health
  * check mapping (legacy HTTP/TCP dropped), kill policy, the custom executor
  * command, and that the result is a valid Mesos TaskInfo. */
 #include "testsupport.h"
 
-#include "fakeagent/marathon.h"
+#include "fakeagent/marathon/marathon.h"
 #include "proto/mesos.h"
 #include "proto/pbjson.h"
 

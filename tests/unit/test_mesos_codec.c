@@ -1,8 +1,9 @@
 /* Event and Call codecs (proto/mesos.h): every Call and Event type, with
  * every field of every message they reach set somewhere in the fixtures
  * (tests/unit/fixtures/), round-trips through protobuf and through JSON back
- * to the same packed bytes; the UPDATE call's JSON has exactly the shape of
- * spec §4; content types, enum names and labels. */
+ * to the same packed bytes; the UPDATE call's JSON has exactly the shape the
+ * agent reads (stout's JSON::Protobuf, then Mesos src/common/validation.cpp
+ * validateExecutorCall); content types, enum names and labels. */
 #include "testsupport.h"
 
 #include "common/base64.h"
@@ -366,7 +367,7 @@ static void update_build(struct update *u)
 	u->call.update = &u->update;
 }
 
-static void test_update_call_json_has_exactly_the_shape_of_the_spec_example(void **state)
+static void test_update_call_json_has_exactly_the_fields_the_agent_reads(void **state)
 {
 	struct update u;
 	size_t len;
@@ -405,9 +406,9 @@ static void test_update_call_json_has_exactly_the_shape_of_the_spec_example(void
 	free(js);
 }
 
-static void test_update_call_with_the_spec_uuid_encodes_to_the_spec_example(void **state)
+static void test_update_call_with_a_known_uuid_encodes_to_the_expected_json(void **state)
 {
-	static const char spec[] =
+	static const char want[] =
 	    "{\"type\":\"UPDATE\",\"executor_id\":{\"value\":\"e1\"},\"framework_id\":{\"value\":"
 	    "\"f1\"},\"update\":{\"status\":{\"task_id\":{\"value\":\"t1\"},\"state\":\"TASK_"
 	    "RUNNING\",\"source\":\"SOURCE_EXECUTOR\",\"executor_id\":{\"value\":\"e1\"},"
@@ -420,15 +421,15 @@ static void test_update_call_with_the_spec_uuid_encodes_to_the_spec_example(void
 	memcpy(u.uuid, raw, 16);
 	free(raw);
 	char *js = (char *)mesos_encode(MESOS_JSON, &u.call.base, false, &n);
-	cJSON *a = cJSON_Parse(js), *b = cJSON_Parse(spec);
+	cJSON *a = cJSON_Parse(js), *b = cJSON_Parse(want);
 	if (!cJSON_Compare(a, b, true))
-		fail_msg("encoded %s\nspec    %s", js, spec);
+		fail_msg("encoded %s\nwanted  %s", js, want);
 	cJSON_Delete(a);
 	cJSON_Delete(b);
 	free(js);
 }
 
-static void test_spec_example_bodies_decode_validate_and_reencode_unchanged(void **state)
+static void test_minimal_call_bodies_decode_validate_and_reencode_unchanged(void **state)
 {
 	static const char *bodies[] = {
 	    "{\"type\":\"SUBSCRIBE\",\"executor_id\":{\"value\":\"e1\"},\"framework_id\":{"
@@ -600,9 +601,9 @@ int main(void)
 	    cmocka_unit_test(test_every_event_fixture_round_trips_through_protobuf_and_json),
 	    cmocka_unit_test(test_every_call_and_event_type_has_a_fixture),
 	    cmocka_unit_test(test_fixtures_set_every_field_of_every_message_calls_and_events_reach),
-	    cmocka_unit_test(test_update_call_json_has_exactly_the_shape_of_the_spec_example),
-	    cmocka_unit_test(test_update_call_with_the_spec_uuid_encodes_to_the_spec_example),
-	    cmocka_unit_test(test_spec_example_bodies_decode_validate_and_reencode_unchanged),
+	    cmocka_unit_test(test_update_call_json_has_exactly_the_fields_the_agent_reads),
+	    cmocka_unit_test(test_update_call_with_a_known_uuid_encodes_to_the_expected_json),
+	    cmocka_unit_test(test_minimal_call_bodies_decode_validate_and_reencode_unchanged),
 	    cmocka_unit_test(test_protobuf_garbage_is_rejected_naming_the_message),
 	    cmocka_unit_test(test_protobuf_field_number_zero_is_rejected_like_the_agent_does),
 	    cmocka_unit_test(test_protobuf_call_missing_required_ids_is_rejected),

@@ -1,4 +1,5 @@
-/* The agent's validateExecutorCall (proto/mesos.h, spec §4): each rule for
+/* The agent's validateExecutorCall (proto/mesos.h; Mesos
+ * src/common/validation.cpp): each rule for
  * UPDATE (uuid, executor id, source, TASK_STAGING, check_status) and the
  * payload that SUBSCRIBE, UPDATE and MESSAGE must carry. Calls are decoded
  * from JSON, as the fake agent receives them. */

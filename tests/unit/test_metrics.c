@@ -1,7 +1,7 @@
-/* The metrics registry and its report (executor/telemetry/metrics.c): counters,
- * gauges and timings, the Graphite plaintext text and path prefix (spec
- * §10), settings refused with a reason, sources, and the logged report
- * when no Graphite is configured. */
+/* The metrics registry and its report (executor/telemetry/metrics.c):
+ * counters, gauges and timings, the Graphite plaintext text and path prefix
+ * (allegro/mesos-executor metrics/graphite.go), settings refused with a
+ * reason, sources, and the logged report when no Graphite is configured. */
 #include "../support/testsupport.h"
 
 #include "common/log.h"

@@ -1,7 +1,8 @@
 /* The descriptor-driven JSON codec (proto/pbjson.h) in Mesos' dialect
- * (spec §3): defaults written only in agent style, exact 64-bit integers,
- * enums by name only, unknown keys ignored, null as unset, required fields
- * reported with their path, base64 bytes, and clear errors for bad input. */
+ * (stout's JSON::Protobuf and protobuf::parse, Mesos
+ * 3rdparty/stout/include/stout/protobuf.hpp): defaults written only in agent style, exact 64-bit
+ * integers, enums by name only, unknown keys ignored, null as unset, required fields reported with
+ * their path, base64 bytes, and clear errors for bad input. */
 #include "testsupport.h"
 
 #include "proto/mesos.h"

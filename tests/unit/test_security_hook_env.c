@@ -5,6 +5,7 @@
  * is free: '=', spaces, anything. */
 #include "testsupport.h"
 
+#include "common/str.h"
 #include "hooks/hook.h"
 
 #include <stdlib.h>
@@ -12,9 +13,7 @@
 
 static void free_result(struct hook_result *r)
 {
-	for (size_t i = 0; i < r->nsetenv; i++)
-		free(r->setenv[i]);
-	free(r->setenv);
+	strv_free_n(r->setenv, r->nsetenv);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -1,7 +1,7 @@
 /* Error reports (executor/telemetry/sentry.c) and host facts (executor/telemetry/runenv.c):
  * DSN parsing and its errors (which never show the keys), the auth header,
  * the event built from a logfmt log line, the environment from the host
- * name (spec §10), and when reports are off. */
+ * name (allegro/mesos-executor runenv/runenv.go, Environment), and when reports are off. */
 #include "../support/testsupport.h"
 
 #include "executor/telemetry/runenv.h"

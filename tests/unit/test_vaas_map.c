@@ -1,5 +1,6 @@
 /* The TaskInfo -> VaaS backend mapping and the reading of tastypie answers
- * (hooks/vaas_map.c), against the reference's examples. */
+ * (hooks/vaas_map.c), against the examples of allegro/mesos-executor's
+ * hook/vaas/hook_test.go and client_test.go. */
 #include "../support/testsupport.h"
 
 #include "hooks/vaas_map.h"
@@ -57,7 +58,8 @@ static void test_director_label_must_be_present_and_non_empty(void **state)
 	task_free(t);
 }
 
-/* The Go executor's exact body (consul-vaas-apis.md §4.2): labelled port,
+/* The Go executor's exact body (allegro/mesos-executor hook/vaas/hook.go):
+ * labelled port,
  * weight:50=tag, canary. */
 static void test_backend_matches_the_go_executor_body(void **state)
 {
