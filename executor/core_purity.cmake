@@ -15,8 +15,8 @@ set(libc calloc malloc realloc free memcmp memcpy memmove memset strcmp strncmp 
   strndup strlen strchr strrchr strstr snprintf vsnprintf strsignal)
 # What the core borrows from the libraries it links, all pure. Logging is
 # the one output allowed: a log line changes nothing the core decides.
-set(borrowed log_printf log_vprintf log_fields log_set_context duration_format_mesos
-  uuid4_format hook_event_name)
+set(borrowed log_printf log_vprintf log_fields log_set_context duration_format_mesos strv_free
+  strv_free_n uuid4_format hook_event_name)
 # Whole families: the protobuf runtime, the generated Mesos messages and the
 # codecs of proto/mesos.h; compiler and sanitizer support.
 set(families "^protobuf_c_" "^mesos__v1__" "^mesos_" "^__stack_chk_fail$" "^__.*_chk$"

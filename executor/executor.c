@@ -5,6 +5,7 @@
 #include "executor_internal.h"
 
 #include "common/log.h"
+#include "common/str.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,13 +52,6 @@ struct executor *ex_new(const struct ex_config *cfg, const struct ex_source *src
 	return ex;
 }
 
-void ex_free_strv(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 void ex_free(struct executor *ex)
 {
 	if (!ex)
@@ -77,8 +71,8 @@ void ex_free(struct executor *ex)
 		protobuf_c_message_free_unpacked(&ex->last_check->base, NULL);
 	free(ex->agent_id);
 	free(ex->agent_hostname);
-	ex_free_strv(ex->hook_env, ex->nhook_env);
-	ex_free_strv(ex->killed_ids, ex->nkilled);
+	strv_free_n(ex->hook_env, ex->nhook_env);
+	strv_free_n(ex->killed_ids, ex->nkilled);
 	free(ex);
 }
 
@@ -88,9 +82,7 @@ void ex_effect_release(struct ex_effect *e)
 {
 	free(e->body);
 	e->body = NULL;
-	for (char **p = e->env; p && *p; p++)
-		free(*p);
-	free(e->env);
+	strv_free(e->env);
 	e->env = NULL;
 }
 

@@ -71,7 +71,6 @@ void ex_timer(struct executor *ex, enum ex_timer t, int64_t delay_ns);
 void ex_signal(struct executor *ex, int sig);
 /* Cancels every timer and queues the exit, once. */
 void ex_exit(struct executor *ex, int code);
-void ex_free_strv(char **v, size_t n);
 
 /* ---- executor_status.c */
 struct ex_status_spec {

@@ -10,6 +10,7 @@
 
 #include "common/duration.h"
 #include "common/log.h"
+#include "common/str.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -220,7 +221,7 @@ static void start_task(struct executor *ex)
 	char **env = calloc(ex->nhook_env + 1, sizeof(char *));
 	for (size_t i = 0; env && i < ex->nhook_env; i++)
 		if (!(env[i] = strdup(ex->hook_env[i]))) {
-			ex_free_strv(env, i);
+			strv_free_n(env, i);
 			env = NULL;
 		}
 	if (!env) {
@@ -476,7 +477,7 @@ void ex_hooks_done(struct executor *ex, enum hook_event ev, const char *error, c
 		snprintf(msg, sizeof(msg), "%s hook failed: %s", hook_event_name(ev), error);
 	switch (ev) {
 	case HOOK_BEFORE_TASK_START:
-		ex_free_strv(ex->hook_env, ex->nhook_env);
+		strv_free_n(ex->hook_env, ex->nhook_env);
 		ex->hook_env = env;
 		ex->nhook_env = nenv;
 		env = NULL; /* now the executor's */
@@ -510,7 +511,7 @@ void ex_hooks_done(struct executor *ex, enum hook_event ev, const char *error, c
 	default:
 		break;
 	}
-	ex_free_strv(env, nenv);
+	strv_free_n(env, nenv);
 	pump_hooks(ex);
 }
 

@@ -11,9 +11,12 @@
 #include "health.h"
 
 #include "common/duration.h"
+#include "common/envlist.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "executor/health_probe.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,38 +64,31 @@ static int64_t now_ns(struct health *h)
 	return h->now ? h->now() : (int64_t)uv_hrtime();
 }
 
-static void free_strv(char **v)
-{
-	for (char **p = v; p && *p; p++)
-		free(*p);
-	free(v);
-}
-
 static void job_free(struct job *j)
 {
 	free(j->url);
 	free(j->path);
-	free_strv(j->argv);
-	free_strv(j->envp);
+	strv_free(j->argv);
+	strv_free(j->envp);
 }
 
 /* ---- building a job's target */
+
+/* Sets "NAME=VALUE"; an entry without a name is left out. -1 only when
+ * memory runs out. */
+static int put(struct envlist *l, const char *kv)
+{
+	return envlist_put(l, kv) == 0 || errno == EINVAL ? 0 : -1;
+}
 
 /* The task's environment (or the executor's) with the command's variables
  * set over it; secrets are skipped, as the command executor does. */
 static char **build_env(char *const *base, const Mesos__V1__CommandInfo *cmd)
 {
-	size_t nbase = 0, nvars = cmd->environment ? cmd->environment->n_variables : 0;
-	if (!base)
-		base = environ;
-	while (base[nbase])
-		nbase++;
-	char **env = calloc(nbase + nvars + 1, sizeof(*env));
-	if (!env)
-		return NULL;
-	size_t n = 0;
-	for (; n < nbase; n++)
-		if (!(env[n] = strdup(base[n])))
+	struct envlist l = {0};
+	size_t nvars = cmd->environment ? cmd->environment->n_variables : 0;
+	for (char *const *e = base ? base : environ; *e; e++)
+		if (put(&l, *e) < 0)
 			goto oom;
 	for (size_t i = 0; i < nvars; i++) {
 		const Mesos__V1__Environment__Variable *v = cmd->environment->variables[i];
@@ -102,19 +98,14 @@ static char **build_env(char *const *base, const Mesos__V1__CommandInfo *cmd)
 		char *kv;
 		if (asprintf(&kv, "%s=%s", v->name, v->value) < 0)
 			goto oom;
-		size_t len = strlen(v->name), k = 0;
-		while (k < n && !(strncmp(env[k], v->name, len) == 0 && env[k][len] == '='))
-			k++;
-		if (k < n) {
-			free(env[k]);
-			env[k] = kv;
-		} else {
-			env[n++] = kv;
-		}
+		int rc = put(&l, kv);
+		free(kv);
+		if (rc < 0)
+			goto oom;
 	}
-	return env;
+	return envlist_take(&l);
 oom:
-	free_strv(env);
+	envlist_free(&l);
 	return NULL;
 }
 
@@ -140,9 +131,7 @@ static char **build_argv(const Mesos__V1__CommandInfo *cmd)
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!argv[i]) {
-			for (size_t k = 0; k < n; k++)
-				free(argv[k]);
-			free(argv);
+			strv_free_n(argv, n);
 			return NULL;
 		}
 	return argv;

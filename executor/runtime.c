@@ -8,6 +8,7 @@
 
 #include "common/httpc.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "common/uuid4.h"
 #include "executor/agent.h"
 #include "executor/cert.h"
@@ -114,7 +115,7 @@ static int start_task(struct runtime *rt, const Mesos__V1__TaskInfo *task, char 
 	double kill_at;
 
 	*cert_delay_ns = -1;
-	task_env_free(rt->task_env);
+	strv_free(rt->task_env);
 	rt->task_env = task_environment(task, extra);
 	if (!rt->task_env) {
 		snprintf(err, errlen, "out of memory building the environment");
@@ -570,8 +571,8 @@ int runtime_run(const struct ex_config *cfg)
 	if (uv_loop_close(&loop) != 0)
 		log_debug("event loop closed with handles still open");
 	ex_free(rt.ex);
-	task_env_free(rt.task_env);
-	task_env_free(rt.pre_env);
+	strv_free(rt.task_env);
+	strv_free(rt.pre_env);
 	logship_config_free(&rt.logship_cfg);
 	free(rt.agent_hostname);
 	free(rt.agent_id);

@@ -21,11 +21,9 @@ const Mesos__V1__CommandInfo *task_command(const Mesos__V1__TaskInfo *task, cons
                                            bool *owned);
 
 /* The task's environment: a malloc'd NULL-terminated array of malloc'd
- * "KEY=VALUE" strings (free with task_env_free). `extra` may be NULL. */
+ * "KEY=VALUE" strings (common/envlist.h: envlist_get reads it; free it with
+ * strv_free, common/str.h). `extra` may be NULL. NULL when memory runs out. */
 char **task_environment(const Mesos__V1__TaskInfo *task, char *const *extra);
-void task_env_free(char **env);
-/* Looks a name up in such an array. */
-const char *task_env_get(char *const *env, const char *name);
 
 /* Starts the task's command in its own session. `env` is borrowed until
  * the call returns. stdout_fd/stderr_fd: where the task writes (-1: the

@@ -132,8 +132,7 @@ struct logship_consul *logship_consul_start(uv_loop_t *loop, const struct consul
 void logship_consul_stop(struct logship_consul *c);
 /* The "host:port" of every instance whose checks all pass, sorted, no
  * duplicates; *addrs and its strings malloc'd (free with
- * logship_addrs_free). Returns the count, or -1 with err. */
+ * strv_free_n, common/str.h). Returns the count, or -1 with err. */
 int logship_consul_parse(const char *json, size_t len, char ***addrs, char *err, size_t errlen);
-void logship_addrs_free(char **addrs, size_t n);
 
 #endif

@@ -4,6 +4,7 @@
  * taken from the executor's configuration and environment. */
 #include "../support/testsupport.h"
 
+#include "common/str.h"
 #include "executor/logship/logship.h"
 #include "executor/logship/logship_parts.h"
 #include "proto/pbjson.h"
@@ -176,11 +177,11 @@ static void test_consul_answers_give_the_passing_instances_sorted(void **state)
 	assert_string_equal(addrs[0], "10.0.0.1:5001");
 	assert_string_equal(addrs[1], "10.0.0.2:5000");
 	assert_string_equal(addrs[2], "[fd00::1]:6000");
-	logship_addrs_free(addrs, (size_t)n);
+	strv_free_n(addrs, (size_t)n);
 
 	n = logship_consul_parse("[]", 2, &addrs, err, sizeof(err));
 	assert_int_equal(n, 0);
-	logship_addrs_free(addrs, 0);
+	strv_free_n(addrs, 0);
 	assert_int_equal(logship_consul_parse("{\"x\":1}", 7, &addrs, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "array"));
 }
