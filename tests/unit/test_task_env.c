@@ -138,6 +138,22 @@ static void test_secret_typed_variables_are_skipped(void **state)
 	protobuf_c_message_free_unpacked(&t->base, NULL);
 }
 
+/* An entry no one can look up ("=x" from a variable named "", or from a
+ * hook) is left out. */
+static void test_variables_without_a_name_are_left_out(void **state)
+{
+	Mesos__V1__TaskInfo *t = task_with_env("[{\"name\":\"\",\"value\":\"x\"},"
+	                                       "{\"name\":\"OK\",\"value\":\"1\"}]");
+	char **env = task_environment(t, (char *const[]){"=from-hook", "HOOKED=1", NULL});
+	for (char **e = env; *e; e++)
+		if (**e == '=')
+			fail_msg("an entry without a name: %s", *e);
+	assert_string_equal(envlist_get(env, "OK"), "1");
+	assert_string_equal(envlist_get(env, "HOOKED"), "1");
+	strv_free(env);
+	protobuf_c_message_free_unpacked(&t->base, NULL);
+}
+
 static void test_task_id_and_allocation_role_are_set(void **state)
 {
 	Mesos__V1__TaskInfo *t = task_from_json(
@@ -302,6 +318,7 @@ int main(void)
 	    cmocka_unit_test(test_command_environment_overrides_the_executors),
 	    cmocka_unit_test(test_hook_additions_override_both),
 	    cmocka_unit_test(test_secret_typed_variables_are_skipped),
+	    cmocka_unit_test(test_variables_without_a_name_are_left_out),
 	    cmocka_unit_test(test_task_id_and_allocation_role_are_set),
 	    cmocka_unit_test(test_task_without_allocation_info_gets_no_role),
 	    cmocka_unit_test(test_marathon_custom_executor_takes_the_executor_commands_environment),
