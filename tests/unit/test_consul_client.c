@@ -132,10 +132,10 @@ static void assert_token(const char *want)
 	struct consul_client c;
 	if (load(&c) != 0)
 		fail_msg("%s", cfg.errors);
-	char header[256];
 	if (!want) {
 		assert_null(c.token_header);
 	} else {
+		char header[256];
 		snprintf(header, sizeof(header), "X-Consul-Token: %s", want);
 		assert_string_equal(c.token_header, header);
 	}
