@@ -16,7 +16,7 @@
 #include "sinks.h"
 
 #include "common/log.h"
-#include "executor/logship.h"
+#include "executor/logship/logship.h"
 #include "proto/pbjson.h"
 
 #include <errno.h>

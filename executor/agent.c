@@ -396,11 +396,6 @@ void agent_stop_reconnecting(struct agent *a)
 	a->reconnect = false;
 }
 
-bool agent_subscribed(const struct agent *a)
-{
-	return a->subscribed;
-}
-
 void agent_stats(const struct agent *a, struct agent_stats *out)
 {
 	*out = a->stats;

@@ -7,8 +7,8 @@
  * [0, MESOS_SUBSCRIPTION_BACKOFF_MAX], as the official library does; an
  * answer that refuses SUBSCRIBE (503 while the agent recovers) is retried the
  * same way. Calls are sent one at a time, in order. */
-#ifndef AGENT_H
-#define AGENT_H
+#ifndef EXECUTOR_AGENT_H
+#define EXECUTOR_AGENT_H
 
 #include "common/httpc.h"
 #include "executor/config.h"
@@ -43,7 +43,6 @@ void agent_stop_reconnecting(struct agent *a);
 /* Queues a call; takes ownership of body. Dropped (with a log line) when
  * not subscribed: unacknowledged updates travel in the next SUBSCRIBE. */
 void agent_call(struct agent *a, const char *what, uint8_t *body, size_t len);
-bool agent_subscribed(const struct agent *a);
 /* Stops everything; frees once its handles are closed. */
 void agent_close(struct agent *a);
 

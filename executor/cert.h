@@ -1,26 +1,24 @@
-/* Certificate expiry (task label validate-certificate=true): the task's
- * CERTIFICATE variable holds a PEM certificate; the task is killed at its
- * NotAfter minus a random margin in [0, ALLEGRO_EXECUTOR_RANDOM_EXPIRATION_RANGE),
- * so that tasks sharing a certificate do not all die at once. Spec §3 step 3.
+/* Certificate expiry (task label validate-certificate=true, docs/labels.md):
+ * the task's CERTIFICATE variable holds a PEM certificate; the task is killed
+ * at its NotAfter minus a random margin in
+ * [0, ALLEGRO_EXECUTOR_RANDOM_EXPIRATION_RANGE), so that tasks sharing a
+ * certificate do not all die at once.
  *
- * Wiring (runtime.c): in the launch effect, once the task's environment is
- * built and before spawning,
- *     double kill_at;
- *     int rc = cert_check(task, env, cfg->cert_random_range_ns, fx_wallclock(),
- *                         &kill_at, err, errlen);
- *     if (rc < 0) return -1;               launch fails with err
- *     if (rc == 0) arm a uv timer for cert_delay_ms(kill_at, now) that calls
- *                  ex_expire(ex, CERT_EXPIRED_MESSAGE)
- * The margin is drawn once per launch, so a restarted executor draws anew. */
-#ifndef CERT_H
-#define CERT_H
+ * Wiring: runtime.c, launching the task once its environment is built and
+ * before spawning, calls cert_check; a bad certificate fails the launch, a
+ * good one gives the delay cert_delay_ms(kill_at, now) that it reports with
+ * ex_launched. The state machine arms EX_TIMER_CERT with it and, when it
+ * fires, sends TASK_RUNNING healthy=false EX_CERT_EXPIRED_MESSAGE and kills
+ * the task. The margin is drawn once per launch, so a restarted executor
+ * draws anew. */
+#ifndef EXECUTOR_CERT_H
+#define EXECUTOR_CERT_H
 
 #include "proto/mesos.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define CERT_EXPIRED_MESSAGE "Certificate expired"
 /* The range used when the configured one is <= 0 (the Go executor's). */
 #define CERT_DEFAULT_RANGE_NS (3LL * 3600 * 1000000000)
 

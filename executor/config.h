@@ -1,9 +1,10 @@
 /* The executor's configuration, from the environment the Mesos agent gives
- * it (spec §7) and ALLEGRO_EXECUTOR_* variables (the Go executor's names and
+ * it (Mesos src/slave/slave.cpp, executorEnvironment; docs/configuration.md)
+ * and ALLEGRO_EXECUTOR_* variables (the Go executor's names and
  * defaults). One table describes every variable: it drives both parsing and
  * `executor --help`, so the two cannot disagree. */
-#ifndef CONFIG_H
-#define CONFIG_H
+#ifndef EXECUTOR_CONFIG_H
+#define EXECUTOR_CONFIG_H
 
 #include "common/envcfg.h"
 #include "proto/mesos.h"
@@ -45,7 +46,7 @@ struct ex_config {
 	int64_t hook_timeout_ns;
 	char *sigterm_exclude; /* comma-separated process names spared from SIGTERM */
 
-	/* log shipping (executor/logship.h), certificate expiry (cert.h),
+	/* log shipping (executor/logship/logship.h), certificate expiry (cert.h),
 	 * metrics (metrics.h), error reports (sentry.h) */
 	long servicelog_buffer;       /* lines */
 	char *servicelog_ignore_keys; /* comma-separated */

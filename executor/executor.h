@@ -1,14 +1,19 @@
-/* The executor's state machine. Inputs: agent events, the connection coming
- * and going, the task's exit, its tree being gone, health and check results,
- * hook chains finishing, timers firing, the executor's own SIGTERM. Outputs:
- * effects through struct ex_effects (send an update, launch, signal the tree,
- * arm a timer, run hooks, start health checks, exit). No I/O happens here, so
- * tests drive every path with a recording ex_effects and a fake clock.
+/* The executor's state machine: the pure core. Inputs: agent events, the
+ * connection coming and going, the outcome of a launch, the task's exit, its
+ * tree being gone, health and check results, hook chains finishing, timers
+ * firing, the executor's own SIGTERM. Outputs: effects, queued while an input
+ * is handled and taken afterwards with ex_next_effect (post an UPDATE, launch,
+ * signal the tree, arm a timer, run hooks, start health checks, stop
+ * reconnecting, exit). The core does no I/O and no effect calls back into it:
+ * the shell (runtime.c) carries each effect out once the input has returned,
+ * and an effect that has an outcome (a launch, a hook chain) comes back later
+ * as an input of its own. Time and random bytes are read through struct
+ * ex_source, so tests drive every path with a fake clock.
  *
  * The life of the task:
  *   IDLE --LAUNCH--> STARTING (TASK_STARTING, BeforeTaskStart hooks)
- *        --spawn--> RUNNING (TASK_RUNNING, AfterTaskStart hooks, health)
- *        --exit | kill | shutdown | health | deadline | agent lost-->
+ *        --launched--> RUNNING (TASK_RUNNING, AfterTaskStart hooks, health)
+ *        --exit | kill | shutdown | health | deadline | certificate | agent lost-->
  *        STOPPING ([TASK_KILLING], BeforeTerminate hooks)
  *        --hooks done--> SIGNALLED (SIGTERM to the tree, grace timer; SIGKILL
  *        when it fires) --main exited and tree gone--> DONE (terminal update)
@@ -27,13 +32,13 @@
  *   the task gets whatever is left until W (at least half of it);
  *   losing the agent also arms the library's own deadline: at G the tree is
  *     SIGKILLed and the executor exits 3, whatever is still pending.
- * KILL has no agent deadline: the hooks' own time, then the kill policy. */
-#ifndef EXECUTOR_H
-#define EXECUTOR_H
+ * KILL has no agent deadline: the hooks' own time, then the kill policy.
+ * docs/architecture.md draws the core and the shell around it. */
+#ifndef EXECUTOR_EXECUTOR_H
+#define EXECUTOR_EXECUTOR_H
 
 #include "executor/config.h"
-#include "executor/health.h"
-#include "executor/ledger.h"
+#include "executor/health_rules.h"
 #include "hooks/hook.h"
 #include "proto/mesos.h"
 
@@ -49,6 +54,7 @@ enum ex_timer {
 	EX_TIMER_RESEND,         /* next unacknowledged update to resend */
 	EX_TIMER_HOOKS,          /* on shutdown: BeforeTerminate hooks' share is over */
 	EX_TIMER_SHUTDOWN,       /* the agent lost: the whole shutdown grace is over */
+	EX_TIMER_CERT,           /* the task's certificate expires (validate-certificate) */
 	EX_TIMER_COUNT
 };
 
@@ -61,24 +67,50 @@ enum {
 	EX_EXIT_INTERNAL = 4,   /* the executor could not work (out of memory, ...) */
 };
 
-struct ex_effects {
+/* The message of the TASK_RUNNING healthy=false update and of the terminal
+ * update when the certificate expires (the Go executor's words). */
+#define EX_CERT_EXPIRED_MESSAGE "Certificate expired"
+
+/* What the core reads from the world. Reading has no effect and never calls
+ * back into the core. */
+struct ex_source {
 	void *ctx;
-	int64_t (*now)(void *ctx);      /* monotonic nanoseconds */
-	double (*wallclock)(void *ctx); /* seconds since the epoch */
-	void (*uuid)(void *ctx, uint8_t out[16]);
-	/* POST an UPDATE now if subscribed (the ledger already holds it). */
-	void (*post_update)(void *ctx, const Mesos__V1__TaskStatus *status);
-	/* Start the task's command with these extra "KEY=VALUE" entries. */
-	int (*launch)(void *ctx, const Mesos__V1__TaskInfo *task, char *const *extra_env, char *err,
-	              size_t errlen);
-	void (*signal_tree)(void *ctx, int sig);
-	bool (*tree_alive)(void *ctx);
-	/* Arm (delay >= 0) or cancel (delay < 0) a timer. */
-	void (*timer)(void *ctx, enum ex_timer t, int64_t delay_ns);
-	void (*run_hooks)(void *ctx, enum hook_event ev, const Mesos__V1__TaskInfo *task);
-	void (*health)(void *ctx, bool start, const Mesos__V1__TaskInfo *task);
-	void (*exit)(void *ctx, int code);
+	int64_t (*now)(void *ctx);                /* monotonic nanoseconds */
+	double (*wallclock)(void *ctx);           /* seconds since the epoch */
+	void (*uuid)(void *ctx, uint8_t out[16]); /* a random version 4 UUID */
 };
+
+enum ex_effect_kind {
+	EX_FX_UPDATE,            /* post this UPDATE call to the agent */
+	EX_FX_LAUNCH,            /* start the task's command, then report ex_launched or
+	                          * ex_launch_failed before any other input */
+	EX_FX_SIGNAL,            /* signal the task's whole tree */
+	EX_FX_TIMER,             /* arm (delay_ns >= 0) or cancel (delay_ns < 0) a timer;
+	                          * ex_timer_fired when it fires */
+	EX_FX_HOOKS,             /* run the hook chain of an event; ex_hooks_done when it ends */
+	EX_FX_HEALTH,            /* start (or stop) the task's health checks and checks */
+	EX_FX_STOP_RECONNECTING, /* the agent will not take the executor back */
+	EX_FX_EXIT,              /* exit with this code; nothing follows */
+};
+
+/* One effect. Only the fields of its kind are set. */
+struct ex_effect {
+	enum ex_effect_kind kind;
+	uint8_t *body; /* UPDATE: the encoded call (cfg->encoding), owned */
+	size_t len;    /* UPDATE */
+	/* LAUNCH, HOOKS, HEALTH: borrowed from the core, valid until ex_free */
+	const Mesos__V1__TaskInfo *task;
+	char **env;          /* LAUNCH: "KEY=VALUE" from BeforeTaskStart hooks, NULL-ended, owned */
+	int sig;             /* SIGNAL */
+	enum ex_timer timer; /* TIMER */
+	int64_t delay_ns;    /* TIMER */
+	enum hook_event event; /* HOOKS */
+	bool start;            /* HEALTH: start, or stop */
+	int code;              /* EXIT */
+};
+
+/* Frees what an effect owns (set body or env to NULL to keep them). */
+void ex_effect_release(struct ex_effect *e);
 
 enum ex_phase { EX_IDLE, EX_STARTING, EX_RUNNING, EX_STOPPING, EX_SIGNALLED, EX_DONE };
 
@@ -96,54 +128,16 @@ enum ex_cause {
 	EX_CAUSE_EXPIRED,    /* certificate expired (validate-certificate) */
 };
 
-struct executor {
-	const struct ex_config *cfg;
-	struct ex_effects fx;
-	struct ledger ledger;
+struct executor;
 
-	Mesos__V1__FrameworkInfo *framework; /* owned, from SUBSCRIBED */
-	char *agent_id, *agent_hostname;     /* owned, from SUBSCRIBED */
-	bool subscribed;
-	bool recovery_armed;
-	bool answered; /* the agent answered the last SUBSCRIBE without subscribing us */
-
-	Mesos__V1__TaskInfo *task; /* owned, from LAUNCH */
-	enum ex_phase phase;
-	enum ex_cause cause;
-	char cause_message[512]; /* hook or launch failure, expiry */
-	int64_t grace_ns;        /* for the coming SIGTERM */
-	int64_t kill_started_ns, deadline_ns;
-	/* On shutdown (SHUTDOWN, the agent lost): SIGKILL goes out by then
-	 * (monotonic ns), so that the terminal update beats the agent's
-	 * MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD; -1 otherwise. */
-	int64_t shutdown_kill_by_ns;
-	int64_t hooks_budget_ns; /* the hooks' share of it */
-	bool hooks_cut;          /* BeforeTerminate hooks were cut short and still run */
-	bool main_exited, tree_gone;
-	int main_status; /* wait status */
-	bool health_kill_healthy_false;
-
-	char **hook_env; /* owned "KEY=VALUE" from BeforeTaskStart hooks */
-	size_t nhook_env;
-	bool hook_busy;
-	enum hook_event hook_queue[8];
-	size_t nqueue;
-	bool healthy_fired; /* AfterTaskHealthy ran */
-	bool has_health;
-
-	Mesos__V1__TaskStatus *last_status;     /* owned copy of the last status sent */
-	Mesos__V1__CheckStatusInfo *last_check; /* owned */
-
-	char **killed_ids; /* KILLs for tasks never launched (owned) */
-	size_t nkilled;
-	bool terminal_sent;
-	int exit_code_pending; /* -1, or the code to exit with once the tree is gone */
-	bool exited;
-};
-
-/* Borrow cfg and fx for the executor's lifetime. */
-void ex_init(struct executor *ex, const struct ex_config *cfg, const struct ex_effects *fx);
+/* cfg and src are borrowed for the executor's lifetime. NULL when memory
+ * runs out. */
+struct executor *ex_new(const struct ex_config *cfg, const struct ex_source *src);
 void ex_free(struct executor *ex);
+
+/* Takes the oldest queued effect into *out (the caller then owns what it
+ * owns: ex_effect_release). False when none is left. */
+bool ex_next_effect(struct executor *ex, struct ex_effect *out);
 
 /* --- inputs */
 /* Takes ownership of the event. */
@@ -157,6 +151,10 @@ void ex_connected(struct executor *ex);
 /* The event stream broke (EOF, error, bad record), or a SUBSCRIBE failed
  * (refused after ex_connected, or no answer). */
 void ex_disconnected(struct executor *ex);
+/* The outcome of EX_FX_LAUNCH: the command runs (cert_delay_ns >= 0: its
+ * certificate expires then, from now), or it could not start (`error`). */
+void ex_launched(struct executor *ex, int64_t cert_delay_ns);
+void ex_launch_failed(struct executor *ex, const char *error);
 void ex_task_exited(struct executor *ex, int wait_status);
 /* After the task's main process is gone: no descendant is left. */
 void ex_tree_gone(struct executor *ex);
@@ -169,29 +167,40 @@ void ex_hooks_done(struct executor *ex, enum hook_event ev, const char *error, c
 void ex_timer_fired(struct executor *ex, enum ex_timer t);
 /* The executor received SIGTERM/SIGINT. */
 void ex_sigterm(struct executor *ex);
-/* Kill the task with healthy=false and this message (certificate expiry). */
-void ex_expire(struct executor *ex, const char *message);
+
+/* --- queries (no effect) */
+enum ex_phase ex_phase(const struct executor *ex);
+/* The launched task, or NULL (borrowed). */
+const Mesos__V1__TaskInfo *ex_task(const struct executor *ex);
+/* From the last SUBSCRIBED, or NULL (borrowed until the next SUBSCRIBED). */
+const char *ex_agent_id(const struct executor *ex);
+const char *ex_agent_hostname(const struct executor *ex);
+/* Whether the task's main process has exited and the core waits for the
+ * rest of its tree to be gone (ex_tree_gone). */
+bool ex_awaits_tree(const struct executor *ex);
+/* Whether the task's terminal update went out. */
+bool ex_terminal_sent(const struct executor *ex);
+/* The updates waiting for an acknowledgement, oldest first (borrowed). */
+size_t ex_unacknowledged(const struct executor *ex);
+const Mesos__V1__TaskStatus *ex_unacknowledged_update(const struct executor *ex, size_t i);
+struct ex_update_counts {
+	unsigned long sent, acknowledged, resent;
+};
+void ex_update_counts(const struct executor *ex, struct ex_update_counts *out);
 
 /* The SUBSCRIBE call for the next (re)connection, with every
  * unacknowledged update and, if none of its updates was acknowledged, the
  * task. Encoded in `enc`; malloc'd; caller frees. */
-uint8_t *ex_subscribe_body(struct executor *ex, enum mesos_encoding enc, size_t *len);
+uint8_t *ex_subscribe_body(const struct executor *ex, enum mesos_encoding enc, size_t *len);
 /* An UPDATE call for a status; malloc'd; caller frees. */
 uint8_t *ex_update_body(const struct executor *ex, const Mesos__V1__TaskStatus *st,
                         enum mesos_encoding enc, size_t *len);
 
 /* Pure helpers, exposed for tests. */
-const char *ex_phase_name(enum ex_phase p);
 /* The words that name a cause in "terminating the task (<words>), ..." (each
  * cause its own; docs/troubleshooting.md lists them). A static string. */
 const char *ex_cause_text(enum ex_cause c);
 /* "Command exited with status 3" / "Command terminated with signal Killed". */
 void ex_describe_exit(int wait_status, char *buf, size_t len);
-/* The command a TaskInfo runs: TaskInfo.command, or ExecutorInfo.command with
- * Marathon's "chmod ug+rx '<x>' && exec '<x>' " prefix removed. Returns a
- * CommandInfo borrowed from the task, and in *value the command line to
- * run (malloc'd when the prefix was stripped, else borrowed; see *owned). */
-const Mesos__V1__CommandInfo *ex_task_command(const Mesos__V1__TaskInfo *task, const char **value,
-                                              bool *owned);
 
 #endif

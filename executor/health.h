@@ -1,60 +1,20 @@
-/* Mesos health checks (TaskInfo.health_check) and generalized checks
- * (TaskInfo.check), run inside the executor's loop: HTTP(S) probes through
- * the shared libcurl multi handle, TCP probes through libuv, COMMAND probes
- * through proc_spawn in their own process group. Semantics follow Mesos'
- * src/checks/ (spec §11) exactly; the executor only sees results that need a
- * status update.
- *
- * The counting rules live in struct health_counter, which has no I/O, so
- * tests drive them with a fake clock. */
-#ifndef HEALTH_H
-#define HEALTH_H
+/* The running checker of Mesos health checks (TaskInfo.health_check) and
+ * generalized checks (TaskInfo.check), inside the executor's loop: HTTP(S)
+ * probes through the shared libcurl multi handle, TCP probes through libuv,
+ * COMMAND probes through proc_spawn in their own process group
+ * (health_probe.h). Results are counted by the pure rules (health_rules.h)
+ * as Mesos' src/checks/ does; the shell hears only of results that need a
+ * status update and hands them to the state machine. */
+#ifndef EXECUTOR_HEALTH_H
+#define EXECUTOR_HEALTH_H
 
 #include "common/httpc.h"
+#include "executor/health_rules.h"
 #include "proto/mesos.h"
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
-
-/* ---- the rules of §11.1, pure */
-
-struct health_counter {
-	int64_t start_ns;      /* when the checker was created */
-	int64_t grace_ns;      /* grace_period_seconds */
-	uint32_t max_failures; /* consecutive_failures */
-	uint32_t failures;     /* consecutive counted failures */
-	bool initializing;     /* no success yet */
-};
-
-enum health_verdict {
-	HEALTH_QUIET,          /* nothing to report */
-	HEALTH_HEALTHY,        /* send TASK_RUNNING healthy=true */
-	HEALTH_UNHEALTHY,      /* send TASK_RUNNING healthy=false */
-	HEALTH_UNHEALTHY_KILL, /* send healthy=false, then kill the task */
-};
-
-void health_counter_init(struct health_counter *c, const Mesos__V1__HealthCheck *hc,
-                         int64_t now_ns);
-enum health_verdict health_counter_result(struct health_counter *c, bool ok, int64_t now_ns);
-
-/* When probes run (§11.1, §11.2), with Mesos' defaults for unset fields
- * (15/10/20 s). timeout_ns 0 means no timeout. Checks must be valid. */
-struct health_timing {
-	int64_t delay_ns;    /* start -> first probe */
-	int64_t interval_ns; /* end of a probe -> start of the next */
-	int64_t timeout_ns;  /* 0: none */
-};
-void health_timing_of(const Mesos__V1__HealthCheck *hc, struct health_timing *t);
-void check_timing_of(const Mesos__V1__CheckInfo *ci, struct health_timing *t);
-
-/* ---- validation (§11.1, §11.2): 0, or -1 with the reason */
-int health_validate(const Mesos__V1__HealthCheck *hc, char *err, size_t errlen);
-int check_validate(const Mesos__V1__CheckInfo *ci, char *err, size_t errlen);
-/* The effective type: `type`, or the sub-message that is set when it is
- * absent (older Marathon); UNKNOWN when neither. */
-Mesos__V1__HealthCheck__Type health_type(const Mesos__V1__HealthCheck *hc);
 
 /* ---- the running checker */
 
@@ -83,9 +43,6 @@ struct health;
 /* Starts whatever the task defines. Invalid checks are logged and skipped,
  * as Mesos does. Returns NULL when there is nothing to run. */
 struct health *health_start(const struct health_opts *o);
-/* Whether the task has a valid health check (a task without one counts as
- * healthy as soon as it runs). */
-bool health_has_check(const Mesos__V1__TaskInfo *task);
 /* Stops every probe (killing COMMAND probes) and frees the checker once its
  * handles are closed. No callback runs after this. */
 void health_stop(struct health *h);

@@ -2,11 +2,11 @@
  * an HTTP(S) GET through the shared libcurl multi handle, a TCP connect
  * through libuv, or a COMMAND run through proc_spawn in its own process
  * group. A probe reports what happened (an HTTP status, connected or not, a
- * wait status, an error or a timeout); health_run.c turns that into health
+ * wait status, an error or a timeout); health.c turns that into health
  * verdicts and check results. Internal to the health module (and its
  * benchmark). */
-#ifndef HEALTH_PROBE_H
-#define HEALTH_PROBE_H
+#ifndef EXECUTOR_HEALTH_PROBE_H
+#define EXECUTOR_HEALTH_PROBE_H
 
 #include "common/httpc.h"
 

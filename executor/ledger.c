@@ -91,11 +91,3 @@ void ledger_reschedule(struct ledger *l, int64_t now_ns)
 		l->e[i].next_resend_ns = now_ns + LEDGER_RESEND_FIRST_NS;
 	}
 }
-
-bool ledger_has_terminal(const struct ledger *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (mesos_task_state_terminal(l->e[i].status->state))
-			return true;
-	return false;
-}

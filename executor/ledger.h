@@ -2,8 +2,8 @@
  * has not acknowledged yet, in the order they were sent, with their resend
  * schedule; and whether the task has had any update acknowledged (else it
  * goes into a re-SUBSCRIBE's unacknowledged_tasks). Pure data: no I/O. */
-#ifndef LEDGER_H
-#define LEDGER_H
+#ifndef EXECUTOR_LEDGER_H
+#define EXECUTOR_LEDGER_H
 
 #include "proto/mesos.h"
 
@@ -44,6 +44,5 @@ size_t ledger_due(struct ledger *l, int64_t now_ns, const Mesos__V1__TaskStatus 
 int64_t ledger_next_due(const struct ledger *l);
 /* Every entry becomes due again `delay_ns` from now (after a resubscribe). */
 void ledger_reschedule(struct ledger *l, int64_t now_ns);
-bool ledger_has_terminal(const struct ledger *l);
 
 #endif

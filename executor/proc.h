@@ -8,8 +8,8 @@
  *
  * Nothing here uses uv_spawn: libuv's own SIGCHLD handling would race with a
  * reaper that must collect every child. */
-#ifndef PROC_H
-#define PROC_H
+#ifndef EXECUTOR_PROC_H
+#define EXECUTOR_PROC_H
 
 #include <stdbool.h>
 #include <stddef.h>

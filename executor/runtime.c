@@ -1,18 +1,23 @@
-/* The executor's event loop (see runtime.h). Each effect of executor.c is a
- * function here; each libuv callback turns into an input of executor.c. */
+/* The executor's event loop (see runtime.h). Each libuv callback turns into an
+ * input of the state machine (executor.h); once the input has returned, the
+ * effects it queued are carried out here, in order (run_effects). An effect
+ * with an outcome (a launch, the tree found gone after a signal) feeds the
+ * outcome back as the next input from inside that loop, never from inside
+ * the state machine. */
 #include "runtime.h"
 
 #include "common/httpc.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "common/uuid4.h"
 #include "executor/agent.h"
 #include "executor/cert.h"
 #include "executor/executor.h"
 #include "executor/health.h"
-#include "executor/logship.h"
-#include "executor/metrics.h"
+#include "executor/logship/logship.h"
+#include "executor/telemetry/metrics.h"
 #include "executor/proc.h"
-#include "executor/sentry.h"
+#include "executor/telemetry/sentry.h"
 #include "executor/task.h"
 #include "hooks/manager.h"
 
@@ -23,14 +28,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 struct runtime {
 	uv_loop_t *loop;
 	const struct ex_config *cfg;
-	struct executor ex;
+	struct ex_source src;
+	struct executor *ex;
 	struct httpc *http;
 	struct agent *agent;
 	struct hook_manager *hooks;
@@ -39,91 +44,84 @@ struct runtime {
 	char *agent_hostname, *agent_id; /* for hooks: set once, never changed */
 	uv_timer_t timers[EX_TIMER_COUNT];
 	uv_timer_t exit_guard, teardown;
-	uv_timer_t cert_timer; /* kills the task when its certificate expires */
 	uv_signal_t sigterm, sigint;
 	struct metrics *metrics; /* NULL when it could not start */
 	struct sentry *sentry;   /* NULL when reports are off */
 	struct logship_config logship_cfg;
 	struct logship *logship; /* NULL unless the task asked for shipping */
 	uint64_t hook_started_ns;
-	pid_t task_pid;
-	bool main_exited, tree_reported;
 	char **task_env; /* owned */
 	/* The task's environment before BeforeTaskStart hooks added to it, for
 	 * hook commands that run before task_env exists (owned). */
 	char **pre_env;
 	int exit_code;
-	bool exiting;
 };
 
 static struct runtime *the_rt; /* for hook_env.run, which has no context argument */
 
-/* ------------------------------------------------------------ effects */
+/* ------------------------------------------------------------ the source */
 
-static int64_t fx_now(void *ctx)
+static int64_t src_now(void *ctx)
 {
 	return (int64_t)uv_hrtime();
 }
 
-static double fx_wallclock(void *ctx)
+static double src_wallclock(void *ctx)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void fx_uuid(void *ctx, uint8_t out[16])
+static void src_uuid(void *ctx, uint8_t out[16])
 {
 	uuid4_new(out);
 }
 
-static void fx_post_update(void *ctx, const Mesos__V1__TaskStatus *st)
+/* ------------------------------------------------------------ effects */
+
+static void run_effects(struct runtime *rt);
+
+/* The task's main process is gone: once nothing of its tree is left, the
+ * state machine hears of it. */
+static void check_tree(struct runtime *rt)
 {
-	struct runtime *rt = ctx;
-	size_t len = 0;
-	uint8_t *body = ex_update_body(&rt->ex, st, rt->cfg->encoding, &len);
-	metrics_add(rt->metrics, "updates.posted", 1);
-	agent_call(rt->agent, "UPDATE", body, len);
+	if (ex_awaits_tree(rt->ex) && !proc_tree_alive())
+		ex_tree_gone(rt->ex);
 }
 
-static void check_tree(void *data)
+static void on_reaped(void *data)
 {
 	struct runtime *rt = data;
-	if (rt->main_exited && !rt->tree_reported && !rt->exiting && !proc_tree_alive()) {
-		rt->tree_reported = true;
-		ex_tree_gone(&rt->ex);
-	}
+	check_tree(rt);
+	run_effects(rt);
 }
 
 static void on_task_exit(void *data, pid_t pid, int status)
 {
 	struct runtime *rt = data;
-	rt->main_exited = true;
-	ex_task_exited(&rt->ex, status);
+	ex_task_exited(rt->ex, status);
 	check_tree(rt);
+	run_effects(rt);
 }
 
-static void on_cert_expired(uv_timer_t *t)
+/* Builds the task's environment, checks its certificate, sets up log
+ * shipping and spawns the command. *cert_delay_ns: when the certificate
+ * expires, or -1. */
+static int start_task(struct runtime *rt, const Mesos__V1__TaskInfo *task, char *const *extra,
+                      int64_t *cert_delay_ns, char *err, size_t errlen)
 {
-	struct runtime *rt = t->loop->data;
-	log_warn("the task's certificate expires: stopping the task");
-	ex_expire(&rt->ex, CERT_EXPIRED_MESSAGE);
-}
-
-static int fx_launch(void *ctx, const Mesos__V1__TaskInfo *task, char *const *extra, char *err,
-                     size_t errlen)
-{
-	struct runtime *rt = ctx;
 	int out_fd = -1, err_fd = -1;
 	double kill_at;
 
-	task_env_free(rt->task_env);
+	*cert_delay_ns = -1;
+	strv_free(rt->task_env);
 	rt->task_env = task_environment(task, extra);
 	if (!rt->task_env) {
 		snprintf(err, errlen, "out of memory building the environment");
 		return -1;
 	}
-	double now = fx_wallclock(rt);
+	double now = src_wallclock(rt);
 	int crc = cert_check(task, rt->task_env, rt->cfg->cert_random_range_ns, now, &kill_at, err,
 	                     errlen);
 	if (crc < 0)
@@ -131,50 +129,49 @@ static int fx_launch(void *ctx, const Mesos__V1__TaskInfo *task, char *const *ex
 	if (logship_start(rt->loop, &rt->logship_cfg, task, rt->task_env, &rt->logship, &out_fd,
 	                  &err_fd, err, errlen) < 0)
 		return -1;
-	rt->task_pid =
+	pid_t pid =
 	    task_spawn(rt->cfg, task, rt->task_env, out_fd, err_fd, on_task_exit, rt, err, errlen);
 	if (out_fd >= 0)
 		close(out_fd);
 	if (err_fd >= 0)
 		close(err_fd);
-	if (rt->task_pid < 0)
+	if (pid < 0)
 		return -1;
-	if (crc == 0) {
-		uint64_t ms = cert_delay_ms(kill_at, now);
-		log_info("the task's certificate is checked: the task stops in %.0f s",
-		         (double)ms / 1000);
-		uv_timer_start(&rt->cert_timer, on_cert_expired, ms, 0);
-	}
-	log_info("task started as pid %d", (int)rt->task_pid);
+	if (crc == 0)
+		*cert_delay_ns = (int64_t)cert_delay_ms(kill_at, now) * 1000000;
+	log_info("task started as pid %d", (int)pid);
 	return 0;
 }
 
-static void fx_signal_tree(void *ctx, int sig)
+static void launch(struct runtime *rt, const struct ex_effect *e)
+{
+	char err[512] = "";
+	int64_t cert_delay_ns;
+	if (start_task(rt, e->task, e->env, &cert_delay_ns, err, sizeof(err)) < 0)
+		ex_launch_failed(rt->ex, err);
+	else
+		ex_launched(rt->ex, cert_delay_ns);
+}
+
+static void signal_tree(struct runtime *rt, int sig)
 {
 	size_t n = proc_signal_tree(sig);
 	if (sig == SIGKILL)
 		log_info("SIGKILL sent to %zu process%s of the task", n, n == 1 ? "" : "es");
 	else
 		log_info("SIGTERM sent to %zu process%s of the task", n, n == 1 ? "" : "es");
-	check_tree(ctx);
-}
-
-static bool fx_tree_alive(void *ctx)
-{
-	return proc_tree_alive();
+	check_tree(rt);
 }
 
 static void on_timer(uv_timer_t *t)
 {
 	struct runtime *rt = t->loop->data;
-	ex_timer_fired(&rt->ex, (enum ex_timer)(t - rt->timers));
+	ex_timer_fired(rt->ex, (enum ex_timer)(t - rt->timers));
+	run_effects(rt);
 }
 
-static void fx_timer(void *ctx, enum ex_timer t, int64_t delay_ns)
+static void set_timer(struct runtime *rt, enum ex_timer t, int64_t delay_ns)
 {
-	struct runtime *rt = ctx;
-	if (rt->exiting)
-		return;
 	if (delay_ns < 0)
 		uv_timer_stop(&rt->timers[t]);
 	else
@@ -191,22 +188,26 @@ static void on_hooks_done(void *data, enum hook_event ev, const char *error, cha
 	metrics_observe(rt->metrics, name, (double)(uv_hrtime() - rt->hook_started_ns) / 1e6);
 	if (error)
 		metrics_add(rt->metrics, "hooks.failures", 1);
-	ex_hooks_done(&rt->ex, ev, error, env, nenv);
+	ex_hooks_done(rt->ex, ev, error, env, nenv);
+	run_effects(rt);
 }
 
-static void fx_run_hooks(void *ctx, enum hook_event ev, const Mesos__V1__TaskInfo *task)
+static void run_hooks(struct runtime *rt, enum hook_event ev, const Mesos__V1__TaskInfo *task)
 {
-	struct runtime *rt = ctx;
-	if (!rt->agent_hostname && rt->ex.agent_hostname) {
-		rt->agent_hostname = strdup(rt->ex.agent_hostname);
+	/* Copies, set once: hooks read them on worker threads while a new
+	 * SUBSCRIBED may replace the state machine's. */
+	if (!rt->agent_hostname && ex_agent_hostname(rt->ex)) {
+		rt->agent_hostname = strdup(ex_agent_hostname(rt->ex));
 		rt->henv.agent_hostname = rt->agent_hostname;
 	}
-	if (!rt->agent_id && rt->ex.agent_id) {
-		rt->agent_id = strdup(rt->ex.agent_id);
+	if (!rt->agent_id && ex_agent_id(rt->ex)) {
+		rt->agent_id = strdup(ex_agent_id(rt->ex));
 		rt->henv.agent_id = rt->agent_id;
 	}
+	/* Hook commands that run before the task's environment exists get the
+	 * one it will have, without what BeforeTaskStart hooks add. */
 	if (!rt->task_env && !rt->pre_env && task)
-		rt->pre_env = task_environment(task, NULL); /* NULL: hook_run's fallback */
+		rt->pre_env = task_environment(task, NULL);
 	rt->hook_started_ns = uv_hrtime();
 	hooks_run(rt->hooks, ev, task, rt->task_env, on_hooks_done, rt);
 }
@@ -215,18 +216,19 @@ static void on_health(void *data, enum health_verdict v, const char *message)
 {
 	struct runtime *rt = data;
 	metrics_add(rt->metrics, v == HEALTH_HEALTHY ? "health.healthy" : "health.unhealthy", 1);
-	ex_health(&rt->ex, v, message);
+	ex_health(rt->ex, v, message);
+	run_effects(rt);
 }
 
 static void on_check(void *data, const Mesos__V1__CheckStatusInfo *status)
 {
 	struct runtime *rt = data;
-	ex_check(&rt->ex, status);
+	ex_check(rt->ex, status);
+	run_effects(rt);
 }
 
-static void fx_health(void *ctx, bool start, const Mesos__V1__TaskInfo *task)
+static void health_checks(struct runtime *rt, bool start, const Mesos__V1__TaskInfo *task)
 {
-	struct runtime *rt = ctx;
 	if (rt->health) {
 		health_stop(rt->health);
 		rt->health = NULL;
@@ -242,6 +244,60 @@ static void fx_health(void *ctx, bool start, const Mesos__V1__TaskInfo *task)
 		});
 }
 
+static void teardown(uv_timer_t *t);
+
+/* Effects may run inside libcurl callbacks, where nothing may be closed:
+ * the teardown happens on the next loop iteration. */
+static void exit_soon(struct runtime *rt, int code)
+{
+	rt->exit_code = code;
+	log_info("executor exiting with status %d", code);
+	uv_timer_start(&rt->teardown, teardown, 0, 0);
+}
+
+static void carry_out(struct runtime *rt, struct ex_effect *e)
+{
+	switch (e->kind) {
+	case EX_FX_UPDATE:
+		metrics_add(rt->metrics, "updates.posted", 1);
+		agent_call(rt->agent, "UPDATE", e->body, e->len);
+		e->body = NULL; /* the agent's now */
+		break;
+	case EX_FX_LAUNCH:
+		launch(rt, e);
+		break;
+	case EX_FX_SIGNAL:
+		signal_tree(rt, e->sig);
+		break;
+	case EX_FX_TIMER:
+		set_timer(rt, e->timer, e->delay_ns);
+		break;
+	case EX_FX_HOOKS:
+		run_hooks(rt, e->event, e->task);
+		break;
+	case EX_FX_HEALTH:
+		health_checks(rt, e->start, e->task);
+		break;
+	case EX_FX_STOP_RECONNECTING:
+		agent_stop_reconnecting(rt->agent);
+		break;
+	case EX_FX_EXIT:
+		exit_soon(rt, e->code);
+		break;
+	}
+}
+
+/* Carries out every queued effect, oldest first; what an effect feeds back
+ * queues more, carried out in the same loop. */
+static void run_effects(struct runtime *rt)
+{
+	struct ex_effect e;
+	while (ex_next_effect(rt->ex, &e)) {
+		carry_out(rt, &e);
+		ex_effect_release(&e);
+	}
+}
+
 static void close_cb(uv_handle_t *h) {}
 
 static void on_exit_guard(uv_timer_t *t)
@@ -251,26 +307,10 @@ static void on_exit_guard(uv_timer_t *t)
 	exit(rt->exit_code);
 }
 
-static void teardown(uv_timer_t *t);
-
-/* Effects may run inside libcurl callbacks, where nothing may be closed:
- * the teardown happens on the next loop iteration. */
-static void fx_exit(void *ctx, int code)
-{
-	struct runtime *rt = ctx;
-	if (rt->exiting)
-		return;
-	rt->exiting = true;
-	rt->exit_code = code;
-	log_info("executor exiting with status %d", code);
-	uv_timer_start(&rt->teardown, teardown, 0, 0);
-}
-
 static void teardown(uv_timer_t *t)
 {
 	struct runtime *rt = t->loop->data;
 	uv_close((uv_handle_t *)&rt->teardown, close_cb);
-	uv_close((uv_handle_t *)&rt->cert_timer, close_cb);
 	logship_stop(rt->logship);
 	rt->logship = NULL;
 	metrics_close(rt->metrics);
@@ -299,31 +339,29 @@ static void teardown(uv_timer_t *t)
 static void on_event(void *data, mesos_event *ev)
 {
 	struct runtime *rt = data;
-	ex_event(&rt->ex, ev);
+	ex_event(rt->ex, ev);
+	run_effects(rt);
 }
 
 static void on_connected(void *data)
 {
 	struct runtime *rt = data;
-	ex_connected(&rt->ex);
+	ex_connected(rt->ex);
+	run_effects(rt);
 }
 
 static void on_disconnected(void *data)
 {
 	struct runtime *rt = data;
 	metrics_add(rt->metrics, "agent.disconnects", 1);
-	ex_disconnected(&rt->ex);
-	/* Without checkpointing the agent will not take us back once we were
-	 * subscribed; before that, keep trying like the agent's registration
-	 * timeout allows. */
-	if (!rt->cfg->checkpoint && rt->ex.framework && rt->agent)
-		agent_stop_reconnecting(rt->agent);
+	ex_disconnected(rt->ex);
+	run_effects(rt);
 }
 
 static uint8_t *subscribe_body(void *data, enum mesos_encoding enc, size_t *len)
 {
 	struct runtime *rt = data;
-	return ex_subscribe_body(&rt->ex, enc, len);
+	return ex_subscribe_body(rt->ex, enc, len);
 }
 
 /* ------------------------------------------------------------ metrics */
@@ -333,10 +371,12 @@ static void metrics_source(void *data, struct metrics *m)
 {
 	struct runtime *rt = data;
 	struct agent_stats as;
-	metrics_set(m, "updates.sent", (double)rt->ex.ledger.sent);
-	metrics_set(m, "updates.acknowledged", (double)rt->ex.ledger.acked);
-	metrics_set(m, "updates.resent", (double)rt->ex.ledger.resent);
-	metrics_set(m, "updates.unacknowledged", (double)rt->ex.ledger.n);
+	struct ex_update_counts uc;
+	ex_update_counts(rt->ex, &uc);
+	metrics_set(m, "updates.sent", (double)uc.sent);
+	metrics_set(m, "updates.acknowledged", (double)uc.acknowledged);
+	metrics_set(m, "updates.resent", (double)uc.resent);
+	metrics_set(m, "updates.unacknowledged", (double)ex_unacknowledged(rt->ex));
 	if (rt->agent) {
 		agent_stats(rt->agent, &as);
 		metrics_set(m, "agent.subscribes", (double)as.subscribes);
@@ -409,7 +449,8 @@ static void on_signal(uv_signal_t *s, int sig)
 		log_info("received SIGTERM");
 	else
 		log_info("received SIGINT");
-	ex_sigterm(&rt->ex);
+	ex_sigterm(rt->ex);
+	run_effects(rt);
 }
 
 /* ------------------------------------------------------------ run */
@@ -436,7 +477,7 @@ int runtime_run(const struct ex_config *cfg)
 		log_error("%s", err);
 		return EX_EXIT_INTERNAL;
 	}
-	proc_set_reap_observer(check_tree, &rt);
+	proc_set_reap_observer(on_reaped, &rt);
 	proc_set_sigterm_exclude(cfg->sigterm_exclude);
 	rt.http = httpc_new(&loop);
 	if (!rt.http) {
@@ -498,7 +539,6 @@ int runtime_run(const struct ex_config *cfg)
 
 	for (int i = 0; i < EX_TIMER_COUNT; i++)
 		uv_timer_init(&loop, &rt.timers[i]);
-	uv_timer_init(&loop, &rt.cert_timer);
 	uv_timer_init(&loop, &rt.exit_guard);
 	uv_timer_init(&loop, &rt.teardown);
 	uv_signal_init(&loop, &rt.sigterm);
@@ -506,19 +546,13 @@ int runtime_run(const struct ex_config *cfg)
 	uv_signal_start(&rt.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&rt.sigint, on_signal, SIGINT);
 
-	struct ex_effects fx = {.ctx = &rt,
-	                        .now = fx_now,
-	                        .wallclock = fx_wallclock,
-	                        .uuid = fx_uuid,
-	                        .post_update = fx_post_update,
-	                        .launch = fx_launch,
-	                        .signal_tree = fx_signal_tree,
-	                        .tree_alive = fx_tree_alive,
-	                        .timer = fx_timer,
-	                        .run_hooks = fx_run_hooks,
-	                        .health = fx_health,
-	                        .exit = fx_exit};
-	ex_init(&rt.ex, cfg, &fx);
+	rt.src = (struct ex_source){
+	    .ctx = &rt, .now = src_now, .wallclock = src_wallclock, .uuid = src_uuid};
+	rt.ex = ex_new(cfg, &rt.src);
+	if (!rt.ex) {
+		log_error("out of memory");
+		return EX_EXIT_INTERNAL;
+	}
 	rt.agent = agent_new(&loop, rt.http, cfg,
 	                     &(struct agent_cbs){.on_event = on_event,
 	                                         .on_connected = on_connected,
@@ -536,9 +570,9 @@ int runtime_run(const struct ex_config *cfg)
 	uv_run(&loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(&loop) != 0)
 		log_debug("event loop closed with handles still open");
-	ex_free(&rt.ex);
-	task_env_free(rt.task_env);
-	task_env_free(rt.pre_env);
+	ex_free(rt.ex);
+	strv_free(rt.task_env);
+	strv_free(rt.pre_env);
 	logship_config_free(&rt.logship_cfg);
 	free(rt.agent_hostname);
 	free(rt.agent_id);

@@ -2,8 +2,8 @@
  * connection, the process reaper, timers, signals, health checks and the
  * hook manager, each turned into inputs of executor.c and driven by its
  * effects. runtime_run returns the process exit code. */
-#ifndef RUNTIME_H
-#define RUNTIME_H
+#ifndef EXECUTOR_RUNTIME_H
+#define EXECUTOR_RUNTIME_H
 
 #include "executor/config.h"
 

@@ -1,18 +1,15 @@
 /* The task's command line and environment (see task.h). */
 #include "task.h"
 
+#include "common/envlist.h"
 #include "common/log.h"
-#include "executor/executor.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 extern char **environ;
-
-struct envb {
-	char **v;
-	size_t n, cap;
-};
 
 static size_t key_len(const char *kv)
 {
@@ -20,118 +17,120 @@ static size_t key_len(const char *kv)
 	return eq ? (size_t)(eq - kv) : strlen(kv);
 }
 
-/* Adds or replaces NAME=... (kv is copied). */
-static int envb_put(struct envb *b, const char *kv)
+/* Sets "NAME=VALUE" in the task's environment unless, with `filter`, it is
+ * one of the executor's settings or secrets, whichever source it comes from
+ * (the executor's environment, a CommandInfo, a hook): Marathon puts the
+ * app's `env` both in the executor's environment and in
+ * ExecutorInfo.command.environment. An entry without a name (no '=', or
+ * nothing before it) cannot be looked up in an environment and is left out.
+ * -1 only when memory runs out. */
+static int put(struct envlist *l, const char *kv, bool filter)
 {
-	size_t kl = key_len(kv);
-	for (size_t i = 0; i < b->n; i++) {
-		if (key_len(b->v[i]) == kl && strncmp(b->v[i], kv, kl) == 0) {
-			char *c = strdup(kv);
-			if (!c)
-				return -1;
-			free(b->v[i]);
-			b->v[i] = c;
-			return 0;
-		}
-	}
-	if (b->n + 2 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		char **nv = realloc(b->v, cap * sizeof(*nv));
-		if (!nv)
-			return -1;
-		b->v = nv;
-		b->cap = cap;
-	}
-	if (!(b->v[b->n] = strdup(kv)))
-		return -1;
-	b->v[++b->n] = NULL;
-	return 0;
-}
-
-/* Adds kv unless it is one of the executor's settings or secrets, whichever
- * source it comes from (the executor's environment, a CommandInfo, a hook):
- * Marathon puts the app's `env` both in the executor's environment and in
- * ExecutorInfo.command.environment. */
-static int envb_put_allowed(struct envb *b, const char *kv)
-{
-	if (ex_config_is_secret_env(kv)) {
+	if (filter && ex_config_is_secret_env(kv)) {
 		log_debug("%.*s kept out of the task's environment", (int)key_len(kv), kv);
 		return 0;
 	}
-	return envb_put(b, kv);
+	if (envlist_put(l, kv) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -1;
+	log_debug("an entry without a name left out of the task's environment");
+	return 0;
 }
 
-/* Adds k=v; with `filter`, only when envb_put_allowed would. */
-static int envb_put2(struct envb *b, const char *k, const char *v, bool filter)
+/* put() of "k=v". */
+static int put2(struct envlist *l, const char *k, const char *v, bool filter)
 {
-	size_t n = strlen(k) + strlen(v) + 2;
-	char *kv = malloc(n);
-	if (!kv)
+	char *kv;
+	if (asprintf(&kv, "%s=%s", k, v) < 0)
 		return -1;
-	snprintf(kv, n, "%s=%s", k, v);
-	int rc = filter ? envb_put_allowed(b, kv) : envb_put(b, kv);
+	int rc = put(l, kv, filter);
 	free(kv);
 	return rc;
 }
 
-void task_env_free(char **env)
+const Mesos__V1__CommandInfo *task_command(const Mesos__V1__TaskInfo *task, const char **value,
+                                           bool *owned)
 {
-	for (char **e = env; e && *e; e++)
-		free(*e);
-	free(env);
-}
-
-const char *task_env_get(char *const *env, const char *name)
-{
-	size_t l = strlen(name);
-	for (char *const *e = env; e && *e; e++)
-		if (strncmp(*e, name, l) == 0 && (*e)[l] == '=')
-			return *e + l + 1;
-	return NULL;
+	*owned = false;
+	*value = NULL;
+	if (task->command) {
+		*value = task->command->value;
+		return task->command;
+	}
+	const Mesos__V1__CommandInfo *c = task->executor ? task->executor->command : NULL;
+	if (!c || !c->value)
+		return c;
+	/* Marathon's custom-executor form: chmod ug+rx 'X' && exec 'X' <cmd> */
+	const char *v = c->value, *p;
+	*value = v;
+	if (strncmp(v, "chmod ug+rx '", 13) != 0)
+		return c;
+	p = strchr(v + 13, '\'');
+	if (!p)
+		return c;
+	size_t plen = (size_t)(p - (v + 13));
+	char prefix[4200];
+	if (plen > 4096)
+		return c;
+	snprintf(prefix, sizeof(prefix), "' && exec '%.*s' ", (int)plen, v + 13);
+	if (strncmp(p, prefix, strlen(prefix)) == 0) {
+		*value = strdup(p + strlen(prefix));
+		*owned = *value != NULL;
+	} else {
+		/* "... && exec 'X'" with nothing after it: no command at all. */
+		snprintf(prefix, sizeof(prefix), "' && exec '%.*s'", (int)plen, v + 13);
+		if (strcmp(p, prefix) == 0) {
+			*value = strdup("");
+			*owned = *value != NULL;
+		}
+	}
+	return c;
 }
 
 char **task_environment(const Mesos__V1__TaskInfo *task, char *const *extra)
 {
-	struct envb b = {0};
+	struct envlist l = {0};
 	bool owned;
 	const char *value;
-	const Mesos__V1__CommandInfo *cmd = ex_task_command(task, &value, &owned);
+	const Mesos__V1__CommandInfo *cmd = task_command(task, &value, &owned);
 
 	if (owned)
 		free((char *)value);
 	for (char **e = environ; e && *e; e++)
-		if (envb_put_allowed(&b, *e) < 0)
+		if (put(&l, *e, true) < 0)
 			goto oom;
 	/* The role the task's resources were allocated to, as Mesos sets it. */
 	for (size_t i = 0; i < task->n_resources; i++) {
 		const Mesos__V1__Resource *r = task->resources[i];
 		if (r->allocation_info && r->allocation_info->role) {
-			if (envb_put2(&b, "MESOS_ALLOCATION_ROLE", r->allocation_info->role,
-			              false) < 0)
+			if (envlist_set(&l, "MESOS_ALLOCATION_ROLE", r->allocation_info->role) < 0)
 				goto oom;
 			break;
 		}
 	}
-	if (envb_put2(&b, "MESOS_TASK_ID", task->task_id->value, false) < 0)
+	if (envlist_set(&l, "MESOS_TASK_ID", task->task_id->value) < 0)
 		goto oom;
 	const Mesos__V1__Environment *env = cmd ? cmd->environment : NULL;
 	for (size_t i = 0; env && i < env->n_variables; i++) {
 		const Mesos__V1__Environment__Variable *v = env->variables[i];
 		if (v->has_type && v->type == MESOS__V1__ENVIRONMENT__VARIABLE__TYPE__SECRET)
 			continue; /* secrets are resolved by the agent, not by executors */
-		if (envb_put2(&b, v->name, v->value ? v->value : "", true) < 0)
+		if (put2(&l, v->name, v->value ? v->value : "", true) < 0)
 			goto oom;
 	}
 	for (char *const *e = extra; e && *e; e++)
-		if (envb_put_allowed(&b, *e) < 0)
+		if (put(&l, *e, true) < 0)
 			goto oom;
-	/* The agent defaults PATH for executors (spec §7); do the same for the task. */
-	if (!task_env_get(b.v, "PATH") &&
-	    envb_put2(&b, "PATH", "/usr/local/bin:/usr/bin:/bin", false) < 0)
+	/* The agent defaults PATH for executors (Mesos
+	 * src/slave/containerizer/mesos/launch.cpp, MesosContainerizerLaunch::execute:
+	 * os::host_default_path()); do the same for the task. */
+	if (!envlist_get(l.v, "PATH") &&
+	    envlist_set(&l, "PATH", "/usr/local/bin:/usr/bin:/bin") < 0)
 		goto oom;
-	return b.v;
+	return envlist_take(&l);
 oom:
-	task_env_free(b.v);
+	envlist_free(&l);
 	return NULL;
 }
 
@@ -141,7 +140,7 @@ pid_t task_spawn(const struct ex_config *cfg, const Mesos__V1__TaskInfo *task, c
 {
 	bool owned;
 	const char *value;
-	const Mesos__V1__CommandInfo *cmd = ex_task_command(task, &value, &owned);
+	const Mesos__V1__CommandInfo *cmd = task_command(task, &value, &owned);
 	struct proc_spec spec = {.envp = env,
 	                         .cwd = cfg->sandbox,
 	                         .new_session = true,

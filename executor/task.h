@@ -4,8 +4,8 @@
  * BeforeTaskStart hooks added, each without the executor's own settings and
  * secrets: ex_config_is_secret_env), the
  * sandbox as working directory, and CommandInfo.user. */
-#ifndef TASK_H
-#define TASK_H
+#ifndef EXECUTOR_TASK_H
+#define EXECUTOR_TASK_H
 
 #include "executor/config.h"
 #include "executor/proc.h"
@@ -13,12 +13,17 @@
 
 #include <sys/types.h>
 
+/* The command a TaskInfo runs: TaskInfo.command, or ExecutorInfo.command with
+ * Marathon's "chmod ug+rx '<x>' && exec '<x>' " prefix removed. Returns a
+ * CommandInfo borrowed from the task, and in *value the command line to
+ * run (malloc'd when the prefix was stripped, else borrowed; see *owned). */
+const Mesos__V1__CommandInfo *task_command(const Mesos__V1__TaskInfo *task, const char **value,
+                                           bool *owned);
+
 /* The task's environment: a malloc'd NULL-terminated array of malloc'd
- * "KEY=VALUE" strings (free with task_env_free). `extra` may be NULL. */
+ * "KEY=VALUE" strings (common/envlist.h: envlist_get reads it; free it with
+ * strv_free, common/str.h). `extra` may be NULL. NULL when memory runs out. */
 char **task_environment(const Mesos__V1__TaskInfo *task, char *const *extra);
-void task_env_free(char **env);
-/* Looks a name up in such an array. */
-const char *task_env_get(char *const *env, const char *name);
 
 /* Starts the task's command in its own session. `env` is borrowed until
  * the call returns. stdout_fd/stderr_fd: where the task writes (-1: the

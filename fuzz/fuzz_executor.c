@@ -3,10 +3,12 @@
  * from a template or decoded from raw protobuf bytes, the connection lost,
  * the task exiting or its tree gone, a hook chain finishing, the clock
  * moving and timers firing, health and check results, SIGTERM, certificate
- * expiry), each followed by its parameter bytes. The shell's contract is
- * kept (the task exits once and only after a launch, hooks finish only when
- * started, health results come only while checks run) while the agent's
- * side is left free, as a broken agent would be. Properties:
+ * expiry), each followed by its parameter bytes. After each input the
+ * queued effects are carried out as runtime.c does. The shell's contract is
+ * kept (a launch's outcome is the next input, the task exits once and only
+ * after a launch, hooks finish only when started, health results come only
+ * while checks run, time only moves forward) while the agent's side is left
+ * free, as a broken agent would be. Properties:
  *   - every posted update is valid as the agent validates an UPDATE call,
  *     in both encodings, and so is every SUBSCRIBE the executor would send;
  *   - a task never gets more than one terminal update, and none after it;
@@ -15,7 +17,8 @@
  *     still in the ledger (to be resent);
  *   - hook chains never overlap, the command is launched at most once, the
  *     executor exits at most once with a documented code, and nothing is
- *     posted or armed after it exited;
+ *     posted or armed after it exited; only an agent without checkpointing
+ *     makes it stop reconnecting;
  *   - exit 0 with a launched task means its terminal update was acknowledged;
  *   - no crash, no leak, no undefined behaviour (ASan, UBSan, LSan). */
 #include "fuzz.h"
@@ -43,12 +46,15 @@ struct posted {
 
 struct rec {
 	struct executor *ex;
+	const struct ex_config *cfg;
+	enum mesos_encoding encoding;
 	int64_t now;
 	unsigned uuid_seq;
 	struct posted *v; /* owned */
 	size_t n, cap;
 	int launches;
 	bool launch_fails, launched, exited_task, tree_gone;
+	int64_t cert_delay; /* what the next launch reports (-1: no certificate) */
 	int64_t due[EX_TIMER_COUNT];
 	bool hook_pending;
 	enum hook_event pending;
@@ -71,19 +77,19 @@ static uint8_t byte(struct in *in)
 	return *in->p++;
 }
 
-/* ------------------------------------------------------------ effects */
+/* ------------------------------------------------------------ the source */
 
-static int64_t fx_now(void *ctx)
+static int64_t src_now(void *ctx)
 {
 	return ((struct rec *)ctx)->now;
 }
 
-static double fx_wallclock(void *ctx)
+static double src_wallclock(void *ctx)
 {
 	return 1700000000.25 + (double)((struct rec *)ctx)->now / 1e9;
 }
 
-static void fx_uuid(void *ctx, uint8_t out[16])
+static void src_uuid(void *ctx, uint8_t out[16])
 {
 	struct rec *r = ctx;
 	unsigned n = ++r->uuid_seq;
@@ -93,14 +99,13 @@ static void fx_uuid(void *ctx, uint8_t out[16])
 	memcpy(out + 12, &n, sizeof(n));
 }
 
-/* The UPDATE call the runtime would post, decoded and validated as the agent
- * does it. */
-static void check_update_call(const struct executor *ex, const Mesos__V1__TaskStatus *st,
-                              enum mesos_encoding enc)
+/* ------------------------------------------------------------ effects */
+
+/* An UPDATE call decoded and validated as the agent does it. Returns the
+ * decoded call (the caller frees it). */
+static mesos_call *check_update_call(const uint8_t *body, size_t len, enum mesos_encoding enc)
 {
 	char err[512] = "";
-	size_t len = 0;
-	uint8_t *body = ex_update_body(ex, st, enc, &len);
 	CHECK(body != NULL);
 	mesos_call *c = mesos_call_decode(enc, body, len, err, sizeof(err));
 	if (!c)
@@ -110,8 +115,8 @@ static void check_update_call(const struct executor *ex, const Mesos__V1__TaskSt
 		fprintf(stderr, "invalid UPDATE (%s): %.*s\n", err, (int)len, (const char *)body);
 		CHECK(!"every posted update passes the agent's validation");
 	}
-	protobuf_c_message_free_unpacked(&c->base, NULL);
-	free(body);
+	CHECK(c->type == MESOS__V1__EXECUTOR__CALL__TYPE__UPDATE && c->update != NULL);
+	return c;
 }
 
 static struct posted *find_uuid(struct rec *r, const uint8_t uuid[16])
@@ -131,19 +136,27 @@ static const struct posted *terminal_of(const struct rec *r, const char *task_id
 	return NULL;
 }
 
-static void fx_post_update(void *ctx, const Mesos__V1__TaskStatus *st)
+/* The UPDATE call as posted (in the configured encoding), and the same
+ * status encoded the other way, both as the agent validates them. */
+static void post_update(struct rec *r, const struct ex_effect *e)
 {
-	struct rec *r = ctx;
 	CHECK(r->nexits == 0); /* nothing is posted after the exit */
+	mesos_call *c = check_update_call(e->body, e->len, r->encoding);
+	const Mesos__V1__TaskStatus *st = c->update->status;
+	size_t len = 0;
+	enum mesos_encoding other = r->encoding == MESOS_JSON ? MESOS_PROTOBUF : MESOS_JSON;
+	uint8_t *body = ex_update_body(r->ex, st, other, &len);
+	mesos_call *o = check_update_call(body, len, other);
+	protobuf_c_message_free_unpacked(&o->base, NULL);
+	free(body);
 	CHECK(st->task_id && st->task_id->value);
 	CHECK(st->uuid.len == 16);
-	check_update_call(r->ex, st, MESOS_PROTOBUF);
-	check_update_call(r->ex, st, MESOS_JSON);
 
 	struct posted *earlier = find_uuid(r, st->uuid.data);
 	if (earlier) { /* a resend: the same update again */
 		CHECK(earlier->state == (int)st->state);
 		CHECK(strcmp(earlier->task_id, st->task_id->value) == 0);
+		protobuf_c_message_free_unpacked(&c->base, NULL);
 		return;
 	}
 	if (terminal_of(r, st->task_id->value)) {
@@ -162,66 +175,77 @@ static void fx_post_update(void *ctx, const Mesos__V1__TaskStatus *st)
 	p->state = (int)st->state;
 	memcpy(p->uuid, st->uuid.data, 16);
 	p->fresh = true;
+	protobuf_c_message_free_unpacked(&c->base, NULL);
 }
 
-static int fx_launch(void *ctx, const Mesos__V1__TaskInfo *task, char *const *extra, char *err,
-                     size_t errlen)
+/* The shell's side of a launch: its outcome is the next input. */
+static void launch_effect(struct rec *r, const struct ex_effect *e)
 {
-	struct rec *r = ctx;
 	CHECK(r->nexits == 0);
 	CHECK(++r->launches == 1); /* one command per executor */
-	for (char *const *e = extra; e && *e; e++)
-		CHECK(strchr(*e, '=') != NULL);
+	CHECK(e->task != NULL);
+	for (char *const *v = e->env; v && *v; v++)
+		CHECK(strchr(*v, '=') != NULL);
 	if (r->launch_fails) {
-		snprintf(err, errlen, "exec: no such file");
-		return -1;
+		ex_launch_failed(r->ex, "exec: no such file");
+		return;
 	}
 	r->launched = true;
-	return 0;
+	ex_launched(r->ex, r->cert_delay);
 }
 
-static void fx_signal_tree(void *ctx, int sig)
+static void carry_out(struct rec *r, const struct ex_effect *e)
 {
-	struct rec *r = ctx;
-	CHECK(r->nexits == 0);
-	CHECK(sig == SIGTERM || sig == SIGKILL);
+	switch (e->kind) {
+	case EX_FX_UPDATE:
+		post_update(r, e);
+		break;
+	case EX_FX_LAUNCH:
+		launch_effect(r, e);
+		break;
+	case EX_FX_SIGNAL:
+		CHECK(r->nexits == 0);
+		CHECK(e->sig == SIGTERM || e->sig == SIGKILL);
+		break;
+	case EX_FX_TIMER:
+		CHECK(e->timer >= 0 && e->timer < EX_TIMER_COUNT);
+		CHECK(e->delay_ns < 0 || r->nexits == 0); /* nothing armed after the exit */
+		r->due[e->timer] = e->delay_ns < 0 ? -1 : r->now + e->delay_ns;
+		break;
+	case EX_FX_HOOKS:
+		CHECK(r->nexits == 0);
+		CHECK(!r->hook_pending); /* chains never overlap */
+		CHECK(e->event < HOOK_EVENT_COUNT);
+		CHECK(e->task != NULL);
+		r->hook_pending = true;
+		r->pending = e->event;
+		break;
+	case EX_FX_HEALTH:
+		r->health_running = e->start;
+		break;
+	case EX_FX_STOP_RECONNECTING:
+		CHECK(r->nexits == 0);
+		CHECK(!r->cfg->checkpoint); /* only an agent without checkpointing gives up */
+		break;
+	case EX_FX_EXIT:
+		CHECK(++r->nexits == 1);
+		CHECK(e->code >= EX_EXIT_OK && e->code <= EX_EXIT_INTERNAL);
+		r->exit_code = e->code;
+		break;
+	default:
+		CHECK(!"an effect of a known kind");
+	}
 }
 
-static bool fx_tree_alive(void *ctx)
+/* Carries out what the last input queued (and what the inputs it feeds
+ * back queue), as runtime.c does. */
+static void drain(struct rec *r)
 {
-	return !((struct rec *)ctx)->tree_gone;
-}
-
-static void fx_timer(void *ctx, enum ex_timer t, int64_t delay_ns)
-{
-	struct rec *r = ctx;
-	CHECK(t >= 0 && t < EX_TIMER_COUNT);
-	CHECK(delay_ns < 0 || r->nexits == 0); /* nothing armed after the exit */
-	r->due[t] = delay_ns < 0 ? -1 : r->now + delay_ns;
-}
-
-static void fx_run_hooks(void *ctx, enum hook_event ev, const Mesos__V1__TaskInfo *task)
-{
-	struct rec *r = ctx;
-	CHECK(r->nexits == 0);
-	CHECK(!r->hook_pending); /* chains never overlap */
-	CHECK(ev < HOOK_EVENT_COUNT);
-	CHECK(task != NULL);
-	r->hook_pending = true;
-	r->pending = ev;
-}
-
-static void fx_health(void *ctx, bool start, const Mesos__V1__TaskInfo *task)
-{
-	((struct rec *)ctx)->health_running = start;
-}
-
-static void fx_exit(void *ctx, int code)
-{
-	struct rec *r = ctx;
-	CHECK(++r->nexits == 1);
-	CHECK(code >= EX_EXIT_OK && code <= EX_EXIT_INTERNAL);
-	r->exit_code = code;
+	struct ex_effect e;
+	while (ex_next_effect(r->ex, &e)) {
+		carry_out(r, &e);
+		ex_effect_release(&e);
+	}
 }
 
 /* ------------------------------------------------------------ events */
@@ -235,6 +259,7 @@ static void feed_json(struct rec *r, const char *json)
 		fprintf(stderr, "bad template %s: %s\n", json, err);
 	CHECK(ev != NULL);
 	ex_event(r->ex, ev);
+	drain(r);
 }
 
 static const char *const task_ids[] = {"t1", "t2", "t1.x"};
@@ -296,6 +321,7 @@ static void launch(struct rec *r, struct in *in)
 	    "\"%s\"},\"agent_id\":{\"value\":\"agent-1\"}%s%s}}}",
 	    id, cmd, extra);
 	r->launch_fails = f & 32;
+	r->cert_delay = f & 64 ? 60 * SEC : -1; /* validate-certificate: good for a minute */
 	feed_json(r, json);
 }
 
@@ -331,9 +357,11 @@ static void ack(struct rec *r, struct in *in)
 	         tid, b);
 	free(b);
 	bool known = false;
-	for (size_t i = 0; i < r->ex->ledger.n; i++)
-		known |= memcmp(r->ex->ledger.e[i].status->uuid.data, p->uuid, 16) == 0 &&
-		         strcmp(r->ex->ledger.e[i].status->task_id->value, tid) == 0;
+	for (size_t i = 0; i < ex_unacknowledged(r->ex); i++) {
+		const Mesos__V1__TaskStatus *u = ex_unacknowledged_update(r->ex, i);
+		known |=
+		    memcmp(u->uuid.data, p->uuid, 16) == 0 && strcmp(u->task_id->value, tid) == 0;
+	}
 	feed_json(r, json);
 	if (known)
 		p->acked = true;
@@ -370,8 +398,10 @@ static void raw_event(struct rec *r, struct in *in)
 	mesos_event *ev = mesos_event_decode(MESOS_PROTOBUF, in->p, len, err, sizeof(err));
 	in->p += len;
 	in->n -= len;
-	if (ev)
+	if (ev) {
 		ex_event(r->ex, ev);
+		drain(r);
+	}
 }
 
 /* ------------------------------------------------------------ other inputs */
@@ -390,14 +420,12 @@ static void hooks_done(struct rec *r, struct in *in)
 	}
 	r->hook_pending = false;
 	ex_hooks_done(r->ex, r->pending, f & 4 ? "could not reach Consul" : NULL, env, nenv);
+	drain(r);
 }
 
-/* Moves the fake clock, firing due timers in order. */
-static void advance(struct rec *r, struct in *in)
+/* Moves the fake clock to `target`, firing due timers in order. */
+static void advance_to(struct rec *r, int64_t target)
 {
-	uint8_t b = byte(in);
-	int64_t step = (int64_t)(b & 15) << (b >> 4); /* 0 .. ~15 * 2^15 ms */
-	int64_t target = r->now + step * 1000000LL;
 	while (r->nexits == 0) {
 		int next = -1;
 		for (int t = 0; t < EX_TIMER_COUNT; t++)
@@ -409,9 +437,17 @@ static void advance(struct rec *r, struct in *in)
 		r->now = r->due[next] > r->now ? r->due[next] : r->now;
 		r->due[next] = -1;
 		ex_timer_fired(r->ex, (enum ex_timer)next);
+		drain(r);
 	}
 	if (target > r->now)
 		r->now = target;
+}
+
+static void advance(struct rec *r, struct in *in)
+{
+	uint8_t b = byte(in);
+	int64_t step = (int64_t)(b & 15) << (b >> 4); /* 0 .. ~15 * 2^15 ms */
+	advance_to(r, r->now + step * 1000000LL);
 }
 
 static void check_result(struct rec *r, struct in *in)
@@ -427,6 +463,7 @@ static void check_result(struct rec *r, struct in *in)
 		cmd.exit_code = b >> 1;
 	}
 	ex_check(r->ex, &cs);
+	drain(r);
 }
 
 static void subscribe_body(struct rec *r)
@@ -440,7 +477,7 @@ static void subscribe_body(struct rec *r)
 		    mesos_call_decode((enum mesos_encoding)enc, b, len, err, sizeof(err));
 		CHECK(c != NULL);
 		CHECK(mesos_validate_call(c, err, sizeof(err)) == 0);
-		CHECK(c->subscribe->n_unacknowledged_updates == r->ex->ledger.n);
+		CHECK(c->subscribe->n_unacknowledged_updates == ex_unacknowledged(r->ex));
 		for (size_t i = 0; i < c->subscribe->n_unacknowledged_updates; i++) {
 			mesos_call u = *c;
 			u.type = MESOS__V1__EXECUTOR__CALL__TYPE__UPDATE;
@@ -457,8 +494,8 @@ static void subscribe_body(struct rec *r)
 
 static bool in_ledger(const struct executor *ex, const uint8_t uuid[16])
 {
-	for (size_t i = 0; i < ex->ledger.n; i++)
-		if (memcmp(ex->ledger.e[i].status->uuid.data, uuid, 16) == 0)
+	for (size_t i = 0; i < ex_unacknowledged(ex); i++)
+		if (memcmp(ex_unacknowledged_update(ex, i)->uuid.data, uuid, 16) == 0)
 			return true;
 	return false;
 }
@@ -477,13 +514,13 @@ static void final_checks(struct rec *r)
 				CHECK(!"every update is acknowledged or kept for a resend");
 			}
 	/* exit 0 with a launched task: its terminal update was acknowledged */
-	if (r->nexits && r->exit_code == EX_EXIT_OK && r->ex->task) {
-		const struct posted *t = terminal_of(r, r->ex->task->task_id->value);
+	if (r->nexits && r->exit_code == EX_EXIT_OK && ex_task(r->ex)) {
+		const struct posted *t = terminal_of(r, ex_task(r->ex)->task_id->value);
 		CHECK(t != NULL && t->acked);
 	}
 	/* exit 2: the terminal update was left unacknowledged */
 	if (r->nexits && r->exit_code == EX_EXIT_NO_ACK)
-		CHECK(r->ex->terminal_sent);
+		CHECK(ex_terminal_sent(r->ex));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -508,24 +545,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    .update_wait_ns = 11 * SEC,
 	    .hook_timeout_ns = 120 * SEC,
 	};
-	struct rec r = {.exit_code = -1};
-	struct executor ex;
+	struct rec r = {.exit_code = -1, .cfg = &cfg, .encoding = cfg.encoding, .cert_delay = -1};
 	for (int t = 0; t < EX_TIMER_COUNT; t++)
 		r.due[t] = -1;
-	struct ex_effects fx = {.ctx = &r,
-	                        .now = fx_now,
-	                        .wallclock = fx_wallclock,
-	                        .uuid = fx_uuid,
-	                        .post_update = fx_post_update,
-	                        .launch = fx_launch,
-	                        .signal_tree = fx_signal_tree,
-	                        .tree_alive = fx_tree_alive,
-	                        .timer = fx_timer,
-	                        .run_hooks = fx_run_hooks,
-	                        .health = fx_health,
-	                        .exit = fx_exit};
-	r.ex = &ex;
-	ex_init(&ex, &cfg, &fx);
+	struct ex_source src = {
+	    .ctx = &r, .now = src_now, .wallclock = src_wallclock, .uuid = src_uuid};
+	struct executor *ex = ex_new(&cfg, &src);
+	CHECK(ex != NULL);
+	r.ex = ex;
 
 	for (int ops = 0; in.n && ops < MAX_OPS && r.nexits == 0 && r.n < MAX_POST; ops++) {
 		switch (byte(&in) % 18) {
@@ -548,19 +575,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			raw_event(&r, &in);
 			break;
 		case 6:
-			ex_disconnected(&ex);
+			ex_disconnected(ex);
 			break;
 		case 7:
 			if (r.launched && !r.exited_task) {
 				r.exited_task = true;
 				uint8_t s = byte(&in);
-				ex_task_exited(&ex, s & 1 ? (s >> 1) << 8 : (s >> 1) % 32);
+				ex_task_exited(ex, s & 1 ? (s >> 1) << 8 : (s >> 1) % 32);
 			}
 			break;
 		case 8:
 			if (r.exited_task && !r.tree_gone) {
 				r.tree_gone = true;
-				ex_tree_gone(&ex);
+				ex_tree_gone(ex);
 			}
 			break;
 		case 9:
@@ -572,7 +599,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 11:
 			if (r.health_running) {
 				uint8_t v = byte(&in) % 4;
-				ex_health(&ex, (enum health_verdict)v,
+				ex_health(ex, (enum health_verdict)v,
 				          v >= 2 ? "probe failed" : NULL);
 			}
 			break;
@@ -581,10 +608,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				check_result(&r, &in);
 			break;
 		case 13:
-			ex_sigterm(&ex);
+			ex_sigterm(ex);
 			break;
-		case 14:
-			ex_expire(&ex, "certificate expired");
+		case 14: /* the certificate expires, if the launch checked one */
+			if (r.due[EX_TIMER_CERT] >= 0)
+				advance_to(&r, r.due[EX_TIMER_CERT]);
 			break;
 		case 15:
 			subscribe_body(&r);
@@ -598,15 +626,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* what the runtime does when the task's tree dies by itself */
 			if (r.launched && !r.exited_task) {
 				r.exited_task = r.tree_gone = true;
-				ex_task_exited(&ex, SIGKILL);
-				ex_tree_gone(&ex);
+				ex_task_exited(ex, SIGKILL);
+				ex_tree_gone(ex);
 			}
 			break;
 		}
 		}
+		drain(&r); /* the effects of the inputs above that did not drain */
 	}
 	final_checks(&r);
-	ex_free(&ex);
+	ex_free(ex);
 	free(r.v);
 	return 0;
 }

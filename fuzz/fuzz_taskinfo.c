@@ -10,9 +10,10 @@
  * strings and keeps the executor's secrets out. */
 #include "fuzz.h"
 
+#include "common/envlist.h"
+#include "common/str.h"
 #include "executor/config.h"
-#include "executor/executor.h"
-#include "executor/health.h"
+#include "executor/health_rules.h"
 #include "executor/task.h"
 #include "hooks/consul_map.h"
 #include "hooks/vaas_map.h"
@@ -93,13 +94,13 @@ static void command(const Mesos__V1__TaskInfo *t)
 {
 	const char *value;
 	bool owned;
-	ex_task_command(t, &value, &owned);
+	task_command(t, &value, &owned);
 	if (owned)
 		free((char *)value);
 	char *const extra[] = {"FROM_HOOK=1", "PATH=/hooked", NULL};
 	char **env = task_environment(t, extra);
 	CHECK(env != NULL);
-	const char *token = task_env_get(env, "ALLEGRO_EXECUTOR_VAAS_TOKEN");
+	const char *token = envlist_get(env, "ALLEGRO_EXECUTOR_VAAS_TOKEN");
 	bool task_set_it = false;
 	const Mesos__V1__CommandInfo *c = t->command    ? t->command
 	                                  : t->executor ? t->executor->command
@@ -110,8 +111,8 @@ static void command(const Mesos__V1__TaskInfo *t)
 	CHECK(!token || task_set_it); /* the executor's own token never leaks */
 	for (char **e = env; *e; e++)
 		CHECK(strchr(*e, '=') != NULL);
-	CHECK(strcmp(task_env_get(env, "FROM_HOOK"), "1") == 0);
-	task_env_free(env);
+	CHECK(strcmp(envlist_get(env, "FROM_HOOK"), "1") == 0);
+	strv_free(env);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -53,7 +53,7 @@ SEEDS = {
     "launch_fails": [0x50] + sub() + launch(0, 32) + hooks(1) + hooks(1) + ack(0) + ack(1),
     "hook_fails": [0x50] + sub() + launch(0, 0) + hooks(1, fail=True) + hooks(1) + ack(0)
                   + ack(1),
-    "hook_env": [0x50] + sub() + launch(0, 0) + hooks(1, env=3) + hooks(2) + [EXPIRE]
+    "hook_env": [0x50] + sub() + launch(0, 64) + hooks(1, env=3) + hooks(2) + [EXPIRE]
                 + hooks(1) + [DIES] + ack(0) + ack(1) + ack(2) + ack(3),
     "max_completion": [0x50] + sub() + launch(0, 8, 10) + hooks(3) + adv(0x4f) + hooks(1)
                       + [DIES] + ack(0) + ack(1) + ack(2),

@@ -14,6 +14,7 @@
  * registered as a log secret. */
 #include "common/duration.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "consul_client.h"
 #include "consul_map.h"
 #include "hook.h"
@@ -24,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONSUL_ATTEMPTS     4
-#define CONSUL_BACKOFF_MS   250
+#define CONSUL_ATTEMPTS   4
+#define CONSUL_BACKOFF_MS 250
 
 struct consul_state {
 	struct consul_client client; /* the agent's address, token, TLS (owned) */
@@ -40,11 +41,6 @@ struct consul_state {
 	size_t nregistered;
 };
 
-static char *dup_or_null(const char *s)
-{
-	return s && *s ? strdup(s) : NULL;
-}
-
 static void state_free(struct consul_state *st)
 {
 	if (!st)
@@ -54,9 +50,7 @@ static void state_free(struct consul_state *st)
 	free(st->initial_status);
 	free(st->public_ip);
 	free(st->agent_endpoint);
-	for (size_t i = 0; i < st->nregistered; i++)
-		free(st->registered[i]);
-	free(st->registered);
+	strv_free_n(st->registered, st->nregistered);
 	free(st);
 }
 
@@ -97,8 +91,8 @@ static int consul_init(struct hook *h, struct envcfg *cfg)
 	v = envcfg_get(cfg, "CLOUD_PUBLIC_IP");
 	if (v && *v && !hookhttp_ip_family(v))
 		envcfg_fail(cfg, "CLOUD_PUBLIC_IP: expected an IPv4 or IPv6 address, got '%s'", v);
-	st->public_ip = dup_or_null(v);
-	st->agent_endpoint = dup_or_null(envcfg_get(cfg, "MESOS_AGENT_ENDPOINT"));
+	st->public_ip = str_dup_nonempty(v);
+	st->agent_endpoint = str_dup_nonempty(envcfg_get(cfg, "MESOS_AGENT_ENDPOINT"));
 
 	if (cfg->nerrors > errors || !st->client.base || !st->global_tag || !st->initial_status) {
 		if (cfg->nerrors == errors)

@@ -3,17 +3,13 @@
 #include "consul_client.h"
 
 #include "common/log.h"
+#include "common/str.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *dup_or_null(const char *s)
-{
-	return s && *s ? strdup(s) : NULL;
-}
 
 void consul_client_free(struct consul_client *c)
 {
@@ -98,7 +94,7 @@ static int load_token(struct consul_client *c, struct envcfg *cfg)
 	static const char *const vars[] = {"ALLEGRO_EXECUTOR_CONSUL_TOKEN", "CONSUL_TOKEN",
 	                                   "CONSUL_HTTP_TOKEN"};
 	for (size_t i = 0; i < 3 && !tok; i++)
-		tok = dup_or_null(envcfg_get(cfg, vars[i]));
+		tok = str_dup_nonempty(envcfg_get(cfg, vars[i]));
 	if (!tok)
 		return 0;
 	log_add_secret(tok);
@@ -230,10 +226,10 @@ int consul_client_load(struct consul_client *c, struct envcfg *cfg)
 		rc = load_token(c, cfg);
 	if (rc == 0)
 		rc = load_auth(c, cfg);
-	c->ca_file = dup_or_null(envcfg_get(cfg, "CONSUL_CACERT"));
-	c->ca_path = dup_or_null(envcfg_get(cfg, "CONSUL_CAPATH"));
-	c->client_cert = dup_or_null(envcfg_get(cfg, "CONSUL_CLIENT_CERT"));
-	c->client_key = dup_or_null(envcfg_get(cfg, "CONSUL_CLIENT_KEY"));
+	c->ca_file = str_dup_nonempty(envcfg_get(cfg, "CONSUL_CACERT"));
+	c->ca_path = str_dup_nonempty(envcfg_get(cfg, "CONSUL_CAPATH"));
+	c->client_cert = str_dup_nonempty(envcfg_get(cfg, "CONSUL_CLIENT_CERT"));
+	c->client_key = str_dup_nonempty(envcfg_get(cfg, "CONSUL_CLIENT_KEY"));
 	if (!c->client_cert != !c->client_key)
 		envcfg_fail(cfg, "CONSUL_CLIENT_CERT and CONSUL_CLIENT_KEY go together: give both "
 		                 "or neither");

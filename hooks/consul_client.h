@@ -22,8 +22,8 @@
  * The token and the basic-auth password become log secrets; they only ever
  * travel in headers (X-Consul-Token, Authorization). Stricter than api.go:
  * a malformed value is a configuration error, not a warning. */
-#ifndef CONSUL_CLIENT_H
-#define CONSUL_CLIENT_H
+#ifndef HOOKS_CONSUL_CLIENT_H
+#define HOOKS_CONSUL_CLIENT_H
 
 #include "common/envcfg.h"
 #include "hooks/http.h"

@@ -2,6 +2,7 @@
 #include "consul_map.h"
 
 #include "common/duration.h"
+#include "common/str.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -20,9 +21,7 @@ struct strs {
 
 static void strs_free(struct strs *s)
 {
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
+	strv_free_n(s->v, s->n);
 	s->v = NULL;
 	s->n = 0;
 }

@@ -21,8 +21,8 @@
  *     and Timeout in Go syntax ("10s", "1m0s"); Status the initial status.
  *     COMMAND checks, and no health check, give no Consul check.
  */
-#ifndef CONSUL_MAP_H
-#define CONSUL_MAP_H
+#ifndef HOOKS_CONSUL_MAP_H
+#define HOOKS_CONSUL_MAP_H
 
 #include "proto/mesos.h"
 

@@ -25,8 +25,8 @@
  *                            own exit, lost agent, the executor's SIGTERM
  * A failure in the first three fails the task (TASK_FAILED naming the hook);
  * BeforeTerminate failures are logged and every hook still runs. */
-#ifndef HOOK_H
-#define HOOK_H
+#ifndef HOOKS_HOOK_H
+#define HOOKS_HOOK_H
 
 #include "common/envcfg.h"
 #include "proto/mesos.h"

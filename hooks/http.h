@@ -20,8 +20,8 @@
  * Credentials belong in headers (or conn->userpwd) only. This module logs
  * methods, URLs and statuses (at debug, retries at warn), never headers or
  * bodies, so a URL must not carry a secret. */
-#ifndef HOOKHTTP_H
-#define HOOKHTTP_H
+#ifndef HOOKS_HTTP_H
+#define HOOKS_HTTP_H
 
 #include <stdbool.h>
 #include <stddef.h>

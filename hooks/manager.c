@@ -14,6 +14,7 @@
 
 #include "common/duration.h"
 #include "common/log.h"
+#include "common/str.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,17 +157,10 @@ static void run_chain(uv_work_t *w)
 	}
 }
 
-static void free_env(char **env, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(env[i]);
-	free(env);
-}
-
 static void job_free(struct job *j)
 {
 	j->m->jobs_alive--;
-	free_env(j->env, j->nenv);
+	strv_free_n(j->env, j->nenv);
 	free(j);
 }
 
@@ -214,7 +208,7 @@ static void report(struct job *j)
 	if (!m->closing)
 		j->cb(j->data, j->ev, error, env, nenv);
 	else
-		free_env(env, nenv);
+		strv_free_n(env, nenv);
 }
 
 static void start_chain(struct job *j);

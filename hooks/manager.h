@@ -9,8 +9,8 @@
  * struct hook's `applies`), it completes on the next loop iteration without
  * touching the thread pool, so a task no hook cares about runs with one
  * thread. */
-#ifndef HOOK_MANAGER_H
-#define HOOK_MANAGER_H
+#ifndef HOOKS_MANAGER_H
+#define HOOKS_MANAGER_H
 
 #include "hooks/hook.h"
 

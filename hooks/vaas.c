@@ -18,6 +18,7 @@
  * adopts the existing backend. */
 #include "common/duration.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "hook.h"
 #include "http.h"
 #include "vaas_map.h"
@@ -46,11 +47,6 @@ struct vaas_state {
 	int64_t deadline_ms; /* the running chain's (hook_call.deadline_ms) */
 	long backend_id;     /* the registered backend, or -1 */
 };
-
-static char *dup_or_null(const char *s)
-{
-	return s && *s ? strdup(s) : NULL;
-}
 
 static void state_free(struct vaas_state *st)
 {
@@ -139,9 +135,9 @@ static int vaas_init(struct hook *h, struct envcfg *cfg)
 	                    hook_setting_duration("ALLEGRO_EXECUTOR_VAAS_ASYNC_TIMEOUT")) /
 	    DURATION_NS_PER_MS;
 
-	st->dc_symbol = dup_or_null(envcfg_get(cfg, "CLOUD_DC"));
-	st->public_ip = dup_or_null(envcfg_get(cfg, "CLOUD_PUBLIC_IP"));
-	st->agent_endpoint = dup_or_null(envcfg_get(cfg, "MESOS_AGENT_ENDPOINT"));
+	st->dc_symbol = str_dup_nonempty(envcfg_get(cfg, "CLOUD_DC"));
+	st->public_ip = str_dup_nonempty(envcfg_get(cfg, "CLOUD_PUBLIC_IP"));
+	st->agent_endpoint = str_dup_nonempty(envcfg_get(cfg, "MESOS_AGENT_ENDPOINT"));
 
 	if (cfg->nerrors > errors) {
 		state_free(st);

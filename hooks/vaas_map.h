@@ -13,8 +13,8 @@
  *     a malformed or out-of-range (0-100) value is an error;
  *   - tags: ["canary"] when the task label `canary` is non-empty, else omitted.
  */
-#ifndef VAAS_MAP_H
-#define VAAS_MAP_H
+#ifndef HOOKS_VAAS_MAP_H
+#define HOOKS_VAAS_MAP_H
 
 #include "proto/mesos.h"
 

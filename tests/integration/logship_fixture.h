@@ -10,7 +10,7 @@
 #include "sinks.h"
 #include "testsupport.h"
 
-#include "executor/logship.h"
+#include "executor/logship/logship.h"
 #include "proto/pbjson.h"
 
 #include <cjson/cJSON.h>

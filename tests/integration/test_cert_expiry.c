@@ -1,7 +1,7 @@
 /* Certificate expiry on a real loop (executor/cert.h): a certificate made
  * here with mbedTLS that expires in a few seconds gives a kill time of
  * NotAfter minus a margin within the range, and a uv timer armed with
- * cert_delay_ms (as runtime.c arms the one that calls ex_expire) fires no
+ * cert_delay_ms (the delay runtime.c reports for EX_TIMER_CERT) fires no
  * earlier than that time. Only lower bounds on time are asserted. */
 #include "testsupport.h"
 

@@ -1,4 +1,4 @@
-/* Log shipping when Logstash is away (executor/logship.h): the task keeps
+/* Log shipping when Logstash is away (executor/logship/logship.h): the task keeps
  * writing at full speed while Logstash is down or stalled (lines are
  * dropped and counted, the task never waits), the connection comes back
  * by itself once Logstash does, and every line read is accounted for:

@@ -1,4 +1,4 @@
-/* Log shipping over TCP (executor/logship.h) with a real loop, a real
+/* Log shipping over TCP (executor/logship/logship.h) with a real loop, a real
  * "task" process writing to the pipes, and a Logstash-like TCP sink: the
  * fields of shipped lines (as allegro/mesos-executor's
  * servicelog/scraper/json.go and servicelog/appender/logstash.go make them), what reaches the

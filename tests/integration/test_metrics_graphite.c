@@ -1,12 +1,12 @@
-/* Metrics reaching a Graphite plaintext sink (executor/metrics.h): the
- * path prefix of allegro/mesos-executor's metrics/graphite.go
+/* Metrics reaching a Graphite plaintext sink (executor/telemetry/metrics.h):
+ * the path prefix of allegro/mesos-executor's metrics/graphite.go
  * (PREFIX.host.executor) with the values set by the executor and the
  * process gauges, a Graphite outage counted and survived, and the last
  * report sent on close. */
 #include "sinks.h"
 #include "testsupport.h"
 
-#include "executor/metrics.h"
+#include "executor/telemetry/metrics.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Error reports reaching a Sentry-like HTTP endpoint (executor/sentry.h):
+/* Error reports reaching a Sentry-like HTTP endpoint (executor/telemetry/sentry.h):
  * error log lines become events POSTed to the store API with the auth
  * header, from the loop thread and from other threads; a slow Sentry
  * costs dropped events, never a blocked logger; failures are counted; the
@@ -7,7 +7,7 @@
 #include "testsupport.h"
 
 #include "common/log.h"
-#include "executor/sentry.h"
+#include "executor/telemetry/sentry.h"
 
 #include <cjson/cJSON.h>
 #include <fcntl.h>

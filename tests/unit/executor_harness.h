@@ -1,9 +1,11 @@
 /* A recording shell around the executor's state machine (executor/executor.h)
  * for the test_executor_*.c programs: a fake clock whose timers fire as it
  * is advanced, a deterministic uuid generator, and a record of every effect
- * (posted statuses deep-copied, launches, signals, timers, hook chains,
- * health start/stop, exit) plus a trace of their order. Events are built
- * from JSON through mesos_event_decode, the shortest way to a TaskInfo.
+ * taken after each input (posted statuses decoded from their UPDATE calls,
+ * launches, signals, timers, hook chains, health start/stop, reconnecting
+ * stopped, exit) plus a trace of their order. A launch succeeds (or fails,
+ * launch_fails) as soon as it is taken. Events are built from JSON through
+ * mesos_event_decode, the shortest way to a TaskInfo.
  *
  * Hook chains never finish by themselves: a test completes the pending one
  * with hook_done() (or every pending one with hooks_settle()), as the hook
@@ -36,8 +38,10 @@ struct rec {
 	bool resend[REC_MAX];                   /* posted[i] repeats an earlier uuid */
 	size_t nposted;
 	int launches;
-	bool launch_fails;    /* the next launches fail with launch_err */
-	char *launch_env[32]; /* owned copies of the last launch's extra env */
+	bool launch_fails;     /* the next launches fail with launch_err */
+	int64_t cert_delay_ns; /* what the next launch reports: the certificate expires then (-1: no
+	                          check) */
+	char *launch_env[32];  /* owned copies of the last launch's extra env */
 	size_t nlaunch_env;
 	int signals[32];
 	size_t nsignals;
@@ -49,7 +53,8 @@ struct rec {
 	enum hook_event pending;
 	int health_starts, health_stops;
 	bool health_running;
-	int exit_code; /* -1 until exit */
+	int stop_reconnecting; /* EX_FX_STOP_RECONNECTING seen */
+	int exit_code;         /* -1 until exit */
 	int nexits;
 	char trace[REC_MAX][48]; /* "update:TASK_RUNNING", "hooks:BeforeTerminate", ... */
 	size_t ntrace;
@@ -58,7 +63,8 @@ struct rec {
 struct fix {
 	struct ex_config cfg;
 	struct rec r;
-	struct executor ex;
+	struct ex_source src;
+	struct executor *ex;
 };
 
 /* ------------------------------------------------------------ the record */
@@ -91,18 +97,18 @@ static inline void assert_before(const struct fix *f, const char *a, const char 
 	}
 }
 
-static inline int64_t fx_now(void *ctx)
+static inline int64_t src_now(void *ctx)
 {
 	return ((struct rec *)ctx)->now_ns;
 }
 
-static inline double fx_wallclock(void *ctx)
+static inline double src_wallclock(void *ctx)
 {
 	return WALL_START + (double)((struct rec *)ctx)->now_ns / 1e9;
 }
 
 /* Distinct, valid version 4 uuids: 0xa5.. with a counter at the end. */
-static inline void fx_uuid(void *ctx, uint8_t out[16])
+static inline void src_uuid(void *ctx, uint8_t out[16])
 {
 	struct rec *r = ctx;
 	unsigned n = ++r->uuid_seq;
@@ -115,68 +121,50 @@ static inline void fx_uuid(void *ctx, uint8_t out[16])
 	out[15] = (uint8_t)n;
 }
 
-static inline void fx_post_update(void *ctx, const Mesos__V1__TaskStatus *st)
+/* ------------------------------------------------------------ effects */
+
+/* The UPDATE call decoded as the agent would: its status is recorded. */
+static inline void rec_update(struct fix *f, const struct ex_effect *e)
 {
-	struct rec *r = ctx;
-	size_t n = protobuf_c_message_get_packed_size(&st->base);
-	uint8_t *buf = malloc(n + 1);
-	assert_non_null(buf);
-	protobuf_c_message_pack(&st->base, buf);
+	struct rec *r = &f->r;
+	char err[256];
+	mesos_call *call = mesos_call_decode(f->cfg.encoding, e->body, e->len, err, sizeof(err));
+	if (!call)
+		fail_msg("undecodable UPDATE call: %s", err);
+	assert_int_equal(call->type, MESOS__V1__EXECUTOR__CALL__TYPE__UPDATE);
+	assert_non_null(call->update);
+	const Mesos__V1__TaskStatus *st = call->update->status;
 	assert_true(r->nposted < REC_MAX);
-	r->posted[r->nposted] = (Mesos__V1__TaskStatus *)protobuf_c_message_unpack(
-	    &mesos__v1__task_status__descriptor, NULL, n, buf);
-	assert_non_null(r->posted[r->nposted]);
 	for (size_t i = 0; i < r->nposted; i++)
 		if (r->posted[i]->uuid.len == st->uuid.len &&
 		    memcmp(r->posted[i]->uuid.data, st->uuid.data, st->uuid.len) == 0)
 			r->resend[r->nposted] = true;
 	rec_trace(r, r->resend[r->nposted] ? "resend:%s" : "update:%s",
 	          mesos_task_state_name(st->state));
-	r->nposted++;
-	free(buf);
+	r->posted[r->nposted++] = call->update->status; /* stolen from the call */
+	call->update->status = NULL;
+	protobuf_c_message_free_unpacked(&call->base, NULL);
 }
 
-static inline int fx_launch(void *ctx, const Mesos__V1__TaskInfo *task, char *const *extra,
-                            char *err, size_t errlen)
+static inline void rec_launch(struct fix *f, const struct ex_effect *e)
 {
-	struct rec *r = ctx;
+	struct rec *r = &f->r;
 	r->launches++;
 	rec_trace(r, "launch%s", "");
 	for (size_t i = 0; i < r->nlaunch_env; i++)
 		free(r->launch_env[i]);
 	r->nlaunch_env = 0;
-	for (char *const *e = extra; e && *e && r->nlaunch_env < 32; e++)
-		r->launch_env[r->nlaunch_env++] = strdup(*e);
-	if (r->launch_fails) {
-		snprintf(err, errlen, "exec /no/such/command: No such file or directory");
-		return -1;
-	}
-	return 0;
+	for (char *const *v = e->env; v && *v && r->nlaunch_env < 32; v++)
+		r->launch_env[r->nlaunch_env++] = strdup(*v);
+	/* The shell reports the outcome before any other input. */
+	if (r->launch_fails)
+		ex_launch_failed(f->ex, "exec /no/such/command: No such file or directory");
+	else
+		ex_launched(f->ex, r->cert_delay_ns);
 }
 
-static inline void fx_signal_tree(void *ctx, int sig)
+static inline void rec_hooks(struct rec *r, enum hook_event ev)
 {
-	struct rec *r = ctx;
-	if (r->nsignals < 32)
-		r->signals[r->nsignals++] = sig;
-	rec_trace(r, "signal:%s", sig == SIGTERM ? "TERM" : sig == SIGKILL ? "KILL" : "other");
-}
-
-static inline bool fx_tree_alive(void *ctx)
-{
-	return true;
-}
-
-static inline void fx_timer(void *ctx, enum ex_timer t, int64_t delay_ns)
-{
-	struct rec *r = ctx;
-	r->timer_due[t] = delay_ns < 0 ? -1 : r->now_ns + delay_ns;
-	r->timer_delay[t] = delay_ns < 0 ? -1 : delay_ns;
-}
-
-static inline void fx_run_hooks(void *ctx, enum hook_event ev, const Mesos__V1__TaskInfo *task)
-{
-	struct rec *r = ctx;
 	if (r->hook_pending)
 		fail_msg("%s hooks started while %s hooks were still running", hook_event_name(ev),
 		         hook_event_name(r->pending));
@@ -187,25 +175,62 @@ static inline void fx_run_hooks(void *ctx, enum hook_event ev, const Mesos__V1__
 	rec_trace(r, "hooks:%s", hook_event_name(ev));
 }
 
-static inline void fx_health(void *ctx, bool start, const Mesos__V1__TaskInfo *task)
+static inline void rec_effect(struct fix *f, const struct ex_effect *e)
 {
-	struct rec *r = ctx;
-	if (start)
-		r->health_starts++;
-	else
-		r->health_stops++;
-	r->health_running = start;
-	rec_trace(r, "health:%s", start ? "start" : "stop");
+	struct rec *r = &f->r;
+	char c[16];
+	switch (e->kind) {
+	case EX_FX_UPDATE:
+		rec_update(f, e);
+		break;
+	case EX_FX_LAUNCH:
+		rec_launch(f, e);
+		break;
+	case EX_FX_SIGNAL:
+		if (r->nsignals < 32)
+			r->signals[r->nsignals++] = e->sig;
+		rec_trace(r, "signal:%s",
+		          e->sig == SIGTERM   ? "TERM"
+		          : e->sig == SIGKILL ? "KILL"
+		                              : "other");
+		break;
+	case EX_FX_TIMER:
+		r->timer_due[e->timer] = e->delay_ns < 0 ? -1 : r->now_ns + e->delay_ns;
+		r->timer_delay[e->timer] = e->delay_ns < 0 ? -1 : e->delay_ns;
+		break;
+	case EX_FX_HOOKS:
+		rec_hooks(r, e->event);
+		break;
+	case EX_FX_HEALTH:
+		if (e->start)
+			r->health_starts++;
+		else
+			r->health_stops++;
+		r->health_running = e->start;
+		rec_trace(r, "health:%s", e->start ? "start" : "stop");
+		break;
+	case EX_FX_STOP_RECONNECTING:
+		r->stop_reconnecting++;
+		rec_trace(r, "stop-reconnecting%s", "");
+		break;
+	case EX_FX_EXIT:
+		r->nexits++;
+		r->exit_code = e->code;
+		snprintf(c, sizeof(c), "%d", e->code);
+		rec_trace(r, "exit:%s", c);
+		break;
+	}
 }
 
-static inline void fx_exit(void *ctx, int code)
+/* Takes and records every effect the last input queued (and those of the
+ * inputs the effects feed back: a launch's outcome). */
+static inline void drain(struct fix *f)
 {
-	struct rec *r = ctx;
-	r->nexits++;
-	r->exit_code = code;
-	char c[16];
-	snprintf(c, sizeof(c), "%d", code);
-	rec_trace(r, "exit:%s", c);
+	struct ex_effect e;
+	while (ex_next_effect(f->ex, &e)) {
+		rec_effect(f, &e);
+		ex_effect_release(&e);
+	}
 }
 
 /* ------------------------------------------------------------ fixture */
@@ -228,23 +253,14 @@ static inline int fix_setup(void **state)
 	f->cfg.update_wait_ns = 11 * SEC;
 	f->cfg.hook_timeout_ns = 120 * SEC;
 	f->r.exit_code = -1;
+	f->r.cert_delay_ns = -1;
 	for (int t = 0; t < EX_TIMER_COUNT; t++)
 		f->r.timer_due[t] = f->r.timer_delay[t] = -1;
-	struct ex_effects fx = {
-	    .ctx = &f->r,
-	    .now = fx_now,
-	    .wallclock = fx_wallclock,
-	    .uuid = fx_uuid,
-	    .post_update = fx_post_update,
-	    .launch = fx_launch,
-	    .signal_tree = fx_signal_tree,
-	    .tree_alive = fx_tree_alive,
-	    .timer = fx_timer,
-	    .run_hooks = fx_run_hooks,
-	    .health = fx_health,
-	    .exit = fx_exit,
-	};
-	ex_init(&f->ex, &f->cfg, &fx);
+	f->src = (struct ex_source){
+	    .ctx = &f->r, .now = src_now, .wallclock = src_wallclock, .uuid = src_uuid};
+	f->ex = ex_new(&f->cfg, &f->src);
+	if (!f->ex)
+		return -1;
 	*state = f;
 	return 0;
 }
@@ -252,7 +268,7 @@ static inline int fix_setup(void **state)
 static inline int fix_teardown(void **state)
 {
 	struct fix *f = *state;
-	ex_free(&f->ex);
+	ex_free(f->ex);
 	for (size_t i = 0; i < f->r.nposted; i++)
 		protobuf_c_message_free_unpacked(&f->r.posted[i]->base, NULL);
 	for (size_t i = 0; i < f->r.nlaunch_env; i++)
@@ -279,7 +295,8 @@ static inline void __attribute__((format(printf, 2, 3))) feed(struct fix *f, con
 	    mesos_event_decode(MESOS_JSON, (const uint8_t *)json, (size_t)n, err, sizeof(err));
 	if (!ev)
 		fail_msg("bad test event %s: %s", json, err);
-	ex_event(&f->ex, ev);
+	ex_event(f->ex, ev);
+	drain(f);
 }
 
 /* SUBSCRIBED, with or without the framework's TASK_KILLING_STATE capability. */
@@ -353,7 +370,8 @@ static inline void hook_done_env(struct fix *f, enum hook_event ev, const char *
 	for (size_t i = 0; i < n; i++)
 		copy[i] = strdup(env[i]);
 	f->r.hook_pending = false;
-	ex_hooks_done(&f->ex, ev, error, copy, n);
+	ex_hooks_done(f->ex, ev, error, copy, n);
+	drain(f);
 }
 
 static inline void hook_done(struct fix *f, enum hook_event ev, const char *error)
@@ -384,16 +402,64 @@ static inline void advance(struct fix *f, int64_t ns)
 		f->r.now_ns = f->r.timer_due[next];
 		f->r.timer_due[next] = -1;
 		f->r.timer_delay[next] = -1;
-		ex_timer_fired(&f->ex, (enum ex_timer)next);
+		ex_timer_fired(f->ex, (enum ex_timer)next);
+		drain(f);
 	}
 	f->r.now_ns = target;
+}
+
+/* The task's main process exited (some of its tree may live on). */
+static inline void task_exited(struct fix *f, int wait_status)
+{
+	ex_task_exited(f->ex, wait_status);
+	drain(f);
+}
+
+/* Nothing of the task's tree is left. */
+static inline void tree_gone(struct fix *f)
+{
+	ex_tree_gone(f->ex);
+	drain(f);
 }
 
 /* The task's main process and every descendant are gone. */
 static inline void task_gone(struct fix *f, int wait_status)
 {
-	ex_task_exited(&f->ex, wait_status);
-	ex_tree_gone(&f->ex);
+	task_exited(f, wait_status);
+	tree_gone(f);
+}
+
+/* The agent answered a SUBSCRIBE. */
+static inline void agent_connected(struct fix *f)
+{
+	ex_connected(f->ex);
+	drain(f);
+}
+
+/* The stream broke, or a SUBSCRIBE failed. */
+static inline void agent_disconnected(struct fix *f)
+{
+	ex_disconnected(f->ex);
+	drain(f);
+}
+
+static inline void health_verdict(struct fix *f, enum health_verdict v, const char *message)
+{
+	ex_health(f->ex, v, message);
+	drain(f);
+}
+
+static inline void check_status(struct fix *f, const Mesos__V1__CheckStatusInfo *cs)
+{
+	ex_check(f->ex, cs);
+	drain(f);
+}
+
+/* SIGTERM to the executor. */
+static inline void sigterm(struct fix *f)
+{
+	ex_sigterm(f->ex);
+	drain(f);
 }
 
 /* SUBSCRIBED, LAUNCH of "t1" (with `extra` fields), every start hook done:
@@ -403,7 +469,7 @@ static inline void run_task(struct fix *f, bool killing_capability, const char *
 	subscribed(f, killing_capability);
 	launch_task(f, "t1", extra);
 	hooks_settle(f);
-	assert_int_equal(f->ex.phase, EX_RUNNING);
+	assert_int_equal(ex_phase(f->ex), EX_RUNNING);
 }
 
 /* ------------------------------------------------------------ queries */

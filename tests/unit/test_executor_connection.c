@@ -18,7 +18,7 @@ static struct sub subscribe_call(struct fix *f, enum mesos_encoding enc)
 	struct sub out;
 	size_t len = 0;
 	char err[256];
-	uint8_t *body = ex_subscribe_body(&f->ex, enc, &len);
+	uint8_t *body = ex_subscribe_body(f->ex, enc, &len);
 	assert_non_null(body);
 	out.call = mesos_call_decode(enc, body, len, err, sizeof(err));
 	if (!out.call)
@@ -69,7 +69,7 @@ static void test_subscribe_carries_every_unacknowledged_update_and_the_task(void
 	struct fix *f = *state;
 	f->cfg.checkpoint = true;
 	run_task(f, false, NULL);
-	ex_disconnected(&f->ex);
+	agent_disconnected(f);
 
 	for (int enc = MESOS_PROTOBUF; enc <= MESOS_JSON; enc++) {
 		struct sub s = subscribe_call(f, enc);
@@ -89,7 +89,7 @@ static void test_subscribe_omits_the_task_once_one_of_its_updates_was_acknowledg
 	f->cfg.checkpoint = true;
 	run_task(f, false, NULL);
 	ack(f, f->r.posted[0]);
-	ex_disconnected(&f->ex);
+	agent_disconnected(f);
 
 	struct sub s = subscribe_call(f, MESOS_PROTOBUF);
 	assert_int_equal(s.s->n_unacknowledged_updates, 1);
@@ -107,7 +107,7 @@ test_subscribe_keeps_the_task_when_only_another_tasks_update_was_acknowledged(vo
 	run_task(f, false, NULL);
 	launch_task(f, "t2", NULL); /* refused: TASK_FAILED for t2 */
 	ack(f, last_posted(f));
-	ex_disconnected(&f->ex);
+	agent_disconnected(f);
 
 	/* Nothing of t1 was acknowledged: the agent must hear of it again. */
 	struct sub s = subscribe_call(f, MESOS_PROTOBUF);
@@ -123,7 +123,7 @@ static void test_acknowledgement_of_an_unknown_update_is_ignored(void **state)
 	run_task(f, false, NULL);
 	feed(f, "{\"type\":\"ACKNOWLEDGED\",\"acknowledged\":{\"task_id\":{\"value\":\"t1\"},"
 	        "\"uuid\":\"q83vEjRWR5iqu8zd7v8AEQ==\"}}");
-	assert_int_equal(f->ex.ledger.n, 2);
+	assert_int_equal(ex_unacknowledged(f->ex), 2);
 	assert_int_equal(f->r.nexits, 0);
 
 	struct sub s = subscribe_call(f, MESOS_PROTOBUF);
@@ -190,7 +190,7 @@ static void test_resends_pause_while_disconnected_and_restart_after_resubscribe(
 	f->cfg.checkpoint = true;
 	run_task(f, false, NULL);
 	advance(f, 1 * SEC);
-	ex_disconnected(&f->ex);
+	agent_disconnected(f);
 	assert_true(f->r.timer_due[EX_TIMER_RESEND] < 0);
 	size_t before = f->r.nposted;
 	advance(f, 30 * SEC);
@@ -215,7 +215,7 @@ test_terminal_update_lost_with_the_connection_is_acknowledged_after_resubscribe(
 	hooks_settle(f);
 	const Mesos__V1__TaskStatus *fin = last_posted(f);
 	assert_state(fin, TASK_STATE(FINISHED));
-	ex_disconnected(&f->ex);
+	agent_disconnected(f);
 	assert_true(f->r.timer_due[EX_TIMER_ACK] < 0);
 	advance(f, 2 * f->cfg.update_wait_ns); /* no exit while the agent is away */
 	assert_int_equal(f->r.nexits, 0);
@@ -237,7 +237,7 @@ static void test_terminal_update_never_acknowledged_across_reconnects_exits_no_a
 	run_task(f, false, NULL);
 	task_gone(f, W_EXITCODE(0, 0));
 	hooks_settle(f);
-	ex_disconnected(&f->ex);
+	agent_disconnected(f);
 	subscribed(f, false);
 	advance(f, f->cfg.update_wait_ns);
 	assert_int_equal(f->r.nexits, 1);
@@ -250,8 +250,9 @@ static void test_disconnect_without_checkpointing_stops_the_task_and_exits_agent
 {
 	struct fix *f = *state;
 	run_task(f, true, NULL);
-	ex_disconnected(&f->ex);
+	agent_disconnected(f);
 
+	assert_int_equal(f->r.stop_reconnecting, 1); /* the agent will not take it back */
 	assert_true(f->r.hook_pending);
 	assert_int_equal(f->r.pending, HOOK_BEFORE_TERMINATE);
 	assert_int_equal(f->r.nsignals, 0);
@@ -273,7 +274,7 @@ static void test_disconnect_without_checkpointing_escalates_to_sigkill(void **st
 {
 	struct fix *f = *state;
 	run_task(f, false, ",\"kill_policy\":{\"grace_period\":{\"nanoseconds\":60000000000}}");
-	ex_disconnected(&f->ex);
+	agent_disconnected(f);
 	hook_done(f, HOOK_BEFORE_TERMINATE, NULL);
 	advance(f, 5 * SEC);
 	assert_int_equal(f->r.signals[1], SIGKILL);
@@ -294,7 +295,7 @@ static void test_agent_lost_ends_everything_after_the_whole_shutdown_grace(void 
 		run_task(f, false,
 		         ",\"kill_policy\":{\"grace_period\":{\"nanoseconds\":"
 		         "600000000000}}");
-		ex_disconnected(&f->ex);
+		agent_disconnected(f);
 		if (checkpoint)
 			advance(f, f->cfg.recovery_timeout_ns);
 		assert_true(f->r.hook_pending); /* and it never ends */
@@ -312,7 +313,7 @@ static void test_disconnect_without_checkpointing_and_no_task_exits_agent_lost(v
 {
 	struct fix *f = *state;
 	subscribed(f, false);
-	ex_disconnected(&f->ex);
+	agent_disconnected(f);
 	assert_int_equal(f->r.nexits, 1);
 	assert_int_equal(f->r.exit_code, EX_EXIT_AGENT_LOST);
 }
@@ -324,7 +325,7 @@ test_disconnect_without_checkpointing_during_a_kill_exits_once_the_task_is_gone(
 	run_task(f, false, NULL);
 	kill_task(f, "t1", 10 * SEC);
 	hook_done(f, HOOK_BEFORE_TERMINATE, NULL);
-	ex_disconnected(&f->ex); /* the agent will not take us back */
+	agent_disconnected(f); /* the agent will not take us back */
 	advance(f, 1 * SEC);
 	task_gone(f, SIGTERM);
 
@@ -339,7 +340,7 @@ static void test_disconnect_without_checkpointing_after_the_terminal_update_exit
 	run_task(f, false, NULL);
 	task_gone(f, W_EXITCODE(0, 0));
 	hooks_settle(f);
-	ex_disconnected(&f->ex);
+	agent_disconnected(f);
 	assert_int_equal(f->r.nexits, 1);
 	assert_int_equal(f->r.exit_code, EX_EXIT_AGENT_LOST);
 }
@@ -347,8 +348,9 @@ static void test_disconnect_without_checkpointing_after_the_terminal_update_exit
 static void test_first_connection_failure_waits_for_the_agent(void **state)
 {
 	struct fix *f = *state;
-	ex_disconnected(&f->ex); /* never subscribed: the agent may not be up yet */
+	agent_disconnected(f); /* never subscribed: the agent may not be up yet */
 	assert_int_equal(f->r.nexits, 0);
+	assert_int_equal(f->r.stop_reconnecting, 0); /* so the shell keeps trying */
 	assert_true(f->r.timer_due[EX_TIMER_RECOVERY] > 0);
 	advance(f, f->r.timer_delay[EX_TIMER_RECOVERY]);
 	assert_int_equal(f->r.nexits, 1);
@@ -361,16 +363,17 @@ test_disconnect_with_checkpointing_keeps_the_task_and_arms_the_recovery_timer(vo
 	struct fix *f = *state;
 	f->cfg.checkpoint = true;
 	run_task(f, false, NULL);
-	ex_disconnected(&f->ex);
+	agent_disconnected(f);
 
+	assert_int_equal(f->r.stop_reconnecting, 0);
 	assert_int_equal(f->r.timer_delay[EX_TIMER_RECOVERY], f->cfg.recovery_timeout_ns);
 	assert_false(f->r.hook_pending);
 	assert_int_equal(f->r.nsignals, 0);
-	assert_int_equal(f->ex.phase, EX_RUNNING);
+	assert_int_equal(ex_phase(f->ex), EX_RUNNING);
 
 	/* Failed reconnection attempts do not restart the outage's timer. */
 	advance(f, 100 * SEC);
-	ex_disconnected(&f->ex);
+	agent_disconnected(f);
 	assert_int_equal(f->r.timer_due[EX_TIMER_RECOVERY], f->cfg.recovery_timeout_ns);
 }
 
@@ -379,19 +382,19 @@ static void test_reconnect_before_the_recovery_timeout_keeps_the_task(void **sta
 	struct fix *f = *state;
 	f->cfg.checkpoint = true;
 	run_task(f, false, NULL);
-	ex_disconnected(&f->ex);
+	agent_disconnected(f);
 	advance(f, f->cfg.recovery_timeout_ns - SEC);
 	subscribed(f, false);
 	assert_true(f->r.timer_due[EX_TIMER_RECOVERY] < 0);
 	advance(f, 2 * f->cfg.recovery_timeout_ns);
 
-	assert_int_equal(f->ex.phase, EX_RUNNING);
+	assert_int_equal(ex_phase(f->ex), EX_RUNNING);
 	assert_int_equal(f->r.nsignals, 0);
 	assert_int_equal(count_hooks(f, HOOK_BEFORE_TERMINATE), 0);
 	assert_int_equal(f->r.nexits, 0);
 
 	/* A later outage gets a whole recovery timeout again. */
-	ex_disconnected(&f->ex);
+	agent_disconnected(f);
 	assert_int_equal(f->r.timer_delay[EX_TIMER_RECOVERY], f->cfg.recovery_timeout_ns);
 }
 
@@ -404,20 +407,20 @@ static void test_agent_answering_503_stops_the_recovery_timer_until_it_is_unreac
 	struct fix *f = *state;
 	f->cfg.checkpoint = true;
 	run_task(f, false, NULL);
-	ex_disconnected(&f->ex); /* the stream is cut */
+	agent_disconnected(f); /* the stream is cut */
 	advance(f, SEC);
 	for (int i = 0; i < 10; i++) { /* 503 to every SUBSCRIBE */
-		ex_connected(&f->ex);
-		ex_disconnected(&f->ex);
+		agent_connected(f);
+		agent_disconnected(f);
 		assert_true(f->r.timer_due[EX_TIMER_RECOVERY] < 0);
 		advance(f, f->cfg.recovery_timeout_ns);
 	}
-	assert_int_equal(f->ex.phase, EX_RUNNING);
+	assert_int_equal(ex_phase(f->ex), EX_RUNNING);
 	assert_int_equal(f->r.nsignals, 0);
 	assert_int_equal(count_hooks(f, HOOK_BEFORE_TERMINATE), 0);
 
 	/* Then nothing answers (connection refused): a whole timeout, from now. */
-	ex_disconnected(&f->ex);
+	agent_disconnected(f);
 	assert_int_equal(f->r.timer_delay[EX_TIMER_RECOVERY], f->cfg.recovery_timeout_ns);
 	advance(f, f->cfg.recovery_timeout_ns);
 	assert_true(f->r.hook_pending);
@@ -429,7 +432,7 @@ static void test_recovery_timeout_stops_the_task_and_exits_agent_lost(void **sta
 	struct fix *f = *state;
 	f->cfg.checkpoint = true;
 	run_task(f, false, NULL);
-	ex_disconnected(&f->ex);
+	agent_disconnected(f);
 	advance(f, f->cfg.recovery_timeout_ns);
 
 	assert_true(f->r.hook_pending);
@@ -448,7 +451,7 @@ static void test_recovery_timeout_during_a_kill_exits_once_the_task_is_gone(void
 	run_task(f, false, NULL);
 	kill_task(f, "t1", 3600 * SEC);
 	hook_done(f, HOOK_BEFORE_TERMINATE, NULL);
-	ex_disconnected(&f->ex);
+	agent_disconnected(f);
 	advance(f, f->cfg.recovery_timeout_ns);
 	task_gone(f, SIGTERM);
 
@@ -463,7 +466,7 @@ static void test_recovery_timeout_while_the_terminal_update_waits_exits_agent_lo
 	run_task(f, false, NULL);
 	task_gone(f, W_EXITCODE(0, 0));
 	hooks_settle(f);
-	ex_disconnected(&f->ex);
+	agent_disconnected(f);
 	advance(f, f->cfg.recovery_timeout_ns);
 	assert_int_equal(f->r.nexits, 1);
 	assert_int_equal(f->r.exit_code, EX_EXIT_AGENT_LOST);
@@ -476,8 +479,8 @@ static void test_events_after_exit_are_ignored(void **state)
 	shutdown_event(f);
 	assert_int_equal(f->r.nexits, 1);
 	launch_task(f, "t1", NULL);
-	ex_disconnected(&f->ex);
-	ex_sigterm(&f->ex);
+	agent_disconnected(f);
+	sigterm(f);
 	assert_int_equal(f->r.nposted, 0);
 	assert_int_equal(f->r.nexits, 1);
 	assert_int_equal(f->r.launches, 0);

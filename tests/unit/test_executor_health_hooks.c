@@ -1,8 +1,9 @@
 /* The executor's state machine with health checks, generalized checks and
  * hooks (Mesos src/launcher/executor.cpp, CommandExecutor::taskHealthUpdated
- * and taskCheckUpdated; the hook events of docs/hooks.md): health verdicts as TASK_RUNNING updates,
- * the kill on too many failures, AfterTaskHealthy once, hook failures failing the task, and
- * BeforeTerminate before SIGTERM on every way out. */
+ * and taskCheckUpdated; the hook events of docs/hooks.md): health verdicts
+ * as TASK_RUNNING updates, the kill on too many failures, AfterTaskHealthy
+ * once, hook failures failing the task, and BeforeTerminate before SIGTERM
+ * on every way out. */
 #include "executor_harness.h"
 
 #define HEALTH_CHECK ",\"health_check\":{\"type\":\"COMMAND\",\"command\":{\"value\":\"true\"}}"
@@ -35,7 +36,7 @@ static void free_result(Mesos__V1__CheckStatusInfo *cs)
 static void check_result(struct fix *f, int exit_code)
 {
 	Mesos__V1__CheckStatusInfo *cs = command_result(exit_code);
-	ex_check(&f->ex, cs);
+	check_status(f, cs);
 	free_result(cs);
 }
 
@@ -54,7 +55,7 @@ static void test_healthy_verdict_sends_running_healthy_true(void **state)
 {
 	struct fix *f = *state;
 	run_task(f, false, HEALTH_CHECK);
-	ex_health(&f->ex, HEALTH_HEALTHY, NULL);
+	health_verdict(f, HEALTH_HEALTHY, NULL);
 
 	const Mesos__V1__TaskStatus *st = last_posted(f);
 	assert_state(st, TASK_STATE(RUNNING));
@@ -69,7 +70,7 @@ static void test_unhealthy_verdict_sends_running_healthy_false_with_the_reason(v
 {
 	struct fix *f = *state;
 	run_task(f, false, HEALTH_CHECK);
-	ex_health(&f->ex, HEALTH_UNHEALTHY, "command health check errored: exit status 1");
+	health_verdict(f, HEALTH_UNHEALTHY, "command health check errored: exit status 1");
 
 	const Mesos__V1__TaskStatus *st = last_posted(f);
 	assert_state(st, TASK_STATE(RUNNING));
@@ -78,7 +79,7 @@ static void test_unhealthy_verdict_sends_running_healthy_false_with_the_reason(v
 	assert_int_equal(st->reason, REASON(TASK_HEALTH_CHECK_STATUS_UPDATED));
 	assert_string_equal(st->message, "command health check errored: exit status 1");
 	assert_int_equal(f->r.nsignals, 0);
-	assert_int_equal(f->ex.phase, EX_RUNNING);
+	assert_int_equal(ex_phase(f->ex), EX_RUNNING);
 }
 
 static void test_quiet_verdict_sends_nothing(void **state)
@@ -86,7 +87,7 @@ static void test_quiet_verdict_sends_nothing(void **state)
 	struct fix *f = *state;
 	run_task(f, false, HEALTH_CHECK);
 	size_t before = f->r.nposted;
-	ex_health(&f->ex, HEALTH_QUIET, NULL);
+	health_verdict(f, HEALTH_QUIET, NULL);
 	assert_int_equal(f->r.nposted, before);
 }
 
@@ -96,9 +97,9 @@ static void test_unhealthy_kill_kills_the_task_and_reports_killed_healthy_false(
 	run_task(f, true,
 	         HEALTH_CHECK ",\"kill_policy\":{\"grace_period\":{\"nanoseconds\":"
 	                      "6000000000}}");
-	ex_health(&f->ex, HEALTH_HEALTHY, NULL);
+	health_verdict(f, HEALTH_HEALTHY, NULL);
 	hooks_settle(f);
-	ex_health(&f->ex, HEALTH_UNHEALTHY_KILL, "command health check errored: exit status 1");
+	health_verdict(f, HEALTH_UNHEALTHY_KILL, "command health check errored: exit status 1");
 
 	const Mesos__V1__TaskStatus *killing = posted_state(f, TASK_STATE(KILLING));
 	assert_non_null(killing); /* with the capability */
@@ -129,11 +130,11 @@ static void test_no_health_update_after_the_kill_started(void **state)
 	run_task(f, false, HEALTH_CHECK);
 	kill_task(f, "t1", -1);
 	size_t before = f->r.nposted;
-	ex_health(&f->ex, HEALTH_HEALTHY, NULL);
-	ex_health(&f->ex, HEALTH_UNHEALTHY_KILL, "late");
+	health_verdict(f, HEALTH_HEALTHY, NULL);
+	health_verdict(f, HEALTH_UNHEALTHY_KILL, "late");
 	check_result(f, 1);
 	hook_done(f, HOOK_BEFORE_TERMINATE, NULL);
-	ex_health(&f->ex, HEALTH_UNHEALTHY, "later");
+	health_verdict(f, HEALTH_UNHEALTHY, "later");
 	assert_int_equal(f->r.nposted, before);
 	assert_int_equal(count_hooks(f, HOOK_AFTER_TASK_HEALTHY), 0);
 	task_gone(f, SIGTERM);
@@ -147,10 +148,10 @@ static void test_first_healthy_runs_after_task_healthy_once(void **state)
 	struct fix *f = *state;
 	run_task(f, false, HEALTH_CHECK);
 	assert_int_equal(count_hooks(f, HOOK_AFTER_TASK_HEALTHY), 0);
-	ex_health(&f->ex, HEALTH_HEALTHY, NULL);
+	health_verdict(f, HEALTH_HEALTHY, NULL);
 	hooks_settle(f);
-	ex_health(&f->ex, HEALTH_UNHEALTHY, "down");
-	ex_health(&f->ex, HEALTH_HEALTHY, NULL);
+	health_verdict(f, HEALTH_UNHEALTHY, "down");
+	health_verdict(f, HEALTH_HEALTHY, NULL);
 	hooks_settle(f);
 
 	assert_int_equal(count_hooks(f, HOOK_AFTER_TASK_HEALTHY), 1);
@@ -167,7 +168,7 @@ static void test_healthy_during_after_task_start_runs_after_task_healthy_next(vo
 	launch_task(f, "t1", HEALTH_CHECK);
 	hook_done(f, HOOK_BEFORE_TASK_START, NULL);
 	assert_int_equal(f->r.pending, HOOK_AFTER_TASK_START);
-	ex_health(&f->ex, HEALTH_HEALTHY, NULL); /* one chain at a time */
+	health_verdict(f, HEALTH_HEALTHY, NULL); /* one chain at a time */
 	hook_done(f, HOOK_AFTER_TASK_START, NULL);
 	assert_true(f->r.hook_pending);
 	assert_int_equal(f->r.pending, HOOK_AFTER_TASK_HEALTHY);
@@ -307,6 +308,7 @@ static void test_before_terminate_runs_before_sigterm_on_every_way_out(void **st
 		log_set_level(LOG_INFO);
 		log_set_sink(LOG_INFO, keep_terminating_line, NULL);
 		f->cfg.checkpoint = w == BY_RECOVERY_TIMEOUT;
+		f->r.cert_delay_ns = w == BY_EXPIRY ? 600 * SEC : -1;
 		subscribed(f, false);
 		launch_task(f, "t1", ",\"max_completion_time\":{\"nanoseconds\":3600000000000}");
 		hook_done(f, HOOK_BEFORE_TASK_START, NULL);
@@ -322,20 +324,20 @@ static void test_before_terminate_runs_before_sigterm_on_every_way_out(void **st
 			shutdown_event(f);
 			break;
 		case BY_HEALTH:
-			ex_health(&f->ex, HEALTH_UNHEALTHY_KILL, "down");
+			health_verdict(f, HEALTH_UNHEALTHY_KILL, "down");
 			break;
 		case BY_EXIT:
-			ex_task_exited(&f->ex, W_EXITCODE(1, 0));
+			task_exited(f, W_EXITCODE(1, 0));
 			break;
 		case BY_AGENT_LOST:
-			ex_disconnected(&f->ex);
+			agent_disconnected(f);
 			break;
 		case BY_RECOVERY_TIMEOUT:
-			ex_disconnected(&f->ex);
+			agent_disconnected(f);
 			advance(f, f->cfg.recovery_timeout_ns);
 			break;
 		case BY_SIGTERM:
-			ex_sigterm(&f->ex);
+			sigterm(f);
 			break;
 		case BY_MAX_COMPLETION:
 			advance(f, 3600 * SEC);
@@ -343,7 +345,7 @@ static void test_before_terminate_runs_before_sigterm_on_every_way_out(void **st
 		case BY_HOOK_FAILURE:
 			break; /* AfterTaskStart failed above */
 		case BY_EXPIRY:
-			ex_expire(&f->ex, "Certificate expired");
+			advance(f, 600 * SEC);
 			break;
 		}
 		if (!f->r.hook_pending || f->r.pending != HOOK_BEFORE_TERMINATE)
@@ -407,7 +409,7 @@ static void test_check_update_keeps_the_health_field(void **state)
 {
 	struct fix *f = *state;
 	run_task(f, false, HEALTH_CHECK CHECK);
-	ex_health(&f->ex, HEALTH_HEALTHY, NULL);
+	health_verdict(f, HEALTH_HEALTHY, NULL);
 	check_result(f, 0);
 
 	const Mesos__V1__TaskStatus *st = last_posted(f);
@@ -421,7 +423,7 @@ static void test_health_update_keeps_the_check_status(void **state)
 	struct fix *f = *state;
 	run_task(f, false, HEALTH_CHECK CHECK);
 	check_result(f, 7);
-	ex_health(&f->ex, HEALTH_UNHEALTHY, "down");
+	health_verdict(f, HEALTH_UNHEALTHY, "down");
 
 	const Mesos__V1__TaskStatus *st = last_posted(f);
 	assert_int_equal(st->reason, REASON(TASK_HEALTH_CHECK_STATUS_UPDATED));
@@ -446,8 +448,17 @@ static void test_terminal_update_carries_the_last_check_result(void **state)
 static void test_certificate_expiry_kills_the_task_healthy_false(void **state)
 {
 	struct fix *f = *state;
+	f->r.cert_delay_ns = 600 * SEC; /* the launch found a certificate good for 10 min */
 	run_task(f, false, NULL);
-	ex_expire(&f->ex, "Certificate expired");
+	assert_int_equal(f->r.timer_delay[EX_TIMER_CERT], 600 * SEC);
+	advance(f, 600 * SEC - 1);
+	assert_int_equal(ex_phase(f->ex), EX_RUNNING);
+	size_t before = count_fresh(f);
+	advance(f, 1);
+	assert_int_equal(count_fresh(f), before + 1);
+	assert_state(last_posted(f), TASK_STATE(RUNNING));
+	assert_false(last_posted(f)->healthy);
+	assert_string_equal(last_posted(f)->message, "Certificate expired");
 	hooks_settle(f);
 	task_gone(f, SIGTERM);
 	const Mesos__V1__TaskStatus *st = last_posted(f);

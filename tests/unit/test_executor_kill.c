@@ -56,11 +56,11 @@ static void test_kill_runs_before_terminate_before_sigterm_and_stops_health(void
 
 	assert_false(f->r.health_running);
 	assert_int_equal(f->r.nsignals, 0); /* not before the hooks are done */
-	assert_int_equal(f->ex.phase, EX_STOPPING);
+	assert_int_equal(ex_phase(f->ex), EX_STOPPING);
 	hook_done(f, HOOK_BEFORE_TERMINATE, NULL);
 	assert_before(f, "health:stop", "signal:TERM");
 	assert_before(f, "hooks:BeforeTerminate", "signal:TERM");
-	assert_int_equal(f->ex.phase, EX_SIGNALLED);
+	assert_int_equal(ex_phase(f->ex), EX_SIGNALLED);
 }
 
 static void test_kill_grace_comes_from_the_kill_event_first(void **state)
@@ -139,11 +139,11 @@ static void test_kill_waits_for_the_whole_tree_not_just_the_main_process(void **
 {
 	struct fix *f = *state;
 	killed_task(f, NULL, 10 * SEC);
-	ex_task_exited(&f->ex, SIGTERM);
+	task_exited(f, SIGTERM);
 	assert_int_equal(count_state(f, TASK_STATE(KILLED)), 0);
 	advance(f, 10 * SEC);
 	assert_int_equal(f->r.signals[1], SIGKILL); /* for the ones that are left */
-	ex_tree_gone(&f->ex);
+	tree_gone(f);
 	assert_state(last_posted(f), TASK_STATE(KILLED));
 }
 
@@ -209,7 +209,7 @@ static void test_kill_for_an_unknown_task_is_ignored(void **state)
 	assert_int_equal(f->r.nposted, posted);
 	assert_int_equal(f->r.nsignals, 0);
 	assert_int_equal(count_hooks(f, HOOK_BEFORE_TERMINATE), 0);
-	assert_int_equal(f->ex.phase, EX_RUNNING);
+	assert_int_equal(ex_phase(f->ex), EX_RUNNING);
 }
 
 static void test_kill_before_launch_reports_killed_and_the_launch_never_runs(void **state)
@@ -244,11 +244,11 @@ static void test_kill_before_launch_does_not_stop_another_task(void **state)
 	kill_task(f, "t0", -1);
 	launch_task(f, "t1", NULL);
 	hooks_settle(f);
-	assert_int_equal(f->ex.phase, EX_RUNNING);
+	assert_int_equal(ex_phase(f->ex), EX_RUNNING);
 	ack(f, f->r.posted[0]);
 	advance(f, 3600 * SEC);
 	assert_int_equal(f->r.nexits, 0);
-	assert_int_equal(f->ex.phase, EX_RUNNING);
+	assert_int_equal(ex_phase(f->ex), EX_RUNNING);
 }
 
 static void test_kill_during_before_task_start_never_starts_the_command(void **state)
@@ -277,7 +277,7 @@ static void test_tree_that_survives_sigkill_is_reported_after_a_bounded_wait(voi
 	assert_int_equal(count_state(f, TASK_STATE(KILLED)), 0);
 	advance(f, 60 * SEC); /* a process in uninterruptible sleep, say */
 	assert_int_equal(count_state(f, TASK_STATE(KILLED)), 1);
-	assert_int_equal(f->ex.phase, EX_DONE);
+	assert_int_equal(ex_phase(f->ex), EX_DONE);
 }
 
 /* ------------------------------------------------------------ max_completion_time */
@@ -457,7 +457,7 @@ static void test_executor_sigterm_stops_the_task_like_a_kill(void **state)
 {
 	struct fix *f = *state;
 	run_task(f, true, TASK_GRACE);
-	ex_sigterm(&f->ex);
+	sigterm(f);
 	assert_state(last_posted(f), TASK_STATE(KILLING));
 	assert_int_equal(f->r.nsignals, 0);
 	hook_done(f, HOOK_BEFORE_TERMINATE, NULL);
@@ -474,10 +474,10 @@ static void test_second_executor_sigterm_removes_the_remaining_grace(void **stat
 {
 	struct fix *f = *state;
 	run_task(f, false, TASK_GRACE);
-	ex_sigterm(&f->ex);
+	sigterm(f);
 	hook_done(f, HOOK_BEFORE_TERMINATE, NULL);
 	advance(f, 1 * SEC);
-	ex_sigterm(&f->ex);
+	sigterm(f);
 	assert_int_equal(f->r.timer_due[EX_TIMER_GRACE], 1 * SEC);
 	advance(f, 0);
 	assert_int_equal(f->r.signals[1], SIGKILL);
@@ -487,7 +487,7 @@ static void test_executor_sigterm_without_a_task_exits_at_once(void **state)
 {
 	struct fix *f = *state;
 	subscribed(f, false);
-	ex_sigterm(&f->ex);
+	sigterm(f);
 	assert_int_equal(f->r.nexits, 1);
 	assert_int_equal(f->r.exit_code, EX_EXIT_OK);
 }

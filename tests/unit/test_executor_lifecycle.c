@@ -1,8 +1,9 @@
-/* The executor's state machine through a task's life, as Mesos' command
- * executor lives it (src/launcher/executor.cpp, CommandExecutor): STARTING, RUNNING, then FINISHED
- * or FAILED with Mesos' messages; what every update carries; exit after the terminal ACK or a
- * bounded wait; launch failures, a second LAUNCH, LAUNCH_GROUP, events to ignore, and the command
- * taken from TaskInfo or Marathon's executor. */
+/* The executor's state machine through a task's life (Mesos
+ * src/launcher/executor.cpp, CommandExecutor::launch and reaped;
+ * docs/architecture.md): STARTING, RUNNING, then FINISHED or FAILED with
+ * Mesos' messages; what every update carries; exit after the terminal ACK
+ * or a bounded wait; launch failures, a second LAUNCH, LAUNCH_GROUP, events
+ * to ignore. */
 #include "executor_harness.h"
 
 #include <math.h>
@@ -21,7 +22,7 @@ static void test_launch_reports_starting_and_waits_for_before_task_start_hooks(v
 	assert_true(f->r.hook_pending);
 	assert_int_equal(f->r.pending, HOOK_BEFORE_TASK_START);
 	assert_int_equal(f->r.launches, 0);
-	assert_int_equal(f->ex.phase, EX_STARTING);
+	assert_int_equal(ex_phase(f->ex), EX_STARTING);
 }
 
 static void test_command_starts_after_before_task_start_and_reports_running(void **state)
@@ -39,7 +40,7 @@ static void test_command_starts_after_before_task_start_and_reports_running(void
 	assert_before(f, "hooks:BeforeTaskStart", "launch");
 	assert_before(f, "launch", "update:TASK_RUNNING");
 	assert_before(f, "update:TASK_RUNNING", "hooks:AfterTaskStart");
-	assert_int_equal(f->ex.phase, EX_RUNNING);
+	assert_int_equal(ex_phase(f->ex), EX_RUNNING);
 }
 
 static void test_before_task_start_environment_reaches_the_launch(void **state)
@@ -73,7 +74,7 @@ static void test_launch_failure_reports_failed_with_the_error(void **state)
 	assert_int_equal(count_state(f, TASK_STATE(RUNNING)), 0);
 	assert_int_equal(f->r.nsignals, 0);
 	assert_int_equal(count_hooks(f, HOOK_AFTER_TASK_START), 0);
-	assert_int_equal(f->ex.phase, EX_DONE);
+	assert_int_equal(ex_phase(f->ex), EX_DONE);
 }
 
 /* ------------------------------------------------------------ updates */
@@ -85,7 +86,7 @@ test_every_update_has_a_fresh_v4_uuid_source_executor_id_and_subsecond_time(void
 	run_task(f, true,
 	         ",\"health_check\":{\"type\":\"COMMAND\",\"command\":{\"value\":\"true\"}}");
 	advance(f, SEC / 3);
-	ex_health(&f->ex, HEALTH_HEALTHY, NULL);
+	health_verdict(f, HEALTH_HEALTHY, NULL);
 	kill_task(f, "t1", 1 * SEC);
 	hooks_settle(f);
 	advance(f, SEC / 10);
@@ -120,7 +121,7 @@ static void test_update_body_is_a_call_the_agent_accepts(void **state)
 	for (int enc = MESOS_PROTOBUF; enc <= MESOS_JSON; enc++) {
 		size_t len = 0;
 		char err[256];
-		uint8_t *body = ex_update_body(&f->ex, last_posted(f), enc, &len);
+		uint8_t *body = ex_update_body(f->ex, last_posted(f), enc, &len);
 		assert_non_null(body);
 		mesos_call *call = mesos_call_decode(enc, body, len, err, sizeof(err));
 		if (!call)
@@ -215,14 +216,14 @@ test_descendants_left_by_an_exited_command_get_sigterm_after_before_terminate(vo
 {
 	struct fix *f = *state;
 	run_task(f, false, NULL);
-	ex_task_exited(&f->ex, W_EXITCODE(0, 0)); /* a daemon child is still alive */
+	task_exited(f, W_EXITCODE(0, 0)); /* a daemon child is still alive */
 	assert_int_equal(f->r.nsignals, 0);
 	hook_done(f, HOOK_BEFORE_TERMINATE, NULL);
 
 	assert_int_equal(f->r.nsignals, 1);
 	assert_int_equal(f->r.signals[0], SIGTERM);
 	assert_int_equal(count_state(f, TASK_STATE(FINISHED)), 0);
-	ex_tree_gone(&f->ex);
+	tree_gone(f);
 	assert_state(last_posted(f), TASK_STATE(FINISHED));
 }
 
@@ -265,7 +266,7 @@ static void test_acknowledgement_of_a_non_terminal_update_does_not_exit(void **s
 	ack(f, f->r.posted[1]);
 	ack(f, f->r.posted[0]);
 	assert_int_equal(f->r.nexits, 0);
-	assert_int_equal(f->ex.phase, EX_RUNNING);
+	assert_int_equal(ex_phase(f->ex), EX_RUNNING);
 }
 
 /* ------------------------------------------------------------ other launches */
@@ -285,13 +286,13 @@ static void test_second_launch_fails_only_the_new_task(void **state)
 	                    "Attempted to run multiple tasks using a \"command\" executor");
 	assert_int_equal(f->r.launches, 1);
 	assert_int_equal(f->r.nsignals, 0);
-	assert_int_equal(f->ex.phase, EX_RUNNING);
-	assert_string_equal(f->ex.task->task_id->value, "t1");
+	assert_int_equal(ex_phase(f->ex), EX_RUNNING);
+	assert_string_equal(ex_task(f->ex)->task_id->value, "t1");
 
 	/* Its acknowledgement ends nothing either. */
 	ack(f, st);
 	assert_int_equal(f->r.nexits, 0);
-	assert_int_equal(f->ex.phase, EX_RUNNING);
+	assert_int_equal(ex_phase(f->ex), EX_RUNNING);
 }
 
 static void test_duplicate_launch_of_the_running_task_is_ignored(void **state)
@@ -302,7 +303,7 @@ static void test_duplicate_launch_of_the_running_task_is_ignored(void **state)
 	launch_task(f, "t1", NULL);
 	assert_int_equal(f->r.nposted, before);
 	assert_int_equal(f->r.launches, 1);
-	assert_int_equal(f->ex.phase, EX_RUNNING);
+	assert_int_equal(ex_phase(f->ex), EX_RUNNING);
 }
 
 static void test_launch_group_is_refused_with_failed_for_each_task(void **state)
@@ -347,93 +348,7 @@ static void test_heartbeat_message_error_and_unknown_events_are_ignored(void **s
 	assert_int_equal(f->r.nposted, posted);
 	assert_int_equal(f->r.ntrace, trace);
 	assert_int_equal(f->r.nexits, 0);
-	assert_int_equal(f->ex.phase, EX_RUNNING);
-}
-
-/* ------------------------------------------------------------ the command */
-
-static Mesos__V1__TaskInfo *task_from_json(const char *task_json)
-{
-	char json[4096], err[256];
-	snprintf(json, sizeof(json), "{\"type\":\"LAUNCH\",\"launch\":{\"task\":%s}}", task_json);
-	mesos_event *ev =
-	    mesos_event_decode(MESOS_JSON, (const uint8_t *)json, strlen(json), err, sizeof(err));
-	if (!ev)
-		fail_msg("%s", err);
-	Mesos__V1__TaskInfo *t = ev->launch->task;
-	ev->launch->task = NULL;
-	protobuf_c_message_free_unpacked(&ev->base, NULL);
-	return t;
-}
-
-static Mesos__V1__TaskInfo *marathon_task(const char *executor_command)
-{
-	char json[2048];
-	snprintf(json, sizeof(json),
-	         "{\"name\":\"web\",\"task_id\":{\"value\":\"t1\"},\"agent_id\":{\"value\":\"a\"},"
-	         "\"executor\":{\"executor_id\":{\"value\":\"e\"},"
-	         "\"command\":{\"value\":\"%s\",\"shell\":true}}}",
-	         executor_command);
-	return task_from_json(json);
-}
-
-static void test_task_command_comes_from_task_info(void **state)
-{
-	Mesos__V1__TaskInfo *t = task_from_json(
-	    "{\"name\":\"web\",\"task_id\":{\"value\":\"t1\"},\"agent_id\":{\"value\":\"a\"},"
-	    "\"command\":{\"value\":\"echo hi\",\"shell\":true},"
-	    "\"executor\":{\"executor_id\":{\"value\":\"e\"},\"command\":{\"value\":\"./x\"}}}");
-	const char *value;
-	bool owned;
-	const Mesos__V1__CommandInfo *c = ex_task_command(t, &value, &owned);
-	assert_ptr_equal(c, t->command);
-	assert_string_equal(value, "echo hi");
-	assert_false(owned);
-	protobuf_c_message_free_unpacked(&t->base, NULL);
-}
-
-static void test_marathon_prefix_is_stripped_from_the_executor_command(void **state)
-{
-	Mesos__V1__TaskInfo *t = marathon_task("chmod ug+rx 'allegro-executor' && exec "
-	                                       "'allegro-executor' python3 -m http.server $PORT0");
-	const char *value;
-	bool owned;
-	const Mesos__V1__CommandInfo *c = ex_task_command(t, &value, &owned);
-	assert_ptr_equal(c, t->executor->command);
-	assert_string_equal(value, "python3 -m http.server $PORT0");
-	assert_true(owned);
-	free((char *)value);
-	protobuf_c_message_free_unpacked(&t->base, NULL);
-}
-
-static void test_marathon_prefix_alone_leaves_an_empty_command(void **state)
-{
-	Mesos__V1__TaskInfo *t = marathon_task("chmod ug+rx 'exe' && exec 'exe'");
-	const char *value;
-	bool owned;
-	ex_task_command(t, &value, &owned);
-	assert_string_equal(value, "");
-	assert_true(owned);
-	free((char *)value);
-	protobuf_c_message_free_unpacked(&t->base, NULL);
-}
-
-static void test_executor_command_without_the_exact_prefix_is_kept_whole(void **state)
-{
-	const char *cases[] = {
-	    "./run.sh --port 31000",
-	    "chmod ug+rx 'a' && exec 'b' sleep 1", /* different names: not Marathon's */
-	    "chmod ug+rx 'unterminated",
-	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		Mesos__V1__TaskInfo *t = marathon_task(cases[i]);
-		const char *value;
-		bool owned;
-		ex_task_command(t, &value, &owned);
-		assert_string_equal(value, cases[i]);
-		assert_false(owned);
-		protobuf_c_message_free_unpacked(&t->base, NULL);
-	}
+	assert_int_equal(ex_phase(f->ex), EX_RUNNING);
 }
 
 int main(void)
@@ -458,10 +373,6 @@ int main(void)
 	    T(test_duplicate_launch_of_the_running_task_is_ignored),
 	    T(test_launch_group_is_refused_with_failed_for_each_task),
 	    T(test_heartbeat_message_error_and_unknown_events_are_ignored),
-	    cmocka_unit_test(test_task_command_comes_from_task_info),
-	    cmocka_unit_test(test_marathon_prefix_is_stripped_from_the_executor_command),
-	    cmocka_unit_test(test_marathon_prefix_alone_leaves_an_empty_command),
-	    cmocka_unit_test(test_executor_command_without_the_exact_prefix_is_kept_whole),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

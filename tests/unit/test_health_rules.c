@@ -1,12 +1,14 @@
-/* The pure rules of health checking (executor/health.h), driven with a fake
- * clock: Mesos' HealthChecker counting (src/checks/health_checker.cpp,
+/* The pure rules of health checking (executor/health_rules.h), driven with a
+ * fake clock: Mesos' HealthChecker counting (src/checks/health_checker.cpp,
  * HealthChecker::failure and success), the upstream HealthCheckTest
  * scenarios at the level of verdicts (src/tests/health_check_tests.cpp), the
  * probe timing with its defaults, and the validation of HealthCheck and
- * CheckInfo (HealthCheckProtobufValidation, CheckInfoValidation). */
+ * CheckInfo (HealthCheckProtobufValidation, CheckInfoValidation); and that
+ * the checker (executor/health.h) starts nothing when nothing is valid. */
 #include "testsupport.h"
 
 #include "executor/health.h"
+#include "executor/health_rules.h"
 
 #include <math.h>
 #include <string.h>

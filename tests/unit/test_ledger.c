@@ -256,22 +256,6 @@ static void test_ledger_without_a_bound_takes_the_default_and_grows(void **state
 	assert_int_equal(l.n, 0);
 }
 
-static void test_has_terminal_tells_whether_a_terminal_update_waits(void **state)
-{
-	struct ledger l;
-	int64_t st;
-	ledger_init(&l, 0);
-	add(&l, "t1", RUNNING, 1, 0);
-	assert_false(ledger_has_terminal(&l));
-	add(&l, "t1", FINISHED, 2, 0);
-	assert_true(ledger_has_terminal(&l));
-	ProtobufCBinaryData u = uuid_of(l.e[1].status);
-	assert_int_equal(ledger_ack(&l, &u, "t1", &st), 0);
-	assert_int_equal(st, FINISHED);
-	assert_false(ledger_has_terminal(&l));
-	ledger_free(&l);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,7 +270,6 @@ int main(void)
 	    cmocka_unit_test(test_reschedule_restarts_every_backoff_from_now),
 	    cmocka_unit_test(test_ledger_refuses_updates_beyond_its_bound),
 	    cmocka_unit_test(test_ledger_without_a_bound_takes_the_default_and_grows),
-	    cmocka_unit_test(test_has_terminal_tells_whether_a_terminal_update_waits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,9 @@
-/* Cutting the task's output into lines (executor/logship_lines.c): lines
+/* Cutting the task's output into lines (executor/logship/logship_lines.c): lines
  * across reads, the 1 MiB limit, pieces cut at UTF-8 character boundaries,
  * and the unfinished last line at the end of the stream. */
 #include "../support/testsupport.h"
 
-#include "executor/logship_parts.h"
+#include "executor/logship/logship_parts.h"
 
 #include <stdio.h>
 #include <stdlib.h>

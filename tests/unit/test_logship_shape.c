@@ -1,11 +1,11 @@
-/* A task's log line as a Logstash entry (executor/logship_shape.c), the
- * Go executor's JSON scraper and Logstash appender (allegro/mesos-executor
+/* A task's log line as a Logstash entry (executor/logship/logship_shape.c),
+ * the Go executor's JSON scraper and Logstash appender (allegro/mesos-executor
  * servicelog/scraper/json.go, servicelog/appender/logstash.go): the fields
  * added and renamed, ignored keys, lines that are not JSON objects, the
  * scId label, and Go's RFC3339Nano timestamps. */
 #include "../support/testsupport.h"
 
-#include "executor/logship_parts.h"
+#include "executor/logship/logship_parts.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

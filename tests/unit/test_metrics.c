@@ -1,11 +1,11 @@
-/* The metrics registry and its report (executor/metrics.c): counters,
- * gauges and timings, the Graphite plaintext text and path prefix
- * (allegro/mesos-executor metrics/graphite.go), settings refused with a reason, sources, and the
- * logged report when no Graphite is configured. */
+/* The metrics registry and its report (executor/telemetry/metrics.c):
+ * counters, gauges and timings, the Graphite plaintext text and path prefix
+ * (allegro/mesos-executor metrics/graphite.go), settings refused with a
+ * reason, sources, and the logged report when no Graphite is configured. */
 #include "../support/testsupport.h"
 
 #include "common/log.h"
-#include "executor/metrics.h"
+#include "executor/telemetry/metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>

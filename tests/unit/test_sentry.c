@@ -1,11 +1,11 @@
-/* Error reports (executor/sentry.c) and host facts (executor/runenv.c):
+/* Error reports (executor/telemetry/sentry.c) and host facts (executor/telemetry/runenv.c):
  * DSN parsing and its errors (which never show the keys), the auth header,
  * the event built from a logfmt log line, the environment from the host
  * name (allegro/mesos-executor runenv/runenv.go, Environment), and when reports are off. */
 #include "../support/testsupport.h"
 
-#include "executor/runenv.h"
-#include "executor/sentry.h"
+#include "executor/telemetry/runenv.h"
+#include "executor/telemetry/sentry.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>

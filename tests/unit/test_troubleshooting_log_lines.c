@@ -1,8 +1,8 @@
 /* docs/troubleshooting.md's table of log lines says what the executor
  * writes: every `msg` it lists (placeholders like <n> and ... stand for
  * anything) is the whole of a message the code logs (a string literal of
- * executor/, hooks/ or common/, its printf conversions standing for the
- * placeholders), at the level the table gives wherever the literal sits in
+ * executor/, hooks/ or common/ and their sub-folders, its printf conversions
+ * standing for the placeholders), at the level the table gives wherever the literal sits in
  * a log call; and the words of every termination cause are in the table. So
  * the page cannot drift from the code again. */
 #include "testsupport.h"
@@ -169,27 +169,36 @@ static void read_source(const char *path, const char *name)
 	free(src);
 }
 
+/* Every .c file of `rel` (relative to the source tree) and of its
+ * sub-folders (executor/logship/, executor/telemetry/, ...). */
+static void read_dir(const char *root, const char *rel)
+{
+	char dir[1024];
+	snprintf(dir, sizeof(dir), "%s/%s", root, rel);
+	DIR *dp = opendir(dir);
+	assert_non_null(dp);
+	struct dirent *de;
+	while ((de = readdir(dp))) {
+		size_t n = strlen(de->d_name);
+		char path[1400], name[300];
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		snprintf(name, sizeof(name), "%s/%s", rel, de->d_name);
+		if (de->d_name[0] == '.')
+			continue;
+		if (de->d_type == DT_DIR)
+			read_dir(root, name);
+		else if (n >= 3 && strcmp(de->d_name + n - 2, ".c") == 0)
+			read_source(path, name);
+	}
+	closedir(dp);
+}
+
 static void read_sources(void)
 {
 	const char *dirs[] = {"executor", "hooks", "common"};
 	const char *root = ts_env("SOURCE_DIR", ".");
-	for (size_t d = 0; d < 3; d++) {
-		char dir[1024];
-		snprintf(dir, sizeof(dir), "%s/%s", root, dirs[d]);
-		DIR *dp = opendir(dir);
-		assert_non_null(dp);
-		struct dirent *de;
-		while ((de = readdir(dp))) {
-			size_t n = strlen(de->d_name);
-			if (n < 3 || strcmp(de->d_name + n - 2, ".c") != 0)
-				continue;
-			char path[1400], name[300];
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			snprintf(name, sizeof(name), "%s/%s", dirs[d], de->d_name);
-			read_source(path, name);
-		}
-		closedir(dp);
-	}
+	for (size_t d = 0; d < 3; d++)
+		read_dir(root, dirs[d]);
 }
 
 /* An anchored regex for a documented message: `<...>` and `...` match

@@ -2,11 +2,11 @@
  * reported every interval (1 minute) as Graphite plaintext
  * ("<path> <value> <unix time>\n" over TCP, ALLEGRO_EXECUTOR_GRAPHITE_*) or,
  * without a Graphite host, as one log line. Paths are
- * <PREFIX>.<host name, '.' -> '_'>.<executor id, '.' -> '_'>.<name> (spec
- * §10). One uv timer, no thread; a report that cannot be delivered is
- * counted and logged, never retried, never blocking. The timer is unref'd:
- * metrics never keep the loop alive by themselves (a report in flight and
- * the last one made by metrics_close do).
+ * <PREFIX>.<host name, '.' -> '_'>.<executor id, '.' -> '_'>.<name> (the Go
+ * executor's metrics/graphite.go, buildUniquePrefix). One uv timer, no thread; a report that cannot
+ * be delivered is counted and logged, never retried, never blocking. The timer is unref'd: metrics
+ * never keep the loop alive by themselves (a report in flight and the last one made by
+ * metrics_close do).
  *
  *   struct metrics *m = metrics_new(loop, &(struct metrics_config){...}, err, n);
  *   metrics_start(m);
@@ -19,8 +19,8 @@
  * no "is it on" checks. Every report also carries process.rss_bytes,
  * process.cpu_seconds, process.cpu_percent and process.uptime_seconds, and
  * the values of the registered sources (e.g. the log shipper's counters). */
-#ifndef METRICS_H
-#define METRICS_H
+#ifndef EXECUTOR_TELEMETRY_METRICS_H
+#define EXECUTOR_TELEMETRY_METRICS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -48,8 +48,6 @@ struct metrics *metrics_new(uv_loop_t *loop, const struct metrics_config *cfg, c
                             size_t errlen);
 /* Starts reporting every interval. */
 void metrics_start(struct metrics *m);
-/* Stops reporting (a report in flight still completes). */
-void metrics_stop(struct metrics *m);
 /* One last report (given up to a second to reach Graphite), then closes
  * the handles and frees m. The loop keeps running until that is done. */
 void metrics_close(struct metrics *m);

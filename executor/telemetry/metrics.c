@@ -7,7 +7,7 @@
 #include "metrics.h"
 
 #include "common/log.h"
-#include "executor/runenv.h"
+#include "executor/telemetry/runenv.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -495,12 +495,6 @@ void metrics_start(struct metrics *m)
 		log_info("metrics: no ALLEGRO_EXECUTOR_GRAPHITE_HOST, logging them every %llums",
 		         (unsigned long long)m->interval_ms);
 	uv_timer_start(&m->timer, on_tick, m->interval_ms, m->interval_ms);
-}
-
-void metrics_stop(struct metrics *m)
-{
-	if (m)
-		uv_timer_stop(&m->timer);
 }
 
 static void timer_closed(uv_handle_t *h)

@@ -1,12 +1,12 @@
-/* The pieces of the log shipper (executor/logship.h), one file each:
+/* The pieces of the log shipper (executor/logship/logship.h), one file each:
  *   logship_lines.c   a byte stream cut into lines of at most 1 MiB
- *   logship_shape.c   a task's line turned into a Logstash entry (§9)
+ *   logship_shape.c   a task's line turned into a Logstash entry
  *   logship_out.c     the bounded queue, the limits, TCP and UDP senders
  *   logship_consul.c  Logstash instances from Consul's health API
  * logship.c ties them to the task's pipes. Only logship.c and the tests
  * include this header. */
-#ifndef LOGSHIP_PARTS_H
-#define LOGSHIP_PARTS_H
+#ifndef EXECUTOR_LOGSHIP_LOGSHIP_PARTS_H
+#define EXECUTOR_LOGSHIP_LOGSHIP_PARTS_H
 
 #include "hooks/consul_client.h"
 
@@ -132,8 +132,7 @@ struct logship_consul *logship_consul_start(uv_loop_t *loop, const struct consul
 void logship_consul_stop(struct logship_consul *c);
 /* The "host:port" of every instance whose checks all pass, sorted, no
  * duplicates; *addrs and its strings malloc'd (free with
- * logship_addrs_free). Returns the count, or -1 with err. */
+ * strv_free_n, common/str.h). Returns the count, or -1 with err. */
 int logship_consul_parse(const char *json, size_t len, char ***addrs, char *err, size_t errlen);
-void logship_addrs_free(char **addrs, size_t n);
 
 #endif

@@ -11,6 +11,7 @@
 #include "common/base64.h"
 #include "common/httpc.h"
 #include "common/log.h"
+#include "common/str.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -35,13 +36,6 @@ struct logship_consul {
 	size_t nlast;
 	bool failing, stopping;
 };
-
-void logship_addrs_free(char **addrs, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(addrs[i]);
-	free(addrs);
-}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -152,7 +146,7 @@ static void on_answer(void *data, const struct httpc_result *res)
 				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
 				         i ? "," : "", addrs[i]);
 			log_info("log shipping: Logstash instances now %s", list);
-			logship_addrs_free(c->last, c->nlast);
+			strv_free_n(c->last, c->nlast);
 			c->last = addrs;
 			c->nlast = (size_t)n;
 			addrs = NULL; /* c->last owns them now */
@@ -160,7 +154,7 @@ static void on_answer(void *data, const struct httpc_result *res)
 			c->fn(c->data, (const char *const *)c->last, c->nlast);
 		}
 	}
-	logship_addrs_free(addrs, n > 0 ? (size_t)n : 0);
+	strv_free_n(addrs, n > 0 ? (size_t)n : 0);
 	if (!c->stopping)
 		uv_timer_start(&c->timer, on_tick, c->refresh_ms, 0);
 }
@@ -246,7 +240,7 @@ struct logship_consul *logship_consul_start(uv_loop_t *loop, const struct consul
 static void consul_freed(void *data)
 {
 	struct logship_consul *c = data;
-	logship_addrs_free(c->last, c->nlast);
+	strv_free_n(c->last, c->nlast);
 	free(c->url);
 	free(c->auth_header);
 	consul_client_free(&c->cc);

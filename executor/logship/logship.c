@@ -3,8 +3,8 @@
 #include "logship.h"
 
 #include "common/log.h"
-#include "executor/logship_parts.h"
-#include "executor/runenv.h"
+#include "executor/logship/logship_parts.h"
+#include "executor/telemetry/runenv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,12 +45,6 @@ struct logship {
 	int handles;                   /* pipes and timer not yet closed */
 	bool stopping, out_closing;
 };
-
-bool logship_requested(const Mesos__V1__TaskInfo *task)
-{
-	const char *v = task ? mesos_label(task->labels, "log-scraping") : NULL;
-	return v && strcmp(v, "logstash") == 0;
-}
 
 /* ------------------------------------------------------------ config */
 

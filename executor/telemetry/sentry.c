@@ -6,7 +6,7 @@
 
 #include "common/httpc.h"
 #include "common/uuid4.h"
-#include "executor/runenv.h"
+#include "executor/telemetry/runenv.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -280,7 +280,8 @@ char *sentry_event_json(const struct sentry_config *ctx, const char *line, enum 
 
 /* ------------------------------------------------------------ the queue */
 
-void sentry_log_sink(void *data, enum log_level lvl, const char *line)
+/* The log sink itself (log_sink_fn); data is the struct sentry. */
+static void sentry_log_sink(void *data, enum log_level lvl, const char *line)
 {
 	struct sentry *s = data;
 	bool wake = false;
@@ -473,7 +474,8 @@ void sentry_close(struct sentry *s)
 	uv_timer_start(&s->timer, close_step, inflight(s) ? (uint64_t)s->flush_ms : 0, 0);
 }
 
-static char *dup_or_null(const char *v)
+/* A copy, NULL for NULL ("" stays ""). */
+static char *copy(const char *v)
 {
 	return v ? strdup(v) : NULL;
 }
@@ -523,13 +525,13 @@ int sentry_start(uv_loop_t *loop, const struct sentry_config *cfg, struct sentry
 	pthread_mutex_init(&s->mu, NULL);
 	s->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : SENTRY_DEFAULT_TIMEOUT_MS;
 	s->flush_ms = cfg->flush_ms > 0 ? cfg->flush_ms : 1000;
-	s->release = dup_or_null(cfg->release);
+	s->release = copy(cfg->release);
 	snprintf(s->client, sizeof(s->client), CLIENT_NAME "/%s",
 	         cfg->release ? cfg->release : "unknown");
 	s->hostname = strdup(host);
 	s->environment = strdup(env);
-	s->executor_id = dup_or_null(cfg->executor_id);
-	s->framework_id = dup_or_null(cfg->framework_id);
+	s->executor_id = copy(cfg->executor_id);
+	s->framework_id = copy(cfg->framework_id);
 	s->ctx = (struct sentry_config){.release = s->release,
 	                                .hostname = s->hostname,
 	                                .environment = s->environment,

@@ -1,4 +1,5 @@
-/* Log shipping (task label log-scraping=logstash, spec §9): the task's
+/* Log shipping (task label log-scraping=logstash, docs/labels.md; the Go
+ * executor's servicelog/ package does the same): the task's
  * stdout and stderr go to pipes that the executor reads on its loop; every
  * line is still written to the executor's own stdout/stderr (the sandbox
  * files) unless ALLEGRO_EXECUTOR_SERVICELOG_COPY_OUTPUT=false, and every
@@ -19,7 +20,7 @@
  * Wiring (runtime.c):
  *   at startup      struct logship_config lc;
  *                   logship_config_init(&lc, cfg);  lc.metrics = metrics;
- *   in fx_launch, after the task's environment is built, before spawning:
+ *   launching the task (start_task), after its environment is built, before spawning:
  *                   int out_fd = -1, err_fd = -1;
  *                   rc = logship_start(loop, &lc, task, env, &rt->logship,
  *                                      &out_fd, &err_fd, err, errlen);
@@ -31,12 +32,12 @@
  * logship_stop reads what the task left in the pipes and sends what it
  * can for up to ALLEGRO_EXECUTOR_SERVICELOG_FLUSH_TIMEOUT (1s), then frees
  * everything; the loop runs until it is done. */
-#ifndef LOGSHIP_H
-#define LOGSHIP_H
+#ifndef EXECUTOR_LOGSHIP_LOGSHIP_H
+#define EXECUTOR_LOGSHIP_LOGSHIP_H
 
 #include "executor/config.h"
 #include "hooks/consul_client.h"
-#include "executor/metrics.h"
+#include "executor/telemetry/metrics.h"
 #include "proto/mesos.h"
 
 #include <stdbool.h>
@@ -117,8 +118,5 @@ struct logship_stats {
 	uint64_t targets; /* Logstash instances known now */
 };
 void logship_stats(const struct logship *ls, struct logship_stats *out);
-
-/* Whether the task asked for shipping (label log-scraping=logstash). */
-bool logship_requested(const Mesos__V1__TaskInfo *task);
 
 #endif

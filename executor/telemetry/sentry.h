@@ -1,4 +1,5 @@
-/* Error reports to Sentry (ALLEGRO_EXECUTOR_SENTRY_DSN, spec §10): every
+/* Error reports to Sentry (ALLEGRO_EXECUTOR_SENTRY_DSN, as the Go executor's
+ * cmd/executor/main.go, initSentry, sends them through logrus_sentry): every
  * error-level log line becomes an event POSTed to Sentry's store API,
  *   POST {scheme}://{host}[:port]{path}/api/{project}/store/
  *   X-Sentry-Auth: Sentry sentry_version=7, sentry_client=..., sentry_key=<public key>[,
@@ -24,8 +25,8 @@
  *             exit with EX_EXIT_CONFIG and err;
  * and in teardown, sentry_close(sentry) (NULL is fine): it unhooks the log
  * sink, gives queued events up to a second, then frees everything. */
-#ifndef SENTRY_H
-#define SENTRY_H
+#ifndef EXECUTOR_TELEMETRY_SENTRY_H
+#define EXECUTOR_TELEMETRY_SENTRY_H
 
 #include "common/log.h"
 
@@ -87,7 +88,5 @@ void sentry_auth_header(const struct sentry_dsn *d, const char *client, long now
  * ctx's release, hostname (server_name), environment and ids, which must
  * be resolved (not NULL) except the ids. */
 char *sentry_event_json(const struct sentry_config *ctx, const char *line, enum log_level lvl);
-/* The log sink itself (log_sink_fn); data is the struct sentry. */
-void sentry_log_sink(void *data, enum log_level lvl, const char *line);
 
 #endif

@@ -11,6 +11,8 @@
  * place in the parsed tree: the line's other keys keep their order. */
 #include "logship_parts.h"
 
+#include "common/str.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
@@ -61,21 +63,16 @@ void logship_rfc3339nano(const struct timespec *t, char *buf, size_t len)
 	snprintf(buf, len, "%s%sZ", date, frac); /* truncated to len, never past it */
 }
 
-static char *dup_or_null(const char *v)
-{
-	return v && *v ? strdup(v) : NULL;
-}
-
 int logship_shaper_init(struct logship_shaper *s, const struct logship_shape_opts *o)
 {
 	memset(s, 0, sizeof(*s));
 	s->scid = o->scid;
 	snprintf(s->scid_text, sizeof(s->scid_text), "%lld", o->scid);
 	s->wrap_invalid = o->wrap_invalid;
-	s->instance_id = dup_or_null(o->instance_id);
-	s->srchost = dup_or_null(o->srchost);
-	s->region = dup_or_null(o->region);
-	s->zone = dup_or_null(o->zone);
+	s->instance_id = str_dup_nonempty(o->instance_id);
+	s->srchost = str_dup_nonempty(o->srchost);
+	s->region = str_dup_nonempty(o->region);
+	s->zone = str_dup_nonempty(o->zone);
 	for (const char *p = o->ignore_keys; p && *p;) {
 		size_t n = strcspn(p, ",");
 		if (n) {
@@ -98,9 +95,7 @@ int logship_shaper_init(struct logship_shaper *s, const struct logship_shape_opt
 
 void logship_shaper_free(struct logship_shaper *s)
 {
-	for (size_t i = 0; i < s->nignore; i++)
-		free(s->ignore[i]);
-	free(s->ignore);
+	strv_free_n(s->ignore, s->nignore);
 	free(s->instance_id);
 	free(s->srchost);
 	free(s->region);

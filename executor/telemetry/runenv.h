@@ -4,8 +4,8 @@
  * ("prod", "test" or "dev" from a host name like "app-12-prod.dc1.example",
  * else "local"). Log shipping (srchost), metrics (the Graphite prefix) and
  * error reports (server name, environment) share them. */
-#ifndef RUNENV_H
-#define RUNENV_H
+#ifndef EXECUTOR_TELEMETRY_RUNENV_H
+#define EXECUTOR_TELEMETRY_RUNENV_H
 
 #include <stddef.h>
 
