@@ -26,6 +26,11 @@ Every fenced block of a page is run or checked, or says why not:
                         fakeconsul on the first port with those tags, a
                         backend in fakevaas' DIRECTOR on that port, nothing
                         on the second port
+  layout                a tree of the checkout: each entry (a line's first word,
+                        under the folder above it) exists, every file named
+                        in a description (foo.c, *_map.c) exists in that
+                        folder or below, and every .c file of a source
+                        folder the tree lists is named in it
   <!-- doctest: run-app PATH -->  anywhere: the Marathon app PATH runs under
                         fakeagent with fakeconsul and fakevaas, the page's
                         agent-env block as the agent's settings, to
@@ -322,6 +327,49 @@ def fake_paths(source):
     return paths
 
 
+FILE_WORD = re.compile(r"[A-Za-z0-9_*./-]+\.(?:c|h|json|cmake|proto|py|sh|svg)\b")
+
+
+def check_layout(where, source, body):
+    """The `layout` marker: the tree a page draws is the checkout's."""
+    top, sub, listed, named = None, None, set(), set()
+    for ln in body.splitlines():
+        indent = len(ln) - len(ln.lstrip(" "))
+        words = ln.split()
+        if not words:
+            continue
+        first = words[0]
+        if indent in (0, 2) and ("." in first or first.endswith("/")):
+            base = "" if indent == 0 else (top or "")
+            path = base + first
+            if not glob.glob(os.path.join(source, path)):
+                fail(where, f"the tree names {path}, which is not in the checkout")
+            if indent == 0:
+                top, sub = (path if path.endswith("/") else None), None
+            else:
+                sub = path if path.endswith("/") else None
+            if path.endswith("/"):
+                listed.add(path)
+            else:
+                named.add(path)
+        here = sub if indent > 2 and sub else (top or "")
+        root = here.split("/")[0] + "/" if here else ""
+        for word in FILE_WORD.findall(ln):
+            pattern = os.path.join(source, root, "**", word.lstrip("./"))
+            found = glob.glob(pattern, recursive=True)
+            if not found:
+                fail(where, f"the tree names {word} under {root or 'the top'}, "
+                            "which is not in the checkout")
+            named.update(os.path.relpath(f, source) for f in found)
+    for d in sorted(listed):
+        if d.startswith(("tests/", "bench/", "fuzz/")):
+            continue  # one file per test or target: the folder's own listing says it
+        for f in sorted(glob.glob(os.path.join(source, d, "*.c"))):
+            rel = os.path.relpath(f, source)
+            if rel not in named:
+                fail(where, f"{rel} is in the checkout but not in the tree")
+
+
 def check_block(page, source, lineno, info, mark, body, known, bins, scratch):
     where = f"{page}:{lineno}"
     kind, _, arg = mark.partition(" ")
@@ -354,6 +402,8 @@ def check_block(page, source, lineno, info, mark, body, known, bins, scratch):
                     fail(where, f"the block is not {arg} as it is")
             elif ("\n" + body.strip("\n") + "\n") not in ("\n" + want):
                 fail(where, f"the block's lines are not lines of {arg} in a row")
+        elif kind == "layout":
+            check_layout(where, source, body)
         elif kind == "labels-example":
             run_labels(where, bins, body, arg, scratch)
         elif kind == "not" and arg.startswith("run:") and len(arg) > 8:
