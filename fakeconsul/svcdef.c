@@ -475,11 +475,10 @@ static void free_checks(struct checkdef *list, size_t n)
  * fails (the text names the field, as Go's does for other mismatches). */
 static int check_not_object(const cJSON *j, const char *field, char *err, size_t errlen)
 {
-	snprintf(
-	    err, errlen,
-	    "json: cannot unmarshal %s into Go struct field ServiceDefinition.%s of type "
-	    "structs.CheckType",
-	    gojson_type(j), field);
+	snprintf(err, errlen,
+	         "json: cannot unmarshal %s into Go struct field ServiceDefinition.%s of type "
+	         "structs.CheckType",
+	         gojson_type(j), field);
 	return -1;
 }
 

@@ -6,8 +6,6 @@
  * Authorization), and UDP sends one datagram per entry. */
 #include "logship_fixture.h"
 
-#include <time.h>
-
 struct fx {
 	uv_loop_t loop;
 	struct sink *a, *b, *udp;
@@ -147,17 +145,11 @@ static size_t count_in(struct sink *s, const char *text)
 	return hits;
 }
 
-/* Waits until the two sinks together hold n records: "shipped" counts what
- * was written to the sockets, the sinks may still be reading it. */
-static size_t wait_both(struct sink *a, struct sink *b, size_t n, int timeout_ms)
+/* Whether the two sinks together hold n records: "shipped" counts what was
+ * written to the sockets, the sinks may still be reading it. */
+static bool both_hold(void *data)
 {
-	int64_t end = ts_now_ms() + timeout_ms;
-	size_t got;
-	while ((got = sink_count(a) + sink_count(b)) < n && ts_now_ms() < end) {
-		struct timespec ts = {0, 5 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-	return got;
+	return sink_count(F.a) + sink_count(F.b) >= *(size_t *)data;
 }
 
 static void test_lines_go_round_robin_to_the_passing_instances(void **state)
@@ -168,7 +160,8 @@ static void test_lines_go_round_robin_to_the_passing_instances(void **state)
 	run_task("rr", 200);
 	uint64_t want = 200;
 	assert_true(lf_run_until(&F.loop, shipped_all, &want, LF_DEADLINE_MS));
-	assert_int_equal(wait_both(F.a, F.b, 200, LF_DEADLINE_MS), 200);
+	size_t records = 200;
+	assert_true(lf_run_until(&F.loop, both_hold, &records, LF_DEADLINE_MS));
 	size_t na = count_in(F.a, "\"rr "), nb = count_in(F.b, "\"rr ");
 	assert_true(na > 0);
 	assert_true(nb > 0);
